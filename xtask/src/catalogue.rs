@@ -1,0 +1,244 @@
+//! The alert catalogue: one file per alert in `templates/alerts/<name>.yaml`.
+//!
+//! A team adds an alert by adding a file, without touching Rust. Everything in
+//! the file is data except `expr`, `summary` and `description`, minijinja
+//! templates rendered per target (registered as `alerts/<name>.yaml#<field>`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::diagnostics::{Diagnostic, Pos};
+use crate::registry::load::{IoError, SourceFile, display_name};
+use crate::registry::model::ServiceType;
+
+/// What an alert can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+pub enum TargetKind {
+    #[serde(rename = "k8s-deployment")]
+    K8sDeployment,
+    #[serde(rename = "docker")]
+    Docker,
+    #[serde(rename = "systemd")]
+    Systemd,
+    #[serde(rename = "page")]
+    Page,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::K8sDeployment => "k8s-deployment",
+            Self::Docker => "docker",
+            Self::Systemd => "systemd",
+            Self::Page => "page",
+        }
+    }
+}
+
+impl From<ServiceType> for TargetKind {
+    fn from(t: ServiceType) -> Self {
+        match t {
+            ServiceType::K8sDeployment => Self::K8sDeployment,
+            ServiceType::Docker => Self::Docker,
+            ServiceType::Systemd => Self::Systemd,
+        }
+    }
+}
+
+/// A property a target must have for an alert's expression to work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Need {
+    /// A Blackbox probe (HTTP or TCP) of the target.
+    Probe,
+    /// A host (docker, systemd).
+    Host,
+    /// A systemd unit name (`service_name`).
+    Unit,
+}
+
+impl Need {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Need::Probe => {
+                "a health probe (an HTTP `health_endpoint` with a port, or a command health check with host and port)"
+            }
+            Need::Host => "a `host`",
+            Need::Unit => "a systemd unit in `service_name`",
+        }
+    }
+}
+
+pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTemplate {
+    /// The Prometheus alert name, such as `ServiceDown`.
+    pub alert: Spanned<String>,
+    /// The exporter whose metric the expression reads, for the plan and reviewers.
+    pub exporter: String,
+    pub applies_to: Vec<TargetKind>,
+    /// What a target must have for the expression to select it.
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    pub severity: Spanned<String>,
+    #[serde(rename = "for")]
+    pub for_: Spanned<String>,
+    /// Default threshold, available to `expr` as `threshold`.
+    pub threshold: Option<f64>,
+    pub auto_repair: String,
+    /// minijinja templates rendered per target. Prometheus' own templating
+    /// (`{{ $labels.pod }}`, `{{ $value }}`) goes inside `{% raw %}…{% endraw %}`.
+    pub summary: String,
+    pub description: String,
+    pub expr: Spanned<String>,
+}
+
+pub struct Catalogue {
+    /// By catalogue name (the file stem, such as `service_down`).
+    pub alerts: BTreeMap<String, AlertTemplate>,
+    pub sources: Vec<SourceFile>,
+}
+
+impl Catalogue {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.alerts.keys().map(String::as_str)
+    }
+
+    /// The template name under which `field` of alert `name` is registered.
+    pub fn template_name(name: &str, field: &str) -> String {
+        format!("alerts/{name}.yaml#{field}")
+    }
+}
+
+/// Loads `<templates>/alerts/*.yaml`; problems come back as diagnostics.
+pub fn load(templates: &Path) -> Result<(Catalogue, Vec<Diagnostic>), IoError> {
+    let dir = templates.join("alerts");
+    let mut alerts = BTreeMap::new();
+    let mut sources = Vec::new();
+    let mut diags = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|e| {
+            IoError(format!(
+                "cannot read the alert catalogue {}: {e}",
+                dir.display()
+            ))
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| IoError(format!("cannot read {}: {e}", path.display())))?;
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let source = SourceFile {
+            name: format!("templates/{}", display_name(&dir, &path)),
+            text,
+        };
+        match serde_saphyr::from_str::<AlertTemplate>(&source.text) {
+            Ok(t) => {
+                diags.extend(check_template(&source, &name, &t));
+                alerts.insert(name, t);
+            }
+            Err(e) => {
+                let loc = e.location().unwrap_or(serde_saphyr::Location::UNKNOWN);
+                let d = Diagnostic::error(source.pos(&loc), "", e.without_snippet().to_string())
+                    .help("see templates/alerts/service_down.yaml for the fields an alert template has");
+                diags.push(source.diag(d));
+            }
+        }
+        sources.push(source);
+    }
+    Ok((Catalogue { alerts, sources }, diags))
+}
+
+fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let at = |s: &Spanned<String>| source.pos(&s.referenced);
+    if !is_valid_name(name) {
+        let pos = Pos {
+            file: source.name.clone(),
+            line: 1,
+            column: 1,
+        };
+        diags.push(
+            Diagnostic::error(
+                pos,
+                "",
+                format!("alert file name {name:?} is not a valid catalogue name"),
+            )
+            .help("use lowercase letters, digits and `_`, such as `queue_backlog.yaml`"),
+        );
+    }
+    if !t
+        .alert
+        .value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || !t.alert.value.starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        diags.push(
+            source.diag(
+                Diagnostic::error(
+                    at(&t.alert),
+                    "alert",
+                    format!("{:?} is not a valid Prometheus alert name", t.alert.value),
+                )
+                .help("use CamelCase letters and digits, such as `ServiceDown`"),
+            ),
+        );
+    }
+    if !SEVERITIES.contains(&t.severity.value.as_str()) {
+        diags.push(
+            source.diag(
+                Diagnostic::error(
+                    at(&t.severity),
+                    "severity",
+                    format!("unknown severity {:?}", t.severity.value),
+                )
+                .help(format!("use one of {}", SEVERITIES.join(", "))),
+            ),
+        );
+    }
+    if !crate::registry::validate::is_duration(&t.for_.value) {
+        diags.push(
+            source.diag(
+                Diagnostic::error(
+                    at(&t.for_),
+                    "for",
+                    format!("{:?} is not a Prometheus duration", t.for_.value),
+                )
+                .help("write a duration such as 30s, 5m or 1h"),
+            ),
+        );
+    }
+    if t.applies_to.is_empty() {
+        let pos = Pos {
+            file: source.name.clone(),
+            line: 1,
+            column: 1,
+        };
+        diags.push(
+            Diagnostic::error(pos, "applies_to", "the alert applies to nothing")
+                .help("list target kinds: k8s-deployment, docker, systemd, page"),
+        );
+    }
+    diags
+}
+
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

@@ -1,0 +1,136 @@
+//! Monitoring as code: the service registry in `registry/` is loaded, validated,
+//! rendered through the templates in `templates/` and written to `generated/`.
+//!
+//! One module per concern: `registry` (loading and validation), `catalogue` (the
+//! alert templates), `render` (one module per artefact), `output` (generated
+//! files as data), `write` (the only disk writes), `snapshots` (the reviewed
+//! monitoring plan).
+
+pub mod catalogue;
+pub mod diagnostics;
+pub mod output;
+pub mod registry;
+pub mod render;
+pub mod snapshots;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use diagnostics::Diagnostic;
+use output::Output;
+use registry::Registry;
+use render::Renderer;
+
+/// The workspace root, so the defaults do not depend on the working directory.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// Why a run failed, which decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// The registry or a template is invalid (exit 1). Holds the rendered diagnostics.
+    Invalid(String),
+    /// Usage or I/O (exit 2).
+    Io(String),
+}
+
+impl From<registry::load::IoError> for Failure {
+    fn from(e: registry::load::IoError) -> Self {
+        Failure::Io(e.0)
+    }
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Invalid(_) => 1,
+            Failure::Io(_) => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Invalid(s) | Failure::Io(s) => f.write_str(s.trim_end()),
+        }
+    }
+}
+
+/// Everything one run produces, in memory.
+pub struct Generated {
+    pub registry: Registry,
+    /// Sorted by path; the last one is the manifest.
+    pub outputs: Vec<Output>,
+    /// The monitoring plan, for the snapshot.
+    pub plan: String,
+    /// Warnings, rendered.
+    pub warnings: String,
+}
+
+/// Loads and validates the registry in `registry_dir`.
+pub fn load(
+    registry_dir: &Path,
+    templates_dir: &Path,
+) -> Result<(Registry, catalogue::Catalogue, Vec<Diagnostic>), Failure> {
+    let (catalogue, mut diags) = catalogue::load(templates_dir)?;
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(Failure::Invalid(diagnostics::render_all(&mut diags)));
+    }
+    let (loaded, parse_diags) = registry::load::load_dir(registry_dir)?;
+    diags.extend(parse_diags);
+    let (registry, validate_diags) = registry::validate::validate(loaded, &catalogue);
+    diags.extend(validate_diags);
+    match registry {
+        Some(r) if !diags.iter().any(Diagnostic::is_error) => Ok((r, catalogue, diags)),
+        _ => Err(Failure::Invalid(diagnostics::render_all(&mut diags))),
+    }
+}
+
+/// Validates and renders everything in memory; nothing touches the disk.
+pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, Failure> {
+    let (registry, catalogue, mut diags) = load(registry_dir, templates_dir)?;
+    let template_error = |e: String| {
+        Failure::Invalid(format!(
+            "error: {e}\n   = help: fix the template; nothing was written"
+        ))
+    };
+    let renderer = Renderer::new(templates_dir, &catalogue).map_err(template_error)?;
+    let rules =
+        render::alert_rules::build(&renderer, &catalogue, &registry).map_err(template_error)?;
+    let mut outputs =
+        render::alert_rules::outputs(&renderer, &registry, &rules).map_err(template_error)?;
+    let plan = render::plan::render(&renderer, &registry, &rules).map_err(template_error)?;
+
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    for o in &outputs {
+        o.check_syntax()
+            .map_err(|e| template_error(format!("a template rendered invalid output: {e}")))?;
+    }
+    outputs.push(write::manifest(&outputs));
+    if registry.runbook_base_url.is_none() {
+        diags.push(
+            Diagnostic::warning(
+                diagnostics::Pos {
+                    file: registry.files.first().cloned().unwrap_or_default(),
+                    line: 0,
+                    column: 0,
+                },
+                "defaults.runbook_base_url",
+                "no runbook base URL: alerts carry no runbook_url annotation",
+            )
+            .help("set `defaults: {runbook_base_url: https://…}` (or `runbook_url` per service)"),
+        );
+    }
+    let warnings = diagnostics::render_all(&mut diags);
+    Ok(Generated {
+        registry,
+        outputs,
+        plan,
+        warnings,
+    })
+}

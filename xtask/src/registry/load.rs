@@ -1,0 +1,283 @@
+//! Reading the registry folder: files on disk to parsed `RegistryFile`s.
+//!
+//! Each file is parsed on its own, so a mistake in one file does not hide the
+//! mistakes in the others. Within a file, parsing stops at the first structural
+//! error (serde cannot resume inside a broken document).
+
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::{Location, budget::Budget};
+
+use super::model::RegistryFile;
+use crate::diagnostics::{Diagnostic, Pos, did_you_mean};
+
+/// Larger registry files are refused before parsing: 64 MiB is about 200,000
+/// services, far beyond any real registry, and keeps memory bounded.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A registry file's text, kept for error snippets.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Shown in messages and headers: `<registry folder name>/<relative path>`,
+    /// never an absolute path, so output is the same on every machine.
+    pub name: String,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn pos(&self, loc: &Location) -> Pos {
+        Pos {
+            file: self.name.clone(),
+            line: loc.line(),
+            column: loc.column(),
+        }
+    }
+
+    pub fn line(&self, line: u64) -> Option<String> {
+        let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+        self.text.lines().nth(idx).map(str::to_owned)
+    }
+
+    /// A diagnostic at `loc` with the source line attached.
+    pub fn diag(&self, d: Diagnostic) -> Diagnostic {
+        let source_line = self.line(d.pos.line);
+        Diagnostic { source_line, ..d }
+    }
+}
+
+pub struct Loaded {
+    pub sources: Vec<SourceFile>,
+    pub files: Vec<RegistryFile>,
+}
+
+/// Problems that are not the registry's content: exit code 2.
+#[derive(Debug)]
+pub struct IoError(pub String);
+
+/// The registry files of `dir`, sorted by path so merge order is stable.
+pub fn registry_files(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
+    if !dir.is_dir() {
+        return Err(IoError(format!(
+            "registry folder {} does not exist or is not a folder (pass --registry DIR)",
+            dir.display()
+        )));
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| IoError(format!("cannot read {}: {e}", dir.display())))?;
+        let path = entry.path();
+        let is_yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        );
+        if entry.file_type().is_file() && is_yaml {
+            files.push(path.to_path_buf());
+        }
+    }
+    Ok(files)
+}
+
+pub fn display_name(dir: &Path, file: &Path) -> String {
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "registry".into());
+    let rel = file.strip_prefix(dir).unwrap_or(file);
+    let rel: Vec<_> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    format!("{base}/{}", rel.join("/"))
+}
+
+/// Reads and parses every file; parse errors are returned as diagnostics.
+pub fn load_dir(dir: &Path) -> Result<(Loaded, Vec<Diagnostic>), IoError> {
+    let mut loaded = Loaded {
+        sources: Vec::new(),
+        files: Vec::new(),
+    };
+    let mut diags = Vec::new();
+    let paths = registry_files(dir)?;
+    if paths.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Pos {
+                    file: display_name(dir, dir),
+                    line: 0,
+                    column: 0,
+                },
+                "",
+                "the registry folder has no *.yaml files",
+            )
+            .help("add a file such as services.yaml with a `services:` list"),
+        );
+    }
+    for path in paths {
+        let name = display_name(dir, &path);
+        let text = match read_text(&path, &name) {
+            Ok(text) => text,
+            Err(Ok(d)) => {
+                diags.push(d);
+                continue;
+            }
+            Err(Err(e)) => return Err(e),
+        };
+        let source = SourceFile { name, text };
+        match parse(&source) {
+            Ok(file) => loaded.files.push(file),
+            Err(d) => {
+                diags.push(d);
+                loaded.files.push(RegistryFile::default());
+            }
+        }
+        loaded.sources.push(source);
+    }
+    Ok((loaded, diags))
+}
+
+/// `Err(Ok(_))` is a registry problem (exit 1), `Err(Err(_))` an I/O one (exit 2).
+fn read_text(path: &Path, name: &str) -> Result<String, Result<Diagnostic, IoError>> {
+    let at_start = Pos {
+        file: name.to_owned(),
+        line: 1,
+        column: 1,
+    };
+    let io = |e: std::io::Error| Err(IoError(format!("cannot read {}: {e}", path.display())));
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(Ok(Diagnostic::error(
+            at_start,
+            "",
+            format!("file is {len} bytes, more than the limit of {MAX_FILE_BYTES}"),
+        )
+        .help(
+            "split the registry into several files, or check that this is the right file",
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let line = valid.matches('\n').count() as u64 + 1;
+        let column = valid.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+        Ok(Diagnostic::error(
+            Pos {
+                line,
+                column,
+                ..at_start
+            },
+            "",
+            "the file is not valid UTF-8",
+        )
+        .help("save the file as UTF-8"))
+    })
+}
+
+/// Budgets scale with the input: a legitimate registry has at most about one
+/// node per byte, while an alias bomb has many more, so bombs still fail.
+fn budget_for(len: usize) -> Budget {
+    let mut budget = Budget::default();
+    budget.max_nodes = budget.max_nodes.max(len);
+    budget.max_events = budget.max_events.max(len.saturating_mul(2));
+    budget
+}
+
+pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
+    let options = serde_saphyr::options! { budget: Some(budget_for(source.text.len())) };
+    let mut path = String::new();
+    let parsed =
+        serde_saphyr::with_deserializer_from_str_with_options(&source.text, options, |de| {
+            serde_path_to_error::deserialize::<_, RegistryFile>(de).map_err(|e| {
+                path = e.path().to_string();
+                e.into_inner()
+            })
+        });
+    match parsed {
+        Ok(mut file) => {
+            fill_alert_name_locations(&mut file);
+            Ok(file)
+        }
+        Err(e) => {
+            let loc = e.location().unwrap_or(Location::UNKNOWN);
+            let message = strip_location(&e.without_snippet().to_string());
+            let field = clean_path(&path);
+            let help = hint_for(&message);
+            let mut d = Diagnostic::error(source.pos(&loc), field, message);
+            d.help = help;
+            Err(source.diag(d))
+        }
+    }
+}
+
+/// A bare alert name (`- pod_crash`) has no location of its own; it is where its entry is.
+fn fill_alert_name_locations(file: &mut RegistryFile) {
+    let lists = file
+        .services
+        .iter_mut()
+        .map(|s| &mut s.value.alerts)
+        .chain(file.pages.iter_mut().map(|p| &mut p.value.alerts));
+    for list in lists {
+        for a in list {
+            if a.value.name.referenced == Location::UNKNOWN {
+                a.value.name.referenced = a.referenced;
+                a.value.name.defined = a.defined;
+            }
+        }
+    }
+}
+
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(", column ") => message[..i].to_owned(),
+        _ => message.to_owned(),
+    }
+}
+
+/// `services[1].port.value` → `services[1].port`: `Spanned` adds a `value` level.
+fn clean_path(path: &str) -> String {
+    let p = path.replace(".value", "");
+    if p == "." { String::new() } else { p }
+}
+
+fn hint_for(message: &str) -> Option<String> {
+    let expected = |m: &str| -> Vec<String> {
+        let list = m
+            .split_once("expected one of ")
+            .map(|(_, l)| l)
+            .or_else(|| m.split_once("expected ").map(|(_, l)| l));
+        list.map(|l| {
+            l.split(", ")
+                .map(|s| s.trim_matches('`').to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let found = |m: &str| m.split('`').nth(1).map(str::to_owned);
+    if message.starts_with("unknown field") || message.starts_with("unknown variant") {
+        let what = if message.starts_with("unknown field") {
+            "field"
+        } else {
+            "value"
+        };
+        let allowed = expected(message);
+        let suggestion = found(message)
+            .and_then(|f| did_you_mean(&f, allowed.iter().map(String::as_str)).map(str::to_owned));
+        return Some(match suggestion {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("allowed {what}s: {}", allowed.join(", ")),
+        });
+    }
+    if message.starts_with("duplicate mapping key") {
+        return Some("each key may appear once per entry; remove or rename one of them".into());
+    }
+    if message.contains("budget") || message.contains("limit") {
+        return Some("the file is too large or too deeply nested (or uses many aliases); split it or remove aliases".into());
+    }
+    if message.contains("missing field") {
+        return Some("add the field to this entry".into());
+    }
+    if message.contains("invalid") || message.contains("expected") {
+        return Some("check the value's type: quote strings, write numbers without quotes".into());
+    }
+    Some("check indentation and quoting near here; YAML lists start with `- `".into())
+}

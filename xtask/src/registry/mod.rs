@@ -1,0 +1,118 @@
+//! The service registry: loading (`load`), the file format (`model`), and
+//! validation into the checked model below (`validate`), which everything
+//! downstream renders from.
+
+pub mod load;
+pub mod model;
+pub mod validate;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use load::SourceFile;
+pub use model::ServiceType;
+
+/// A registry that passed validation. Lists are sorted (services by name, pages
+/// by path, endpoints by path and method) so output never depends on file order.
+#[derive(Debug, Serialize)]
+pub struct Registry {
+    pub services: Vec<Service>,
+    pub pages: Vec<Page>,
+    pub endpoints: Vec<Endpoint>,
+    pub teams: BTreeMap<String, Team>,
+    pub runbook_base_url: Option<String>,
+    /// The registry files, as `<folder>/<file>`, for headers.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub name: String,
+    /// `k8s-deployment`, `docker` or `systemd`.
+    pub kind: &'static str,
+    #[serde(skip)]
+    pub service_type: ServiceType,
+    pub namespace: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub health_endpoint: Option<String>,
+    /// The systemd unit.
+    pub unit: Option<String>,
+    pub monitoring: ServiceMonitoring,
+    pub alerts: Vec<AlertUse>,
+    pub owner: String,
+    pub description: Option<String>,
+    pub runbook_url: Option<String>,
+    /// The registry file that defines the service.
+    pub source: String,
+    pub probe: Probe,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ServiceMonitoring {
+    pub prometheus: bool,
+    pub sentry: bool,
+    pub otel: bool,
+    pub langfuse: bool,
+}
+
+/// How a service's health is checked from outside, derived from its type,
+/// `health_endpoint`, host and port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Probe {
+    /// A Blackbox HTTP probe of this URL.
+    Http { url: String },
+    /// A Blackbox TCP connect to `host:port`, for health checks that are commands
+    /// (`redis-cli ping`, `pg_isready`) rather than HTTP paths.
+    Tcp { address: String, command: String },
+    /// No external probe, and why.
+    None { reason: String },
+}
+
+impl Probe {
+    pub fn exists(&self) -> bool {
+        !matches!(self, Probe::None { .. })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub path: String,
+    pub name: String,
+    pub sentry_session: bool,
+    pub web_vitals: bool,
+    pub alerts: Vec<AlertUse>,
+    pub owner: String,
+    pub service: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    pub path: String,
+    pub method: String,
+    pub critical: bool,
+    pub slo_latency_ms: Option<f64>,
+    pub slo_availability: Option<f64>,
+    pub service: Option<String>,
+    pub owner: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Team {
+    pub webhook_url: Option<String>,
+    pub webhook_url_file: Option<String>,
+}
+
+/// An alert attached to a service or page, with the registry's overrides.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertUse {
+    pub name: String,
+    pub severity: Option<String>,
+    #[serde(rename = "for")]
+    pub for_: Option<String>,
+    pub threshold: Option<f64>,
+}

@@ -1,0 +1,855 @@
+//! Validation: parsed files to a checked `Registry`, or every problem found.
+//!
+//! Names that end up as label values, file names and Kubernetes resource names
+//! follow one rule (see `is_valid_name`), so they never need escaping there.
+//! Free text (page paths and names, descriptions) may be anything; renderers
+//! escape it for each output format.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_saphyr::Spanned;
+
+use super::load::{Loaded, SourceFile};
+use super::model::{self, AlertRef, ServiceType};
+use super::{AlertUse, Endpoint, Page, Probe, Registry, Service, ServiceMonitoring, Team};
+use crate::catalogue::{Catalogue, Need, SEVERITIES, TargetKind};
+use crate::diagnostics::{Diagnostic, did_you_mean};
+
+pub const HTTP_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The owner or service label used when the registry names none (with a warning).
+pub const UNASSIGNED: &str = "unassigned";
+
+const NAME_RULE: &str = "use 1-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit (a valid label value, file name and Kubernetes name)";
+
+/// Service and team names: `[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?`.
+pub fn is_valid_name(s: &str) -> bool {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (1..=63).contains(&s.len())
+        && s.chars().all(|c| ok_char(c) || c == '-' || c == '.')
+        && s.starts_with(ok_char)
+        && s.ends_with(ok_char)
+}
+
+/// A Prometheus duration such as `90s`, `5m` or `1h30m`.
+pub fn is_duration(s: &str) -> bool {
+    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+    let mut rest = s;
+    let mut last_unit = None::<usize>;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        // `ms` before `m`, so "5ms" is not read as 5 minutes then "s".
+        let Some(unit) = [6, 0, 1, 2, 3, 4, 5]
+            .into_iter()
+            .find(|&i| rest.starts_with(UNITS[i]))
+        else {
+            return false;
+        };
+        if last_unit.is_some_and(|l| unit <= l) {
+            return false;
+        }
+        last_unit = Some(unit);
+        rest = &rest[UNITS[unit].len()..];
+    }
+    true
+}
+
+fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+}
+
+fn is_unit_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":_.@-\\".contains(c))
+}
+
+/// Collects diagnostics while walking the files.
+struct Checker<'a> {
+    diags: Vec<Diagnostic>,
+    catalogue: &'a Catalogue,
+}
+
+impl Checker<'_> {
+    fn error<T>(
+        &mut self,
+        src: &SourceFile,
+        at: &Spanned<T>,
+        field: String,
+        message: String,
+        help: impl Into<String>,
+    ) {
+        let d = Diagnostic::error(src.pos(&at.referenced), field, message).help(help);
+        self.diags.push(src.diag(d));
+    }
+
+    fn warn<T>(
+        &mut self,
+        src: &SourceFile,
+        at: &Spanned<T>,
+        field: String,
+        message: String,
+        help: impl Into<String>,
+    ) {
+        let d = Diagnostic::warning(src.pos(&at.referenced), field, message).help(help);
+        self.diags.push(src.diag(d));
+    }
+
+    fn name(&mut self, src: &SourceFile, s: &Spanned<String>, field: String, what: &str) {
+        if !is_valid_name(&s.value) {
+            self.error(
+                src,
+                s,
+                field,
+                format!("{what} {:?} is not a valid name", s.value),
+                NAME_RULE,
+            );
+        }
+    }
+
+    fn alerts(
+        &mut self,
+        src: &SourceFile,
+        list: &[Spanned<AlertRef>],
+        field: &str,
+        kind: TargetKind,
+        has: &dyn Fn(Need) -> bool,
+    ) -> Vec<AlertUse> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, a) in list.iter().enumerate() {
+            let a = &a.value;
+            let f = format!("{field}.alerts[{i}]");
+            let name = &a.name.value;
+            let Some(t) = self.catalogue.alerts.get(name) else {
+                let help = match did_you_mean(name, self.catalogue.names()) {
+                    Some(s) => format!("did you mean \"{s}\"?"),
+                    None => format!(
+                        "add templates/alerts/{name}.yaml, or use one of: {}",
+                        self.catalogue.names().collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                self.error(src, &a.name, f, format!("unknown alert \"{name}\""), help);
+                continue;
+            };
+            if !seen.insert(name.clone()) {
+                self.error(
+                    src,
+                    &a.name,
+                    f,
+                    format!("alert \"{name}\" is listed twice"),
+                    "remove one of the entries; put overrides on the one that stays",
+                );
+                continue;
+            }
+            if !t.applies_to.contains(&kind) {
+                let kinds: Vec<_> = t.applies_to.iter().map(|k| k.as_str()).collect();
+                self.error(
+                    src,
+                    &a.name,
+                    f.clone(),
+                    format!("alert \"{name}\" does not apply to a {}", kind.as_str()),
+                    format!("it applies to: {}", kinds.join(", ")),
+                );
+            }
+            for need in &t.needs {
+                if !has(*need) {
+                    self.error(
+                        src,
+                        &a.name,
+                        f.clone(),
+                        format!("alert \"{name}\" needs {}", need.describe()),
+                        "add what it needs to this entry, or remove the alert",
+                    );
+                }
+            }
+            if let Some(s) = &a.severity
+                && !SEVERITIES.contains(&s.value.as_str())
+            {
+                let help = did_you_mean(&s.value, SEVERITIES).map_or_else(
+                    || format!("use one of {}", SEVERITIES.join(", ")),
+                    |s| format!("did you mean \"{s}\"?"),
+                );
+                self.error(
+                    src,
+                    s,
+                    format!("{f}.severity"),
+                    format!("unknown severity {:?}", s.value),
+                    help,
+                );
+            }
+            if let Some(d) = &a.for_
+                && !is_duration(&d.value)
+            {
+                self.error(
+                    src,
+                    d,
+                    format!("{f}.for"),
+                    format!("{:?} is not a Prometheus duration", d.value),
+                    "write a duration such as 30s, 5m or 1h",
+                );
+            }
+            if let Some(th) = &a.threshold {
+                if !th.value.is_finite() {
+                    self.error(
+                        src,
+                        th,
+                        format!("{f}.threshold"),
+                        "the threshold must be a finite number".into(),
+                        "write a number such as 0.85",
+                    );
+                } else if t.threshold.is_none() {
+                    self.error(
+                        src,
+                        th,
+                        format!("{f}.threshold"),
+                        format!("alert \"{name}\" has no threshold to override"),
+                        "remove `threshold`",
+                    );
+                }
+            }
+            out.push(AlertUse {
+                name: name.clone(),
+                severity: a.severity.as_ref().map(|s| s.value.clone()),
+                for_: a.for_.as_ref().map(|s| s.value.clone()),
+                threshold: a.threshold.as_ref().map(|s| s.value),
+            });
+        }
+        out
+    }
+}
+
+/// Checks and merges the parsed files. Returns the registry when there is no
+/// error; warnings are returned either way.
+pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec<Diagnostic>) {
+    let mut c = Checker {
+        diags: Vec::new(),
+        catalogue,
+    };
+    let Loaded { sources, files } = loaded;
+
+    // Defaults and teams first: services and pages refer to them.
+    let mut defaults: Option<(usize, &Spanned<model::Defaults>)> = None;
+    let mut teams: BTreeMap<String, Team> = BTreeMap::new();
+    for (fi, file) in files.iter().enumerate() {
+        let src = &sources[fi];
+        if let Some(d) = &file.defaults {
+            if let Some((first, _)) = defaults {
+                c.error(
+                    src,
+                    d,
+                    "defaults".into(),
+                    format!("`defaults` is already set in {}", sources[first].name),
+                    "keep one `defaults:` section in the whole registry",
+                );
+            } else {
+                defaults = Some((fi, d));
+            }
+        }
+        for (name, t) in &file.teams {
+            let field = format!("teams.{name}");
+            if !is_valid_name(name) {
+                c.error(
+                    src,
+                    t,
+                    field.clone(),
+                    format!("team name {name:?} is not a valid name"),
+                    NAME_RULE,
+                );
+            }
+            if teams.contains_key(name) {
+                c.error(
+                    src,
+                    t,
+                    field.clone(),
+                    format!("team {name:?} is defined twice"),
+                    "keep one definition of each team",
+                );
+            }
+            if t.value.webhook_url.is_some() && t.value.webhook_url_file.is_some() {
+                c.error(
+                    src,
+                    t,
+                    field,
+                    "set `webhook_url` or `webhook_url_file`, not both".into(),
+                    "keep the secret in a file: `webhook_url_file`",
+                );
+            }
+            teams.insert(
+                name.clone(),
+                Team {
+                    webhook_url: t.value.webhook_url.clone(),
+                    webhook_url_file: t.value.webhook_url_file.clone(),
+                },
+            );
+        }
+    }
+    let team_names: Vec<String> = teams.keys().cloned().collect();
+    let mut check_owner =
+        |c: &mut Checker, src: &SourceFile, owner: &Spanned<String>, field: String| {
+            c.name(src, owner, field.clone(), "owner");
+            if !teams.is_empty() && !teams.contains_key(&owner.value) {
+                let help = did_you_mean(&owner.value, team_names.iter().map(String::as_str))
+                    .map_or_else(
+                        || {
+                            format!(
+                                "add it under `teams:`, or use one of: {}",
+                                team_names.join(", ")
+                            )
+                        },
+                        |s| format!("did you mean \"{s}\"?"),
+                    );
+                c.error(
+                    src,
+                    owner,
+                    field,
+                    format!("owner {:?} is not a team of the registry", owner.value),
+                    help,
+                );
+            }
+        };
+    let mut runbook_base_url = None;
+    if let Some((fi, d)) = defaults {
+        let src = &sources[fi];
+        for (o, f) in [
+            (&d.value.page_owner, "defaults.page_owner"),
+            (&d.value.api_owner, "defaults.api_owner"),
+        ] {
+            if let Some(o) = o {
+                check_owner(&mut c, src, o, f.into());
+            }
+        }
+        runbook_base_url = d.value.runbook_base_url.clone();
+    }
+    let dv = |f: fn(&model::Defaults) -> &Option<Spanned<String>>| {
+        defaults
+            .and_then(|(_, d)| f(&d.value).as_ref())
+            .map(|s| s.value.clone())
+    };
+
+    // Services.
+    let mut services = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for (fi, file) in files.iter().enumerate() {
+        let src = &sources[fi];
+        for (i, s) in file.services.iter().enumerate() {
+            let field = format!("services[{i}]");
+            if let Some(svc) = check_service(&mut c, src, s, &field, &mut check_owner) {
+                let here = format!("{}:{}", src.name, s.referenced.line());
+                if let Some(first) = names.get(&svc.name) {
+                    c.error(
+                        src,
+                        &s.value.name,
+                        format!("{field}.name"),
+                        format!("service \"{}\" is already defined at {first}", svc.name),
+                        "service names must be unique across all registry files",
+                    );
+                } else {
+                    names.insert(svc.name.clone(), here);
+                    services.push(svc);
+                }
+            }
+        }
+    }
+    let service_names: Vec<&str> = names.keys().map(String::as_str).collect();
+    let check_service_ref =
+        |c: &mut Checker, src: &SourceFile, s: &Spanned<String>, field: String| {
+            if !names.contains_key(&s.value) {
+                let help = did_you_mean(&s.value, service_names.iter().copied()).map_or_else(
+                    || "name a service of the registry".into(),
+                    |s| format!("did you mean \"{s}\"?"),
+                );
+                c.error(
+                    src,
+                    s,
+                    field,
+                    format!("service {:?} is not in the registry", s.value),
+                    help,
+                );
+            }
+        };
+    if let Some((fi, d)) = defaults {
+        for (s, f) in [
+            (&d.value.page_service, "defaults.page_service"),
+            (&d.value.api_service, "defaults.api_service"),
+        ] {
+            if let Some(s) = s {
+                check_service_ref(&mut c, &sources[fi], s, f.into());
+            }
+        }
+    }
+
+    // Pages.
+    let mut pages = Vec::new();
+    let mut paths: BTreeMap<String, String> = BTreeMap::new();
+    for (fi, file) in files.iter().enumerate() {
+        let src = &sources[fi];
+        for (i, p) in file.pages.iter().enumerate() {
+            let field = format!("pages[{i}]");
+            let page = &p.value;
+            let path = &page.path;
+            if !path.value.starts_with('/') {
+                c.error(
+                    src,
+                    path,
+                    format!("{field}.path"),
+                    format!("page path {:?} does not start with `/`", path.value),
+                    format!("write it as \"/{}\"", path.value),
+                );
+            } else if let Some(first) = paths.get(&path.value) {
+                c.error(
+                    src,
+                    path,
+                    format!("{field}.path"),
+                    format!("page {:?} is already defined at {first}", path.value),
+                    "page paths must be unique",
+                );
+            } else {
+                paths.insert(
+                    path.value.clone(),
+                    format!("{}:{}", src.name, path.referenced.line()),
+                );
+            }
+            let owner = match (&page.owner, dv(|d| &d.page_owner)) {
+                (Some(o), _) => {
+                    check_owner(&mut c, src, o, format!("{field}.owner"));
+                    o.value.clone()
+                }
+                (None, Some(o)) => o,
+                (None, None) => {
+                    if !page.alerts.is_empty() {
+                        c.warn(src, path, format!("{field}.owner"), format!("page {:?} has alerts but no owner; they are labelled owner=\"{UNASSIGNED}\"", path.value), "set `owner:` on the page or `defaults.page_owner`");
+                    }
+                    UNASSIGNED.into()
+                }
+            };
+            let service = match (&page.service, dv(|d| &d.page_service)) {
+                (Some(s), _) => {
+                    check_service_ref(&mut c, src, s, format!("{field}.service"));
+                    s.value.clone()
+                }
+                (None, Some(s)) => s,
+                (None, None) => {
+                    if !page.alerts.is_empty() {
+                        c.warn(src, path, format!("{field}.service"), format!("page {:?} has alerts but no serving service; they are labelled service=\"{UNASSIGNED}\"", path.value), "set `service:` on the page or `defaults.page_service`");
+                    }
+                    UNASSIGNED.into()
+                }
+            };
+            let alerts = c.alerts(src, &page.alerts, &field, TargetKind::Page, &|n| {
+                n == Need::Probe
+            });
+            pages.push(Page {
+                path: path.value.clone(),
+                name: page.name.clone(),
+                sentry_session: page.monitoring.sentry_session,
+                web_vitals: page.monitoring.web_vitals,
+                alerts,
+                owner,
+                service,
+                source: src.name.clone(),
+            });
+        }
+    }
+
+    // API endpoints.
+    let mut endpoints = Vec::new();
+    let mut routes: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (fi, file) in files.iter().enumerate() {
+        let src = &sources[fi];
+        for (i, e) in file.api_endpoints.iter().enumerate() {
+            let field = format!("api_endpoints[{i}]");
+            let ep = &e.value;
+            if !ep.path.value.starts_with('/') {
+                c.error(
+                    src,
+                    &ep.path,
+                    format!("{field}.path"),
+                    format!("endpoint path {:?} does not start with `/`", ep.path.value),
+                    format!("write it as \"/{}\"", ep.path.value),
+                );
+            }
+            let method = &ep.method;
+            if !HTTP_METHODS.contains(&method.value.as_str()) {
+                let upper = method.value.to_ascii_uppercase();
+                let help = if HTTP_METHODS.contains(&upper.as_str()) {
+                    format!("write it in capitals: \"{upper}\"")
+                } else {
+                    did_you_mean(&upper, HTTP_METHODS).map_or_else(
+                        || format!("use one of {}", HTTP_METHODS.join(", ")),
+                        |s| format!("did you mean \"{s}\"?"),
+                    )
+                };
+                c.error(
+                    src,
+                    method,
+                    format!("{field}.method"),
+                    format!("unknown HTTP method {:?}", method.value),
+                    help,
+                );
+            }
+            let key = (ep.path.value.clone(), method.value.clone());
+            if let Some(first) = routes.get(&key) {
+                c.error(
+                    src,
+                    &ep.path,
+                    format!("{field}.path"),
+                    format!(
+                        "endpoint {} {} is already defined at {first}",
+                        method.value, ep.path.value
+                    ),
+                    "each (method, path) may appear once",
+                );
+            } else {
+                routes.insert(key, format!("{}:{}", src.name, ep.path.referenced.line()));
+            }
+            if let Some(a) = &ep.slo_availability
+                && !(a.value > 0.0 && a.value < 100.0)
+            {
+                c.error(
+                    src,
+                    a,
+                    format!("{field}.slo_availability"),
+                    format!("slo_availability {} is outside (0, 100)", a.value),
+                    "write a percentage above 0 and below 100, such as 99.9",
+                );
+            }
+            if let Some(l) = &ep.slo_latency_ms
+                && !(l.value > 0.0 && l.value.is_finite())
+            {
+                c.error(
+                    src,
+                    l,
+                    format!("{field}.slo_latency_ms"),
+                    format!("slo_latency_ms {} must be above 0", l.value),
+                    "write the latency objective in milliseconds, such as 500",
+                );
+            }
+            if let Some(o) = &ep.owner {
+                check_owner(&mut c, src, o, format!("{field}.owner"));
+            }
+            if let Some(s) = &ep.service {
+                check_service_ref(&mut c, src, s, format!("{field}.service"));
+            }
+            endpoints.push(Endpoint {
+                path: ep.path.value.clone(),
+                method: method.value.clone(),
+                critical: ep.critical,
+                slo_latency_ms: ep.slo_latency_ms.as_ref().map(|s| s.value),
+                slo_availability: ep.slo_availability.as_ref().map(|s| s.value),
+                service: ep
+                    .service
+                    .as_ref()
+                    .map(|s| s.value.clone())
+                    .or_else(|| dv(|d| &d.api_service)),
+                owner: ep
+                    .owner
+                    .as_ref()
+                    .map(|s| s.value.clone())
+                    .or_else(|| dv(|d| &d.api_owner)),
+                source: src.name.clone(),
+            });
+        }
+    }
+
+    let errors = c.diags.iter().any(Diagnostic::is_error);
+    if errors {
+        return (None, c.diags);
+    }
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    let files = sources.iter().map(|s| s.name.clone()).collect();
+    (
+        Some(Registry {
+            services,
+            pages,
+            endpoints,
+            teams,
+            runbook_base_url,
+            files,
+        }),
+        c.diags,
+    )
+}
+
+type OwnerCheck<'a> = dyn FnMut(&mut Checker, &SourceFile, &Spanned<String>, String) + 'a;
+
+fn check_service(
+    c: &mut Checker,
+    src: &SourceFile,
+    s: &Spanned<model::Service>,
+    field: &str,
+    check_owner: &mut OwnerCheck,
+) -> Option<Service> {
+    let before = c.diags.len();
+    let svc = &s.value;
+    let kind = svc.kind.value;
+    c.name(src, &svc.name, format!("{field}.name"), "service name");
+    let owner = match &svc.owner {
+        Some(o) => {
+            check_owner(c, src, o, format!("{field}.owner"));
+            o.value.clone()
+        }
+        None => {
+            c.error(
+                src,
+                &svc.name,
+                format!("{field}.owner"),
+                format!("service \"{}\" has no owner", svc.name.value),
+                "add `owner: <team>`: alerts are routed by owner",
+            );
+            String::new()
+        }
+    };
+    let port = match &svc.port {
+        Some(p) if !(1..=65535).contains(&p.value) => {
+            c.error(
+                src,
+                p,
+                format!("{field}.port"),
+                format!("port {} is outside 1-65535", p.value),
+                "use the TCP port the service listens on",
+            );
+            None
+        }
+        Some(p) => u16::try_from(p.value).ok(),
+        None => None,
+    };
+    let misplaced = |c: &mut Checker,
+                     present: bool,
+                     at: &Spanned<model::ServiceType>,
+                     what: &str,
+                     only: &str| {
+        if present {
+            c.error(
+                src,
+                at,
+                format!("{field}.{what}"),
+                format!("`{what}` does not apply to a {kind} service"),
+                format!("`{what}` is for {only} services; remove it"),
+            );
+        }
+    };
+    match kind {
+        ServiceType::K8sDeployment => {
+            match &svc.namespace {
+                None => c.error(
+                    src,
+                    &svc.kind,
+                    format!("{field}.namespace"),
+                    format!("k8s service \"{}\" has no namespace", svc.name.value),
+                    "add `namespace:`: probes and scrapes are scoped to it",
+                ),
+                Some(ns) => c.name(src, ns, format!("{field}.namespace"), "namespace"),
+            }
+            misplaced(
+                c,
+                svc.host.is_some(),
+                &svc.kind,
+                "host",
+                "docker and systemd",
+            );
+            misplaced(
+                c,
+                svc.service_name.is_some(),
+                &svc.kind,
+                "service_name",
+                "systemd",
+            );
+        }
+        ServiceType::Docker | ServiceType::Systemd => {
+            match &svc.host {
+                None => c.error(
+                    src,
+                    &svc.kind,
+                    format!("{field}.host"),
+                    format!("{kind} service \"{}\" has no host", svc.name.value),
+                    "add `host:` with the machine's name or address",
+                ),
+                Some(h) if !is_hostname(&h.value) => c.error(
+                    src,
+                    h,
+                    format!("{field}.host"),
+                    format!("host {:?} is not a host name or IPv4 address", h.value),
+                    "write a name such as db1.example.org or an address such as 10.0.0.5",
+                ),
+                Some(_) => {}
+            }
+            misplaced(
+                c,
+                svc.namespace.is_some(),
+                &svc.kind,
+                "namespace",
+                "k8s-deployment",
+            );
+            if kind == ServiceType::Docker {
+                misplaced(
+                    c,
+                    svc.service_name.is_some(),
+                    &svc.kind,
+                    "service_name",
+                    "systemd",
+                );
+            }
+        }
+    }
+    if kind == ServiceType::Systemd {
+        match &svc.service_name {
+            None => c.error(
+                src,
+                &svc.kind,
+                format!("{field}.service_name"),
+                format!("systemd service \"{}\" has no unit", svc.name.value),
+                "add `service_name:` with the unit, such as nginx.service",
+            ),
+            Some(u) if !is_unit_name(&u.value) => c.error(
+                src,
+                u,
+                format!("{field}.service_name"),
+                format!("{:?} is not a systemd unit name", u.value),
+                "unit names use letters, digits and :_.@-\\",
+            ),
+            Some(_) => {}
+        }
+    }
+    if let Some(h) = &svc.health_endpoint
+        && (h.value.trim().is_empty() || h.value.chars().any(char::is_control))
+    {
+        c.error(
+            src,
+            h,
+            format!("{field}.health_endpoint"),
+            "the health check is empty or has control characters".into(),
+            "write an HTTP path such as /health, or a command such as pg_isready",
+        );
+    }
+    let probe = probe_for(svc, kind, port);
+    if let (Some(h), Probe::None { reason }) = (&svc.health_endpoint, &probe)
+        && kind == ServiceType::Docker
+    {
+        c.error(
+            src,
+            h,
+            format!("{field}.health_endpoint"),
+            format!("the health check cannot be probed: {reason}"),
+            "add `port:` (and `host:`) so the health check can be probed",
+        );
+    }
+    let has = |n: Need| match n {
+        Need::Probe => probe.exists(),
+        Need::Host => svc.host.is_some(),
+        Need::Unit => svc.service_name.is_some(),
+    };
+    let alerts = c.alerts(src, &svc.alerts, field, kind.into(), &has);
+    if c.diags[before..].iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    Some(Service {
+        name: svc.name.value.clone(),
+        kind: kind.as_str(),
+        service_type: kind,
+        namespace: svc.namespace.as_ref().map(|s| s.value.clone()),
+        host: svc.host.as_ref().map(|s| s.value.clone()),
+        port,
+        health_endpoint: svc.health_endpoint.as_ref().map(|s| s.value.clone()),
+        unit: svc.service_name.as_ref().map(|s| s.value.clone()),
+        monitoring: ServiceMonitoring {
+            prometheus: svc.monitoring.prometheus,
+            sentry: svc.monitoring.sentry,
+            otel: svc.monitoring.otel,
+            langfuse: svc.monitoring.langfuse,
+        },
+        alerts,
+        owner,
+        description: svc.description.clone(),
+        runbook_url: svc.runbook_url.clone(),
+        source: src.name.clone(),
+        probe,
+    })
+}
+
+/// Derives the external health probe. A path is probed over HTTP; a command
+/// (`redis-cli ping`, `pg_isready`) cannot be run by Blackbox, so the port is
+/// probed over TCP instead; a path without a port is an exec probe inside the
+/// container, which nothing outside can run.
+fn probe_for(svc: &model::Service, kind: ServiceType, port: Option<u16>) -> Probe {
+    let Some(health) = &svc.health_endpoint else {
+        return Probe::None {
+            reason: "no health_endpoint".into(),
+        };
+    };
+    let health = health.value.trim();
+    let is_path = health.starts_with('/');
+    let host = match kind {
+        ServiceType::K8sDeployment => match &svc.namespace {
+            // In-cluster service DNS: a k8s service has no host of its own.
+            Some(ns) => Some(format!("{}.{}.svc", svc.name.value, ns.value)),
+            None => None,
+        },
+        _ => svc.host.as_ref().map(|h| h.value.clone()),
+    };
+    match (host, port, is_path) {
+        (Some(host), Some(port), true) => Probe::Http {
+            url: format!("http://{host}:{port}{health}"),
+        },
+        (Some(host), Some(port), false) => Probe::Tcp {
+            address: format!("{host}:{port}"),
+            command: health.to_owned(),
+        },
+        (_, None, true) if kind == ServiceType::K8sDeployment => Probe::None {
+            reason: format!("exec probe {health} has no port; the kubelet runs it inside the pod"),
+        },
+        (None, _, _) => Probe::None {
+            reason: "no host".into(),
+        },
+        (_, None, _) => Probe::None {
+            reason: "no port".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["a", "awoooi-api", "db.1", "x".repeat(63).as_str()] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "A",
+            "a_b",
+            "a b",
+            "a\"b",
+            "x".repeat(64).as_str(),
+        ] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        for ok in ["1m", "90s", "1h30m", "5ms", "1y2w3d4h5m6s7ms"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "m", "5", "5x", "1m1h", "1.5m", "-1m", "5m "] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Escaping filters. Every registry string that lands in an output goes through
+//! one of these, so a template author never escapes by hand:
+//!
+//! - `promql`: a PromQL string literal, quotes included: `{service={{ s.name | promql }}}`
+//! - `re_escape`: escapes RE2 metacharacters, for building `=~` matchers
+//!   (`{{ (name | re_escape ~ "-.+") | promql }}`)
+//! - `yaml`: a YAML scalar (strings always double-quoted)
+//! - `gotmpl`: text inside a Prometheus annotation, where `{{` would start a Go template
+//! - `tojson` (minijinja's own): a JSON value
+
+use std::fmt::Write as _;
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Error, ErrorKind};
+
+/// A PromQL (Go syntax) double-quoted string literal.
+pub fn promql(value: &Value) -> Result<String, Error> {
+    let s = as_str(value, "promql")?;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// Escapes RE2 metacharacters so the string matches itself literally.
+pub fn re_escape(value: &Value) -> Result<String, Error> {
+    let s = as_str(value, "re_escape")?;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if r"\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Text for a Prometheus annotation (a Go template): `{{` becomes `{{"{{"}}`.
+pub fn gotmpl(value: &Value) -> Result<String, Error> {
+    Ok(as_str(value, "gotmpl")?.replace("{{", "{{\"{{\"}}"))
+}
+
+/// A YAML flow scalar: strings double-quoted with every character YAML does not
+/// allow raw escaped; numbers, booleans and none as themselves.
+pub fn yaml(value: &Value) -> Result<String, Error> {
+    match value.kind() {
+        ValueKind::String => Ok(yaml_str(value.as_str().unwrap_or_default())),
+        ValueKind::Number | ValueKind::Bool => Ok(value.to_string()),
+        ValueKind::None | ValueKind::Undefined => Ok("null".into()),
+        _ => {
+            // Sequences and maps as JSON, which is valid YAML flow syntax.
+            serde_json::to_string(value)
+                .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("yaml: {e}")))
+        }
+    }
+}
+
+/// Single-quoted when the string is one printable line (readable: PromQL keeps
+/// its `"`), double-quoted with escapes otherwise.
+pub fn yaml_str(s: &str) -> String {
+    let plain_char = |c: char| {
+        matches!(c, ' '..='~')
+            || (c >= '\u{a0}'
+                && !matches!(
+                    c,
+                    '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
+                ))
+    };
+    if !s.is_empty() && s.chars().all(plain_char) && !s.starts_with(' ') && !s.ends_with(' ') {
+        return format!("'{}'", s.replace('\'', "''"));
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // YAML forbids C0/C1 controls, DEL and BOM in the text; line and
+            // paragraph separators would be read as line breaks.
+            c if c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}') => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn as_str<'a>(value: &'a Value, filter: &str) -> Result<&'a str, Error> {
+    value.as_str().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("the `{filter}` filter takes a string, got {}", value.kind()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn promql_escapes_quotes_backslashes_and_controls() {
+        let v = Value::from("a\"b\\c\nd\u{7}é");
+        assert_eq!(promql(&v).unwrap(), r#""a\"b\\c\nd\u0007é""#);
+    }
+
+    #[test]
+    fn re_escape_makes_metacharacters_literal() {
+        assert_eq!(re_escape(&Value::from("a.b+(c)")).unwrap(), r"a\.b\+\(c\)");
+    }
+
+    #[test]
+    fn yaml_strings_round_trip() {
+        for s in [
+            "plain",
+            "a: b # c",
+            "'\"{{ $labels.x }}\"'",
+            "line\nbreak\u{2028}",
+            "\u{85}\u{feff}tab\t",
+            "- [x]",
+            "null",
+            "123",
+            "é 授權管理",
+        ] {
+            let quoted = yaml_str(s);
+            let back: String = serde_saphyr::from_str(&format!("v: {quoted}\n"))
+                .map(|m: std::collections::BTreeMap<String, String>| m["v"].clone())
+                .unwrap_or_else(|e| panic!("{quoted}: {e}"));
+            assert_eq!(back, s);
+        }
+    }
+}

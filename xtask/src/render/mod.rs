@@ -1,0 +1,83 @@
+//! Rendering: the minijinja environment and one module per artefact.
+//!
+//! Templates live in `templates/` and are read at run time. The environment is
+//! strict (an undefined variable is an error naming the template and line),
+//! keeps trailing newlines, and trims block tags so templates can be indented.
+
+pub mod alert_rules;
+pub mod filters;
+pub mod plan;
+
+use std::path::Path;
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::catalogue::Catalogue;
+use crate::registry::load::IoError;
+
+pub struct Renderer {
+    pub env: Environment<'static>,
+}
+
+impl Renderer {
+    /// Loads every `*.j2` file under `templates` (named by relative path, such as
+    /// `prometheus/rules.yml.j2`) and the catalogue's expressions.
+    pub fn new(templates: &Path, catalogue: &Catalogue) -> Result<Renderer, String> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // minijinja would JSON-escape `*.yml.j2` output; escaping is the filters' job.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(|e| format!("{e:#}"))?;
+        env.set_syntax(syntax);
+        env.add_filter("promql", |v: minijinja::Value| filters::promql(&v));
+        env.add_filter("re_escape", |v: minijinja::Value| filters::re_escape(&v));
+        env.add_filter("yaml", |v: minijinja::Value| filters::yaml(&v));
+        env.add_filter("gotmpl", |v: minijinja::Value| filters::gotmpl(&v));
+        let files = template_files(templates).map_err(|e| e.0)?;
+        for (name, path) in files {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            env.add_template_owned(name, text)
+                .map_err(|e| format!("{e:#}"))?;
+        }
+        for (name, t) in &catalogue.alerts {
+            for (field, text) in [
+                ("expr", &t.expr.value),
+                ("summary", &t.summary),
+                ("description", &t.description),
+            ] {
+                env.add_template_owned(Catalogue::template_name(name, field), text.clone())
+                    .map_err(|e| format!("{e:#}"))?;
+            }
+        }
+        Ok(Renderer { env })
+    }
+
+    /// Renders a template by name; errors carry the template name and line.
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, String> {
+        let t = self.env.get_template(name).map_err(|e| format!("{e:#}"))?;
+        t.render(ctx).map_err(|e| format!("{e:#}"))
+    }
+}
+
+fn template_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, IoError> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry
+            .map_err(|e| IoError(format!("cannot read templates in {}: {e}", dir.display())))?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "j2") {
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            let name: Vec<_> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push((name.join("/"), entry.path().to_path_buf()));
+        }
+    }
+    Ok(out)
+}

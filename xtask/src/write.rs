@@ -1,0 +1,193 @@
+//! The only code that touches the output folder. In `Mode::Write` every file is
+//! written atomically (temp file + rename) and only when its bytes changed; files
+//! that an earlier run listed in its manifest and this run no longer produces are
+//! deleted; nothing else is ever deleted. In `Mode::Check` nothing is written and
+//! every difference is reported with a unified diff.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::output::{Format, GENERATED_BY, Output, REGENERATE};
+use crate::registry::load::IoError;
+
+/// Lists every file gen wrote, so a later gen knows what it may delete.
+pub const MANIFEST: &str = "manifest.txt";
+
+/// A diff longer than this is cut, so a CI log stays readable.
+const MAX_DIFF_LINES: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    Check,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Files written (Write) or that differ, with their diff (Check).
+    pub changed: Vec<(String, String)>,
+    pub deleted: Vec<String>,
+    pub unchanged: usize,
+    /// Files in the folder that gen did not produce.
+    pub extra: Vec<String>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty() && self.extra.is_empty() && self.deleted.is_empty()
+    }
+}
+
+/// The manifest as an output of its own, so `check` sees it drift too.
+pub fn manifest(outputs: &[Output]) -> Output {
+    let mut body = String::new();
+    for o in outputs {
+        body.push_str(&o.path);
+        body.push('\n');
+    }
+    Output::new(
+        MANIFEST,
+        Format::Text,
+        "the outputs of the other generators",
+        &body,
+    )
+}
+
+fn read_manifest(out_dir: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
+    // Only a manifest gen wrote counts: a person's manifest.txt never makes gen delete.
+    if !text
+        .lines()
+        .next()
+        .is_some_and(|l| l.starts_with("# ") && l.contains(GENERATED_BY))
+    {
+        return BTreeSet::new();
+    }
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Files under `out_dir`, as relative `/` paths.
+fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
+    let mut files = BTreeSet::new();
+    if !out_dir.exists() {
+        return Ok(files);
+    }
+    for entry in walkdir::WalkDir::new(out_dir).sort_by_file_name() {
+        let entry =
+            entry.map_err(|e| IoError(format!("cannot read {}: {e}", out_dir.display())))?;
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(out_dir).unwrap_or(entry.path());
+            let rel: Vec<_> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            files.insert(rel.join("/"));
+        }
+    }
+    Ok(files)
+}
+
+pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, IoError> {
+    let mut report = Report::default();
+    let produced: BTreeSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
+    let previous = read_manifest(out_dir);
+    for o in outputs {
+        let path = out_dir.join(&o.path);
+        let current = match std::fs::read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(IoError(format!("cannot read {}: {e}", path.display()))),
+        };
+        if current.as_deref() == Some(o.contents.as_bytes()) {
+            report.unchanged += 1;
+            continue;
+        }
+        match mode {
+            Mode::Write => {
+                write_atomic(&path, o.contents.as_bytes())?;
+                report.changed.push((o.path.clone(), String::new()));
+            }
+            Mode::Check => {
+                let old = current.map(|b| String::from_utf8_lossy(&b).replace("\r\n", "\n"));
+                if old.as_deref() == Some(o.contents.as_str()) {
+                    report.unchanged += 1; // only line endings differ (a Windows checkout)
+                    continue;
+                }
+                report
+                    .changed
+                    .push((o.path.clone(), diff(&o.path, old.as_deref(), &o.contents)));
+            }
+        }
+    }
+    for file in files_on_disk(out_dir)? {
+        if produced.contains(file.as_str()) {
+            continue;
+        }
+        if mode == Mode::Write && previous.contains(&file) {
+            let path = out_dir.join(&file);
+            std::fs::remove_file(&path)
+                .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
+            report.deleted.push(file);
+        } else {
+            report.extra.push(file);
+        }
+    }
+    Ok(report)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    let err = |what: &str, p: &Path, e: std::io::Error| {
+        IoError(format!("cannot {what} {}: {e}", p.display()))
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| err("create", dir, e))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err("write", path, e));
+    }
+    Ok(())
+}
+
+/// A unified diff from what is on disk to what gen would write, cut after
+/// `MAX_DIFF_LINES` lines.
+pub fn diff(path: &str, old: Option<&str>, new: &str) -> String {
+    let old_name = if old.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".to_owned()
+    };
+    let text = similar::TextDiff::from_lines(old.unwrap_or(""), new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&old_name, &format!("b/{path}"))
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines
+        .iter()
+        .take(MAX_DIFF_LINES)
+        .fold(String::new(), |mut s, l| {
+            let _ = writeln!(s, "{l}");
+            s
+        });
+    if lines.len() > MAX_DIFF_LINES {
+        let _ = writeln!(
+            out,
+            "... {} more diff lines; run `{REGENERATE}` and see `git diff`",
+            lines.len() - MAX_DIFF_LINES
+        );
+    }
+    out
+}
