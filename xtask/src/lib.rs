@@ -6,6 +6,9 @@
 //! files as data), `write` (the only disk writes), `snapshots` (the reviewed
 //! monitoring plan).
 
+// Diagnostics are returned on the cold error path only; their size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod catalogue;
 pub mod diagnostics;
 pub mod output;
@@ -68,6 +71,8 @@ pub struct Generated {
     pub outputs: Vec<Output>,
     /// The monitoring plan, for the snapshot.
     pub plan: String,
+    /// The alert rules, as data (tests inspect their expressions).
+    pub rules: render::alert_rules::Rules,
     /// Warnings, rendered.
     pub warnings: String,
 }
@@ -131,6 +136,7 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
         registry,
         outputs,
         plan,
+        rules,
         warnings,
     })
 }

@@ -793,11 +793,11 @@ fn probe_for(svc: &model::Service, kind: ServiceType, port: Option<u16>) -> Prob
     let health = health.value.trim();
     let is_path = health.starts_with('/');
     let host = match kind {
-        ServiceType::K8sDeployment => match &svc.namespace {
-            // In-cluster service DNS: a k8s service has no host of its own.
-            Some(ns) => Some(format!("{}.{}.svc", svc.name.value, ns.value)),
-            None => None,
-        },
+        // In-cluster service DNS: a k8s service has no host of its own.
+        ServiceType::K8sDeployment => svc
+            .namespace
+            .as_ref()
+            .map(|ns| format!("{}.{}.svc", svc.name.value, ns.value)),
         _ => svc.host.as_ref().map(|h| h.value.clone()),
     };
     match (host, port, is_path) {

@@ -7,7 +7,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::Renderer;
+use super::{Renderer, filters};
 use crate::catalogue::{AlertTemplate, Catalogue};
 use crate::output::{Format, Output};
 use crate::registry::{AlertUse, Page, Registry, Service};
@@ -155,9 +155,10 @@ fn rules_for(
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
+        // Prometheus expands rule label values as Go templates too.
         let mut rule_labels: BTreeMap<String, String> = labels
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| ((*k).to_owned(), filters::gotmpl_str(v)))
             .collect();
         rule_labels.insert("severity".into(), severity);
         let mut annotations = BTreeMap::from([

@@ -6,6 +6,7 @@
 //!   (`{{ (name | re_escape ~ "-.+") | promql }}`)
 //! - `yaml`: a YAML scalar (strings always double-quoted)
 //! - `gotmpl`: text inside a Prometheus annotation, where `{{` would start a Go template
+//! - `num`: a number without a needless `.0`
 //! - `tojson` (minijinja's own): a JSON value
 
 use std::fmt::Write as _;
@@ -50,7 +51,23 @@ pub fn re_escape(value: &Value) -> Result<String, Error> {
 
 /// Text for a Prometheus annotation (a Go template): `{{` becomes `{{"{{"}}`.
 pub fn gotmpl(value: &Value) -> Result<String, Error> {
-    Ok(as_str(value, "gotmpl")?.replace("{{", "{{\"{{\"}}"))
+    Ok(gotmpl_str(as_str(value, "gotmpl")?))
+}
+
+pub fn gotmpl_str(s: &str) -> String {
+    s.replace("{{", "{{\"{{\"}}")
+}
+
+/// A number as people write it: `95`, not `95.0`.
+pub fn num(value: &Value) -> Result<String, Error> {
+    match f64::try_from(value.clone()) {
+        Ok(x) if x.fract() == 0.0 && x.abs() < 1e15 => Ok(format!("{}", x as i64)),
+        Ok(x) => Ok(format!("{x}")),
+        Err(_) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("the `num` filter takes a number, got {}", value.kind()),
+        )),
+    }
 }
 
 /// A YAML flow scalar: strings double-quoted with every character YAML does not
@@ -59,7 +76,12 @@ pub fn yaml(value: &Value) -> Result<String, Error> {
     match value.kind() {
         ValueKind::String => Ok(yaml_str(value.as_str().unwrap_or_default())),
         ValueKind::Number | ValueKind::Bool => Ok(value.to_string()),
-        ValueKind::None | ValueKind::Undefined => Ok("null".into()),
+        ValueKind::None => Ok("null".into()),
+        // Strict mode lets an undefined value reach a filter; a typo must not become `null`.
+        ValueKind::Undefined => Err(Error::new(
+            ErrorKind::UndefinedError,
+            "the `yaml` filter got an undefined value",
+        )),
         _ => {
             // Sequences and maps as JSON, which is valid YAML flow syntax.
             serde_json::to_string(value)

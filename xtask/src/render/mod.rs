@@ -37,6 +37,7 @@ impl Renderer {
         env.add_filter("promql", |v: minijinja::Value| filters::promql(&v));
         env.add_filter("re_escape", |v: minijinja::Value| filters::re_escape(&v));
         env.add_filter("yaml", |v: minijinja::Value| filters::yaml(&v));
+        env.add_filter("num", |v: minijinja::Value| filters::num(&v));
         env.add_filter("gotmpl", |v: minijinja::Value| filters::gotmpl(&v));
         let files = template_files(templates).map_err(|e| e.0)?;
         for (name, path) in files {

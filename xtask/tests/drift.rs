@@ -1,0 +1,254 @@
+//! `gen` and `check` on a copy of the project: every kind of drift makes `check`
+//! exit 1 with a diff naming the file; `gen` writes only what changed, deletes
+//! only what it wrote, and output is byte-identical across runs.
+
+mod common;
+use common::*;
+
+/// A copy of the example registry and templates, with a generated folder.
+struct Project {
+    dir: TempDir,
+}
+
+impl Project {
+    fn new() -> Project {
+        let dir = TempDir::new("drift");
+        copy_dir(&root().join("registry"), &dir.join("registry"));
+        copy_dir(&root().join("templates"), &dir.join("templates"));
+        let p = Project { dir };
+        let out = p.run("gen");
+        assert!(out.status.success(), "{}", text(&out));
+        p
+    }
+
+    fn run(&self, cmd: &str) -> std::process::Output {
+        let d = |s: &str| self.dir.join(s).to_string_lossy().into_owned();
+        xtask(&[
+            cmd,
+            "--registry",
+            &d("registry"),
+            "--templates",
+            &d("templates"),
+            "--out",
+            &d("generated"),
+        ])
+    }
+
+    fn file(&self, p: &str) -> std::path::PathBuf {
+        self.dir.join(p)
+    }
+
+    /// `check` must fail with exit code 1, naming `file` in its report.
+    fn assert_drift(&self, file: &str) -> String {
+        let out = self.run("check");
+        let t = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "check should report drift:\n{t}"
+        );
+        assert!(t.contains(file), "the report should name {file}:\n{t}");
+        assert!(t.contains("cargo xtask gen"), "{t}");
+        t
+    }
+}
+
+#[test]
+fn fresh_output_passes_check_and_regenerates_identically() {
+    let p = Project::new();
+    let out = p.run("check");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let before = tree(&p.file("generated"));
+    let out = p.run("gen");
+    assert!(
+        text(&out).contains("0 file(s) written"),
+        "a second gen must write nothing: {}",
+        text(&out)
+    );
+    assert_eq!(before, tree(&p.file("generated")));
+}
+
+#[test]
+fn edited_generated_file_is_drift_with_a_diff() {
+    let p = Project::new();
+    let f = p.file("generated/prometheus/rules/redis.rules.yml");
+    let edited = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("for: '1m'", "for: '9m'");
+    std::fs::write(&f, edited).unwrap();
+    let t = p.assert_drift("prometheus/rules/redis.rules.yml");
+    assert!(
+        t.contains("-        for: '9m'") && t.contains("+        for: '1m'"),
+        "unified diff expected:\n{t}"
+    );
+}
+
+#[test]
+fn deleted_generated_file_is_drift() {
+    let p = Project::new();
+    std::fs::remove_file(p.file("generated/prometheus/rules/sentry.rules.yml")).unwrap();
+    p.assert_drift("prometheus/rules/sentry.rules.yml");
+}
+
+#[test]
+fn stray_file_is_drift_and_gen_leaves_it_alone() {
+    let p = Project::new();
+    std::fs::write(p.file("generated/prometheus/rules/notes.yml"), "mine\n").unwrap();
+    p.assert_drift("prometheus/rules/notes.yml");
+    let out = p.run("gen");
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(p.file("generated/prometheus/rules/notes.yml")).unwrap(),
+        "mine\n"
+    );
+}
+
+#[test]
+fn registry_change_is_drift_and_gen_deletes_what_it_no_longer_produces() {
+    let p = Project::new();
+    let f = p.file("registry/services.yaml");
+    let text_before = std::fs::read_to_string(&f).unwrap();
+    // Drop the `sentry` service: its rule file must go.
+    let start = text_before.find("  - name: sentry\n").unwrap();
+    let end = start + text_before[start..].find("  - name: langfuse\n").unwrap();
+    std::fs::write(
+        &f,
+        format!("{}{}", &text_before[..start], &text_before[end..]),
+    )
+    .unwrap();
+    p.assert_drift("prometheus/rules/sentry.rules.yml");
+    let out = p.run("gen");
+    assert!(
+        text(&out).contains("deleted prometheus/rules/sentry.rules.yml"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !p.file("generated/prometheus/rules/sentry.rules.yml")
+            .exists()
+    );
+    assert_eq!(p.run("check").status.code(), Some(0));
+}
+
+#[test]
+fn template_change_is_drift() {
+    let p = Project::new();
+    let f = p.file("templates/alerts/service_down.yaml");
+    let edited = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("for: 1m", "for: 2m");
+    std::fs::write(&f, edited).unwrap();
+    p.assert_drift("prometheus/rules/redis.rules.yml");
+}
+
+#[test]
+fn out_pointed_at_a_persons_folder_deletes_nothing() {
+    let p = Project::new();
+    let theirs = TempDir::new("theirs");
+    std::fs::write(theirs.join("important.txt"), "keep me\n").unwrap();
+    std::fs::write(theirs.join("manifest.txt"), "important.txt\n").unwrap();
+    let d = |s: &str| p.file(s).to_string_lossy().into_owned();
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &d("registry"),
+        "--templates",
+        &d("templates"),
+        "--out",
+        &theirs.0.to_string_lossy(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("important.txt")).unwrap(),
+        "keep me\n"
+    );
+}
+
+#[test]
+fn broken_template_writes_nothing_and_names_the_template() {
+    let p = Project::new();
+    let before = tree(&p.file("generated"));
+    std::fs::write(
+        p.file("templates/prometheus/rules.yml.j2"),
+        "groups:\n{% for g in groups %}\n  - name: {{ g.nmae | yaml }}\n{% endfor %}\n",
+    )
+    .unwrap();
+    let out = p.run("gen");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("prometheus/rules.yml.j2:3"),
+        "the error must name the template and line:\n{t}"
+    );
+    assert_eq!(before, tree(&p.file("generated")), "nothing may be written");
+
+    // A template that renders invalid YAML is caught before writing, too.
+    std::fs::write(p.file("templates/prometheus/rules.yml.j2"), "groups: [\n").unwrap();
+    let out = p.run("gen");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("not valid Yaml"), "{}", text(&out));
+    assert_eq!(before, tree(&p.file("generated")));
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    assert_eq!(xtask(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(xtask(&["gen", "--bogus"]).status.code(), Some(2));
+    assert_eq!(
+        xtask(&["check", "--registry", "/nonexistent/registry"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn output_is_independent_of_cwd_env_and_file_order() {
+    let p = Project::new();
+    let reference = tree(&p.file("generated"));
+    // Same registry split differently and named in another order: same output.
+    let reg = TempDir::new("reordered");
+    for (i, f) in ["teams.yaml", "api.yaml", "pages.yaml", "services.yaml"]
+        .iter()
+        .enumerate()
+    {
+        std::fs::copy(
+            root().join("registry").join(f),
+            reg.join(&format!("{}-{f}", 9 - i)),
+        )
+        .unwrap();
+    }
+    let out_dir = TempDir::new("reordered-out");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "gen",
+            "--registry",
+            &reg.0.to_string_lossy(),
+            "--templates",
+            &p.file("templates").to_string_lossy(),
+            "--out",
+            &out_dir.0.to_string_lossy(),
+        ])
+        .current_dir(std::env::temp_dir())
+        .env("TZ", "Asia/Taipei")
+        .env("LC_ALL", "zh_TW.UTF-8")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let strip_headers = |t: Vec<(String, Vec<u8>)>| -> Vec<(String, String)> {
+        t.into_iter()
+            .map(|(p, b)| {
+                (
+                    p,
+                    String::from_utf8(b)
+                        .unwrap()
+                        .lines()
+                        .filter(|l| !l.starts_with("# Generated by"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip_headers(reference), strip_headers(tree(&out_dir.0)));
+}

@@ -1,0 +1,416 @@
+//! Every kind of invalid registry: exit code 1, a message naming file, line and
+//! column (and field and hint where there is one), and nothing written.
+
+mod common;
+use common::*;
+
+const BASE: &str = "\
+services:
+  - name: ok-svc
+    type: docker
+    host: 127.0.0.1
+    port: 8080
+    health_endpoint: /health
+    alerts: [service_down]
+    owner: team-a
+";
+
+struct Case {
+    name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    /// `file:line:column` that the message must contain.
+    at: &'static str,
+    message: &'static str,
+    help: Option<&'static str>,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "malformed yaml",
+        files: &[("a.yaml", "services:\n  - name: [x\n")],
+        at: "reg/a.yaml:2:",
+        message: "",
+        help: Some(""),
+    },
+    Case {
+        name: "unknown field",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    owner: t\n    prot: 80\n",
+        )],
+        at: "reg/a.yaml:6:5",
+        message: "unknown field `prot`",
+        help: Some("did you mean `port`?"),
+    },
+    Case {
+        name: "unknown service type",
+        files: &[("a.yaml", "services:\n  - name: x\n    type: dokcer\n")],
+        at: "reg/a.yaml:3:11",
+        message: "unknown variant `dokcer`",
+        help: Some("did you mean `docker`?"),
+    },
+    Case {
+        name: "wrong type",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    port: eighty\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:5:11",
+        message: "services[0].port",
+        help: None,
+    },
+    Case {
+        name: "duplicate key",
+        files: &[("a.yaml", "services:\n  - name: x\n    name: y\n")],
+        at: "reg/a.yaml:3:5",
+        message: "duplicate",
+        help: None,
+    },
+    Case {
+        name: "duplicate service across files",
+        files: &[("a.yaml", BASE), ("b.yaml", BASE)],
+        at: "reg/b.yaml:2:11",
+        message: "service \"ok-svc\" is already defined at reg/a.yaml:2",
+        help: None,
+    },
+    Case {
+        name: "duplicate page path",
+        files: &[(
+            "a.yaml",
+            "pages:\n  - path: /a\n    name: A\n  - path: /a\n    name: B\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "page \"/a\" is already defined",
+        help: None,
+    },
+    Case {
+        name: "duplicate endpoint",
+        files: &[(
+            "a.yaml",
+            "api_endpoints:\n  - {path: /x, method: GET}\n  - {path: /x, method: POST}\n  - {path: /x, method: GET}\n",
+        )],
+        at: "reg/a.yaml:4:12",
+        message: "endpoint GET /x is already defined",
+        help: None,
+    },
+    Case {
+        name: "name not a label value",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: \"Bad Name\"\n    type: docker\n    host: h\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:2:11",
+        message: "service name \"Bad Name\" is not a valid name",
+        help: Some("lowercase letters"),
+    },
+    Case {
+        name: "unknown alert",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    port: 1\n    health_endpoint: /h\n    owner: t\n    alerts:\n      - servce_down\n",
+        )],
+        at: "reg/a.yaml:9:9",
+        message: "unknown alert \"servce_down\"",
+        help: Some("did you mean \"service_down\"?"),
+    },
+    Case {
+        name: "unknown alert in override",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    owner: t\n    alerts:\n      - {name: memory_hihg, threshold: 0.5}\n",
+        )],
+        at: "reg/a.yaml:7:16",
+        message: "unknown alert \"memory_hihg\"",
+        help: Some("did you mean \"memory_high\"?"),
+    },
+    Case {
+        name: "k8s without namespace",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: k8s-deployment\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:3:11",
+        message: "has no namespace",
+        help: Some("namespace"),
+    },
+    Case {
+        name: "docker without host",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:3:11",
+        message: "has no host",
+        help: Some("host"),
+    },
+    Case {
+        name: "docker probe without port",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    health_endpoint: /health\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:5:22",
+        message: "cannot be probed",
+        help: Some("port"),
+    },
+    Case {
+        name: "alert needs a probe",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: k8s-deployment\n    namespace: n\n    owner: t\n    alerts: [service_down]\n",
+        )],
+        at: "reg/a.yaml:6:14",
+        message: "needs a health probe",
+        help: None,
+    },
+    Case {
+        name: "alert for another kind",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    owner: t\n    alerts: [pod_crash]\n",
+        )],
+        at: "reg/a.yaml:6:14",
+        message: "does not apply to a docker",
+        help: Some("k8s-deployment"),
+    },
+    Case {
+        name: "port out of range",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    port: 70000\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:5:11",
+        message: "port 70000 is outside 1-65535",
+        help: Some("port"),
+    },
+    Case {
+        name: "port zero",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    port: 0\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:5:11",
+        message: "port 0 is outside",
+        help: None,
+    },
+    Case {
+        name: "availability 100",
+        files: &[(
+            "a.yaml",
+            "api_endpoints:\n  - path: /x\n    method: GET\n    slo_availability: 100\n",
+        )],
+        at: "reg/a.yaml:4:23",
+        message: "outside (0, 100)",
+        help: Some("99.9"),
+    },
+    Case {
+        name: "availability 0",
+        files: &[(
+            "a.yaml",
+            "api_endpoints:\n  - path: /x\n    method: GET\n    slo_availability: 0\n",
+        )],
+        at: "reg/a.yaml:4:23",
+        message: "outside (0, 100)",
+        help: None,
+    },
+    Case {
+        name: "latency not positive",
+        files: &[(
+            "a.yaml",
+            "api_endpoints:\n  - path: /x\n    method: GET\n    slo_latency_ms: 0\n",
+        )],
+        at: "reg/a.yaml:4:21",
+        message: "must be above 0",
+        help: None,
+    },
+    Case {
+        name: "page path without slash",
+        files: &[("a.yaml", "pages:\n  - path: home\n    name: Home\n")],
+        at: "reg/a.yaml:2:11",
+        message: "does not start with `/`",
+        help: Some("\"/home\""),
+    },
+    Case {
+        name: "unknown method",
+        files: &[("a.yaml", "api_endpoints:\n  - path: /x\n    method: get\n")],
+        at: "reg/a.yaml:3:13",
+        message: "unknown HTTP method \"get\"",
+        help: Some("\"GET\""),
+    },
+    Case {
+        name: "unknown owner team",
+        files: &[(
+            "a.yaml",
+            "teams:\n  team-a: {}\nservices:\n  - name: x\n    type: docker\n    host: h\n    owner: team-b\n",
+        )],
+        at: "reg/a.yaml:7:12",
+        message: "owner \"team-b\" is not a team",
+        help: Some("team-a"),
+    },
+    Case {
+        name: "bad override severity",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    owner: t\n    alerts:\n      - {name: memory_high, severity: crit}\n",
+        )],
+        at: "reg/a.yaml:7:39",
+        message: "unknown severity",
+        help: Some("critical"),
+    },
+    Case {
+        name: "bad override duration",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    owner: t\n    alerts:\n      - {name: memory_high, for: 10 minutes}\n",
+        )],
+        at: "reg/a.yaml:7:34",
+        message: "not a Prometheus duration",
+        help: None,
+    },
+    Case {
+        name: "alias bomb",
+        files: &[(
+            "a.yaml",
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+        )],
+        at: "reg/a.yaml:",
+        message: "",
+        help: None,
+    },
+    Case {
+        name: "invalid utf-8",
+        files: &[("a.yaml", "services:\n  - name: \u{0}")],
+        at: "reg/a.yaml:",
+        message: "",
+        help: None,
+    },
+];
+
+fn run_case(files: &[(&str, &[u8])]) -> (std::process::Output, TempDir) {
+    let t = TempDir::new("invalid");
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    for (name, body) in files {
+        std::fs::write(reg.join(name), body).unwrap();
+    }
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &reg.to_string_lossy(),
+        "--out",
+        &t.join("out").to_string_lossy(),
+    ]);
+    (out, t)
+}
+
+fn assert_invalid(
+    name: &str,
+    out: &std::process::Output,
+    t: &TempDir,
+    at: &str,
+    message: &str,
+    help: Option<&str>,
+) {
+    let s = text(out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{name}: exit code 1 expected:\n{s}"
+    );
+    assert!(
+        s.contains(&format!("--> {at}")),
+        "{name}: position {at} expected:\n{s}"
+    );
+    assert!(
+        s.contains(message),
+        "{name}: message {message:?} expected:\n{s}"
+    );
+    if let Some(h) = help {
+        assert!(
+            s.contains(&format!("help: {h}")) || s.contains("help:") && s.contains(h),
+            "{name}: help {h:?} expected:\n{s}"
+        );
+    }
+    assert!(!s.contains("panicked"), "{name}: {s}");
+    assert!(!t.join("out").exists(), "{name}: nothing may be written");
+}
+
+#[test]
+fn invalid_registries_are_reported_with_position_and_write_nothing() {
+    let mut failed = Vec::new();
+    for c in CASES {
+        let files: Vec<(&str, &[u8])> = c.files.iter().map(|(n, b)| (*n, b.as_bytes())).collect();
+        let (out, t) = run_case(&files);
+        let r =
+            std::panic::catch_unwind(|| assert_invalid(c.name, &out, &t, c.at, c.message, c.help));
+        if r.is_err() {
+            failed.push(c.name);
+        }
+    }
+    assert!(failed.is_empty(), "failed cases: {failed:?}");
+}
+
+#[test]
+fn all_errors_of_a_run_are_reported() {
+    let files: &[(&str, &[u8])] = &[
+        ("a.yaml", b"services:\n  - name: x\n    type: docker\n    host: h\n    port: 0\n    owner: t\n    alerts: [nope]\n"),
+        ("b.yaml", b"pages:\n  - path: home\n    name: Home\n"),
+        ("c.yaml", b"services: [\n"),
+    ];
+    let (out, t) = run_case(files);
+    let s = text(&out);
+    for at in [
+        "reg/a.yaml:5:11",
+        "reg/a.yaml:7:14",
+        "reg/b.yaml:2:11",
+        "reg/c.yaml:1:",
+    ] {
+        assert_invalid("several", &out, &t, at, "", None);
+    }
+    assert!(s.contains("4 error(s)"), "{s}");
+}
+
+#[test]
+fn hostile_inputs_end_in_clear_errors() {
+    // Invalid UTF-8 bytes: the position of the first bad byte.
+    let (out, t) = run_case(&[("a.yaml", b"services:\n  - name: ab\xff\xfe\n")]);
+    assert_invalid(
+        "utf-8",
+        &out,
+        &t,
+        "reg/a.yaml:2:13",
+        "not valid UTF-8",
+        Some("UTF-8"),
+    );
+
+    // Deep nesting.
+    let deep = format!("services: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let (out, t) = run_case(&[("a.yaml", deep.as_bytes())]);
+    assert_invalid("deep", &out, &t, "reg/a.yaml:1:", "", None);
+
+    // A file over the size limit is refused before parsing.
+    let huge = vec![b'#'; (xtask::registry::load::MAX_FILE_BYTES + 1) as usize];
+    let (out, t) = run_case(&[("a.yaml", &huge)]);
+    assert_invalid(
+        "huge",
+        &out,
+        &t,
+        "reg/a.yaml:1:1",
+        "more than the limit",
+        None,
+    );
+}
+
+#[test]
+fn design_registry_loads_unchanged() {
+    let t = TempDir::new("design");
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &root().join("xtask/tests/fixtures/design").to_string_lossy(),
+        "--out",
+        &t.join("out").to_string_lossy(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(t.join("out/prometheus/rules/awoooi-api.rules.yml").exists());
+}

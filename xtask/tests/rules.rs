@@ -1,0 +1,232 @@
+//! The alert rules, judged by promtool and by what their expressions select.
+
+mod common;
+use common::*;
+
+use xtask::render::alert_rules::Rule;
+
+/// Every registry the tests render: the example and each fixture.
+fn registries() -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![root().join("registry")];
+    dirs.extend(
+        xtask::snapshots::fixtures(&root())
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| d),
+    );
+    dirs
+}
+
+#[test]
+fn promtool_accepts_every_rule_file() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    for reg in registries() {
+        let t = TempDir::new("promtool");
+        let out = xtask(&[
+            "gen",
+            "--registry",
+            &reg.to_string_lossy(),
+            "--out",
+            &t.0.to_string_lossy(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        let rules: Vec<_> = tree(&t.join("prometheus/rules"))
+            .into_iter()
+            .map(|(p, _)| t.join("prometheus/rules").join(p))
+            .collect();
+        assert!(!rules.is_empty());
+        let out = std::process::Command::new("promtool")
+            .arg("check")
+            .arg("rules")
+            .args(&rules)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool rejects rules of {}:\n{}",
+            reg.display(),
+            text(&out)
+        );
+    }
+}
+
+/// The contents of every `{…}` label selector of a PromQL expression, and every
+/// metric name used without one.
+fn selectors(expr: &str) -> (Vec<String>, Vec<String>) {
+    const KEYWORDS: [&str; 26] = [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "and",
+        "or",
+        "unless",
+        "offset",
+        "inf",
+        "nan",
+        "le",
+        // Aggregations, which may be followed by `by (…)` before their parenthesis.
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "count",
+        "group",
+        "stddev",
+        "stdvar",
+        "topk",
+        "bottomk",
+        "quantile",
+        "count_values",
+    ];
+    let chars: Vec<char> = expr.chars().collect();
+    let (mut sels, mut bare) = (Vec::new(), Vec::new());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let next = chars[i..].iter().find(|c| !c.is_whitespace()).copied();
+            if matches!(word.as_str(), "by" | "without" | "on" | "ignoring") {
+                // Skip the label list.
+                while i < chars.len() && chars[i] != ')' {
+                    i += 1;
+                }
+            } else if next != Some('(') && next != Some('{') && !KEYWORDS.contains(&word.as_str()) {
+                bare.push(word);
+            }
+            continue;
+        }
+        if c == '{' {
+            let start = i + 1;
+            let mut in_str = false;
+            while i < chars.len() {
+                match chars[i] {
+                    '\\' if in_str => i += 1,
+                    '"' => in_str = !in_str,
+                    '}' if !in_str => break,
+                    _ => {}
+                }
+                i += 1;
+            }
+            sels.push(chars[start..i].iter().collect());
+        } else if c == '[' {
+            // A range or subquery duration: skip.
+            while i < chars.len() && chars[i] != ']' {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    (sels, bare)
+}
+
+/// Each selector of each rule must carry a matcher naming its own target.
+fn assert_scoped(rule: &Rule, own: &[String], other: &str) {
+    let (sels, bare) = selectors(&rule.expr);
+    assert!(
+        bare.is_empty(),
+        "{}: metrics without a selector {bare:?} in {}",
+        rule.alert,
+        rule.expr
+    );
+    assert!(
+        !sels.is_empty(),
+        "{}: no selector in {}",
+        rule.alert,
+        rule.expr
+    );
+    for sel in sels {
+        assert!(
+            own.iter().any(|o| sel.contains(o.as_str())),
+            "{}: selector {{{sel}}} is not scoped to {own:?}",
+            rule.alert
+        );
+        assert!(
+            !sel.contains(&format!("\"{other}\"")),
+            "{}: selector {{{sel}}} names another service",
+            rule.alert
+        );
+    }
+}
+
+#[test]
+fn every_alert_expression_selects_only_its_own_target() {
+    let mut checked = 0;
+    for reg in registries() {
+        let g = xtask::generate(&reg, &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
+        for s in &g.registry.services {
+            let Some(group) = g.rules.services.get(&s.name) else {
+                continue;
+            };
+            let other = g
+                .registry
+                .services
+                .iter()
+                .find(|o| o.name != s.name)
+                .map_or("", |o| o.name.as_str());
+            let q = |v: &str| xtask::render::filters::promql(&minijinja::Value::from(v)).unwrap();
+            let mut own = vec![
+                format!("service={}", q(&s.name)),
+                format!("name={}", q(&s.name)),
+            ];
+            let pods = xtask::render::filters::re_escape(&minijinja::Value::from(s.name.as_str()))
+                .unwrap();
+            if let Some(ns) = &s.namespace {
+                own = vec![
+                    format!("service={}", q(&s.name)),
+                    format!(
+                        "namespace={}, pod=~\"{}-",
+                        q(ns),
+                        pods.replace('\\', "\\\\")
+                    ),
+                ];
+            }
+            if let Some(unit) = &s.unit {
+                own.push(format!("name={}", q(unit)));
+            }
+            for rule in &group.rules {
+                assert_scoped(rule, &own, other);
+                checked += 1;
+            }
+        }
+        for p in &g.registry.pages {
+            let Some(group) = g.rules.pages.get(&p.path) else {
+                continue;
+            };
+            let own = [format!(
+                "page={}",
+                xtask::render::filters::promql(&minijinja::Value::from(p.path.as_str())).unwrap()
+            )];
+            for rule in &group.rules {
+                assert_scoped(rule, &own, "");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} rules checked");
+}
+
+#[test]
+fn selector_extraction_sees_unscoped_expressions() {
+    // The design document's own expressions: not scoped, so the check must fail them.
+    let (sels, bare) = selectors("probe_success == 0");
+    assert!(sels.is_empty() && bare == ["probe_success"]);
+    let (sels, _) = selectors(
+        r#"rate(http_requests_total{status=~"5.."}[5m]) / rate(http_requests_total[5m])"#,
+    );
+    assert_eq!(sels, [r#"status=~"5..""#]);
+    let (_, bare) = selectors(r#"sum by (le) (rate(x{a="}"}[5m]))"#);
+    assert!(bare.is_empty(), "{bare:?}");
+}
