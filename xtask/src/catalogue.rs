@@ -96,6 +96,52 @@ pub struct AlertTemplate {
     pub summary: String,
     pub description: String,
     pub expr: Spanned<String>,
+    /// Series for the generated `promtool test rules` cases.
+    pub test: AlertTest,
+}
+
+/// Input series (minijinja templates, rendered per target) that make the alert
+/// fire, and that keep it quiet. The generated unit test also feeds the firing
+/// series of another target, which must not fire this target's alert.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTest {
+    pub firing: Vec<TestSeries>,
+    pub healthy: Vec<TestSeries>,
+    /// Labels the alert keeps from its input series (besides the rule's labels).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSeries {
+    pub series: String,
+    /// promtool's expanding notation, such as `0x30` or `0+60x30`.
+    pub values: String,
+}
+
+impl AlertTemplate {
+    /// Every templated field, by the name it is registered under.
+    pub fn template_fields(&self) -> Vec<(String, &str)> {
+        let mut out = vec![
+            ("expr".to_owned(), self.expr.value.as_str()),
+            ("summary".to_owned(), self.summary.as_str()),
+            ("description".to_owned(), self.description.as_str()),
+        ];
+        for (kind, list) in [
+            ("firing", &self.test.firing),
+            ("healthy", &self.test.healthy),
+        ] {
+            for (i, s) in list.iter().enumerate() {
+                out.push((format!("test.{kind}.{i}"), s.series.as_str()));
+            }
+        }
+        for (k, v) in &self.test.labels {
+            out.push((format!("test.labels.{k}"), v.as_str()));
+        }
+        out
+    }
 }
 
 pub struct Catalogue {
@@ -220,6 +266,17 @@ fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Dia
                 )
                 .help("write a duration such as 30s, 5m or 1h"),
             ),
+        );
+    }
+    if t.exporter.contains('\n') || t.exporter.trim().is_empty() {
+        let pos = Pos {
+            file: source.name.clone(),
+            line: 1,
+            column: 1,
+        };
+        diags.push(
+            Diagnostic::error(pos, "exporter", "`exporter` must be one non-empty line")
+                .help("name the exporter, such as `blackbox_exporter`"),
         );
     }
     if t.applies_to.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod load;
 pub mod model;
+pub mod settings;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ pub struct Registry {
     pub endpoints: Vec<Endpoint>,
     pub teams: BTreeMap<String, Team>,
     pub runbook_base_url: Option<String>,
+    pub settings: settings::Settings,
     /// The registry files, as `<folder>/<file>`, for headers.
     pub files: Vec<String>,
 }
@@ -47,6 +49,18 @@ pub struct Service {
     /// The registry file that defines the service.
     pub source: String,
     pub probe: Probe,
+    /// Where Prometheus scrapes `/metrics` (docker and systemd with `prometheus: true`).
+    pub scrape: Option<Scrape>,
+    /// Port of `/metrics` on a k8s service, when known.
+    pub metrics_port: Option<u16>,
+    pub metrics_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scrape {
+    /// `host:port`.
+    pub address: String,
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -87,6 +101,9 @@ pub struct Page {
     pub owner: String,
     pub service: String,
     pub source: String,
+    /// The synthetic probe's URL, when `settings.pages_base_url` is set.
+    pub probe_url: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,10 +112,26 @@ pub struct Endpoint {
     pub method: String,
     pub critical: bool,
     pub slo_latency_ms: Option<f64>,
+    /// Resolved from a percentage or a preset.
     pub slo_availability: Option<f64>,
     pub service: Option<String>,
     pub owner: Option<String>,
     pub source: String,
+    pub min_request_rate: Option<f64>,
+    /// The burn-rate tiers that alert.
+    pub tiers: Vec<String>,
+}
+
+impl Endpoint {
+    /// The share of requests allowed to fail (or be slow): 1 - availability.
+    pub fn error_budget(&self) -> Option<f64> {
+        self.slo_availability
+            .map(|a| ((100.0 - a) / 100.0 * 1e9).round() / 1e9)
+    }
+
+    pub fn latency_seconds(&self) -> Option<f64> {
+        self.slo_latency_ms.map(|ms| ms / 1000.0)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -27,6 +27,85 @@ pub struct RegistryFile {
     pub teams: BTreeMap<String, Spanned<Team>>,
     /// Registry-wide defaults; at most one file may set them.
     pub defaults: Option<Spanned<Defaults>>,
+    /// How the monitoring stack runs; at most one file may set them.
+    pub settings: Option<Spanned<Settings>>,
+}
+
+/// Settings of the generated monitoring stack. Every field is optional; the
+/// defaults are documented in the README.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub scrape_interval: Option<Spanned<String>>,
+    pub evaluation_interval: Option<Spanned<String>>,
+    /// `host:port` of the Blackbox exporter that Prometheus asks to probe.
+    pub blackbox_address: Option<Spanned<String>>,
+    /// `host:port` of Alertmanager.
+    pub alertmanager_address: Option<Spanned<String>>,
+    /// Base URL that page paths are appended to for synthetic page probes.
+    pub pages_base_url: Option<Spanned<String>>,
+    /// The histogram buckets the applications use; SLO thresholds are added.
+    pub latency_buckets_seconds: Option<Spanned<Vec<f64>>>,
+    /// The SLO period, such as `30d` or `28d`.
+    pub slo_period: Option<Spanned<String>>,
+    /// `for` of each burn-rate tier.
+    pub burn_rate_for: Option<Spanned<BTreeMap<String, String>>>,
+    /// Where PrometheusRule, ServiceMonitor and Probe resources go.
+    pub kubernetes: Option<Spanned<KubernetesSettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSettings {
+    pub namespace: Option<Spanned<String>>,
+    /// Labels on every resource, such as the `release` the operator selects.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// In-cluster `host:port` of the Blackbox exporter, for `Probe` resources.
+    pub blackbox_prober: Option<Spanned<String>>,
+    /// Name of the port, on the k8s Service, that serves `/metrics`.
+    pub metrics_port_name: Option<Spanned<String>>,
+}
+
+/// Where the service's metrics are scraped.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// Port of `/metrics` (an exporter beside the service, or the service itself).
+    pub port: Option<Spanned<i64>>,
+    pub path: Option<Spanned<String>>,
+}
+
+/// An availability objective: a percentage, or a preset name.
+#[derive(Debug, Clone)]
+pub enum Availability {
+    Percent(f64),
+    Preset(String),
+}
+
+impl<'de> Deserialize<'de> for Availability {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Availability;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a percentage such as 99.9, or a preset: critical, high, low")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Availability, E> {
+                Ok(Availability::Percent(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Availability, E> {
+                Ok(Availability::Percent(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Availability, E> {
+                Ok(Availability::Percent(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Availability, E> {
+                Ok(Availability::Preset(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -75,6 +154,8 @@ pub struct Service {
     pub service_name: Option<Spanned<String>>,
     #[serde(default)]
     pub monitoring: ServiceMonitoring,
+    /// Where `/metrics` is, when not on `port` (docker) or node_exporter (systemd).
+    pub metrics: Option<Spanned<Metrics>>,
     #[serde(default)]
     pub alerts: Vec<Spanned<AlertRef>>,
     pub owner: Option<Spanned<String>>,
@@ -108,6 +189,8 @@ pub struct Page {
     pub owner: Option<Spanned<String>>,
     /// The service that serves the page; falls back to `defaults.page_service`.
     pub service: Option<Spanned<String>>,
+    /// A description for generated documentation.
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,7 +210,11 @@ pub struct ApiEndpoint {
     #[serde(default)]
     pub critical: bool,
     pub slo_latency_ms: Option<Spanned<f64>>,
-    pub slo_availability: Option<Spanned<f64>>,
+    pub slo_availability: Option<Spanned<Availability>>,
+    /// Requests per second below which burn-rate alerts stay quiet.
+    pub min_request_rate: Option<Spanned<f64>>,
+    /// The burn-rate tiers that alert (default: all of fast, medium, slow, long).
+    pub burn_rate_tiers: Option<Spanned<Vec<String>>>,
     /// The service that serves the endpoint; falls back to `defaults.api_service`.
     pub service: Option<Spanned<String>>,
     pub owner: Option<Spanned<String>>,

@@ -11,7 +11,9 @@ use serde_saphyr::Spanned;
 
 use super::load::{Loaded, SourceFile};
 use super::model::{self, AlertRef, ServiceType};
-use super::{AlertUse, Endpoint, Page, Probe, Registry, Service, ServiceMonitoring, Team};
+use super::{
+    AlertUse, Endpoint, Page, Probe, Registry, Scrape, Service, ServiceMonitoring, Team, settings,
+};
 use crate::catalogue::{Catalogue, Need, SEVERITIES, TargetKind};
 use crate::diagnostics::{Diagnostic, did_you_mean};
 
@@ -163,8 +165,17 @@ impl Checker<'_> {
                     format!("it applies to: {}", kinds.join(", ")),
                 );
             }
+            let mut skip = false;
             for need in &t.needs {
-                if !has(*need) {
+                if has(*need) {
+                    continue;
+                }
+                if kind == TargetKind::Page {
+                    // Registries in the design's format have pages but no base URL;
+                    // they keep loading, without the probe-based page alerts.
+                    self.warn(src, &a.name, f.clone(), format!("alert \"{name}\" needs a page probe, which needs `settings.pages_base_url`; no rule is generated for it"), "set `settings: {pages_base_url: https://…}`");
+                    skip = true;
+                } else {
                     self.error(
                         src,
                         &a.name,
@@ -219,6 +230,9 @@ impl Checker<'_> {
                     );
                 }
             }
+            if skip {
+                continue;
+            }
             out.push(AlertUse {
                 name: name.clone(),
                 severity: a.severity.as_ref().map(|s| s.value.clone()),
@@ -241,6 +255,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
 
     // Defaults and teams first: services and pages refer to them.
     let mut defaults: Option<(usize, &Spanned<model::Defaults>)> = None;
+    let mut settings_at: Option<(usize, &Spanned<model::Settings>)> = None;
     let mut teams: BTreeMap<String, Team> = BTreeMap::new();
     for (fi, file) in files.iter().enumerate() {
         let src = &sources[fi];
@@ -255,6 +270,19 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 );
             } else {
                 defaults = Some((fi, d));
+            }
+        }
+        if let Some(st) = &file.settings {
+            if let Some((first, _)) = settings_at {
+                c.error(
+                    src,
+                    st,
+                    "settings".into(),
+                    format!("`settings` is already set in {}", sources[first].name),
+                    "keep one `settings:` section in the whole registry",
+                );
+            } else {
+                settings_at = Some((fi, st));
             }
         }
         for (name, t) in &file.teams {
@@ -295,6 +323,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             );
         }
     }
+    let settings = settings::resolve(settings_at.map(|(fi, st)| (&sources[fi], st)), &mut c.diags);
     let team_names: Vec<String> = teams.keys().cloned().collect();
     let mut check_owner =
         |c: &mut Checker, src: &SourceFile, owner: &Spanned<String>, field: String| {
@@ -399,7 +428,15 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             let field = format!("pages[{i}]");
             let page = &p.value;
             let path = &page.path;
-            if !path.value.starts_with('/') {
+            if path.value.chars().any(char::is_control) {
+                c.error(
+                    src,
+                    path,
+                    format!("{field}.path"),
+                    format!("page path {:?} contains control characters", path.value),
+                    "a URL path is one line of printable characters",
+                );
+            } else if !path.value.starts_with('/') {
                 c.error(
                     src,
                     path,
@@ -447,8 +484,12 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     UNASSIGNED.into()
                 }
             };
+            let probe_url = settings
+                .pages_base_url
+                .as_ref()
+                .map(|base| format!("{base}{}", percent_encode_path(&path.value)));
             let alerts = c.alerts(src, &page.alerts, &field, TargetKind::Page, &|n| {
-                n == Need::Probe
+                n == Need::Probe && probe_url.is_some()
             });
             pages.push(Page {
                 path: path.value.clone(),
@@ -459,6 +500,8 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 owner,
                 service,
                 source: src.name.clone(),
+                probe_url,
+                description: page.description.clone(),
             });
         }
     }
@@ -514,15 +557,81 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             } else {
                 routes.insert(key, format!("{}:{}", src.name, ep.path.referenced.line()));
             }
-            if let Some(a) = &ep.slo_availability
-                && !(a.value > 0.0 && a.value < 100.0)
+            let availability = ep.slo_availability.as_ref().and_then(|a| match &a.value {
+                model::Availability::Percent(p) if *p > 0.0 && *p < 100.0 => Some(*p),
+                model::Availability::Percent(p) => {
+                    c.error(
+                        src,
+                        a,
+                        format!("{field}.slo_availability"),
+                        format!("slo_availability {p} is outside (0, 100)"),
+                        "write a percentage above 0 and below 100, such as 99.9",
+                    );
+                    None
+                }
+                model::Availability::Preset(name) => {
+                    match settings::PRESETS.iter().find(|(n, _)| n == name) {
+                        Some((_, p)) => Some(*p),
+                        None => {
+                            let names: Vec<&str> =
+                                settings::PRESETS.iter().map(|(n, _)| *n).collect();
+                            let help = did_you_mean(name, names.iter().copied()).map_or_else(
+                                || format!("use a percentage or a preset: {}", names.join(", ")),
+                                |s| format!("did you mean \"{s}\"?"),
+                            );
+                            c.error(
+                                src,
+                                a,
+                                format!("{field}.slo_availability"),
+                                format!("unknown availability preset {name:?}"),
+                                help,
+                            );
+                            None
+                        }
+                    }
+                }
+            });
+            if let (Some(a), Some(at)) = (availability, &ep.slo_availability) {
+                let budget = (100.0 - a) / 100.0;
+                if budget * settings::factor(&settings::TIERS[0], settings.slo_period_hours) >= 1.0
+                {
+                    c.warn(src, at, format!("{field}.slo_availability"), format!("at {a}% the fast burn-rate tier can never fire: it needs an error ratio above 100%"), "the slower tiers still alert; consider a stricter objective");
+                }
+                let outage_seconds = budget * settings.slo_period_hours * 3600.0;
+                if outage_seconds < 60.0 {
+                    c.warn(src, at, format!("{field}.slo_availability"), format!("at {a}% a full outage spends the whole {} error budget in {outage_seconds:.0} s", settings.slo_period), "alerts cannot fire before the budget is gone; consider 99.99 or less");
+                }
+            }
+            if let (Some(l), None) = (&ep.slo_latency_ms, availability)
+                && ep.slo_availability.is_none()
+            {
+                c.error(src, l, format!("{field}.slo_latency_ms"), "a latency objective needs `slo_availability`: the share of requests that must be faster".into(), "add slo_availability, such as 99.9 or a preset: critical, high, low");
+            }
+            let mut tiers: Vec<String> =
+                settings::TIERS.iter().map(|t| t.name.to_owned()).collect();
+            if let Some(t) = &ep.burn_rate_tiers {
+                for name in &t.value {
+                    if !tiers.contains(name) {
+                        c.error(
+                            src,
+                            t,
+                            format!("{field}.burn_rate_tiers"),
+                            format!("unknown burn-rate tier {name:?}"),
+                            "tiers are fast, medium, slow and long",
+                        );
+                    }
+                }
+                tiers.retain(|n| t.value.contains(n));
+            }
+            if let Some(r) = &ep.min_request_rate
+                && !(r.value >= 0.0 && r.value.is_finite())
             {
                 c.error(
                     src,
-                    a,
-                    format!("{field}.slo_availability"),
-                    format!("slo_availability {} is outside (0, 100)", a.value),
-                    "write a percentage above 0 and below 100, such as 99.9",
+                    r,
+                    format!("{field}.min_request_rate"),
+                    "min_request_rate must be a number of requests per second, 0 or more".into(),
+                    "such as 0.1",
                 );
             }
             if let Some(l) = &ep.slo_latency_ms
@@ -547,7 +656,9 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 method: method.value.clone(),
                 critical: ep.critical,
                 slo_latency_ms: ep.slo_latency_ms.as_ref().map(|s| s.value),
-                slo_availability: ep.slo_availability.as_ref().map(|s| s.value),
+                slo_availability: availability,
+                min_request_rate: ep.min_request_rate.as_ref().map(|r| r.value),
+                tiers,
                 service: ep
                     .service
                     .as_ref()
@@ -571,6 +682,13 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     let files = sources.iter().map(|s| s.name.clone()).collect();
+    // The application buckets gain every latency threshold, so each SLO threshold
+    // is a bucket boundary the rules can select.
+    let mut settings = settings;
+    settings.latency_buckets_seconds = settings::with_thresholds(
+        &settings.latency_buckets_seconds,
+        endpoints.iter().filter_map(Endpoint::latency_seconds),
+    );
     (
         Some(Registry {
             services,
@@ -578,6 +696,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             endpoints,
             teams,
             runbook_base_url,
+            settings,
             files,
         }),
         c.diags,
@@ -736,6 +855,61 @@ fn check_service(
         );
     }
     let probe = probe_for(svc, kind, port);
+    let metrics = svc.metrics.as_ref().map(|m| &m.value);
+    let metrics_port = match metrics.and_then(|m| m.port.as_ref()) {
+        Some(p) if !(1..=65535).contains(&p.value) => {
+            c.error(
+                src,
+                p,
+                format!("{field}.metrics.port"),
+                format!("port {} is outside 1-65535", p.value),
+                "use the port of /metrics",
+            );
+            None
+        }
+        Some(p) => u16::try_from(p.value).ok(),
+        // systemd units are scraped through the host's node_exporter.
+        None if kind == ServiceType::Systemd => Some(9100),
+        None => port,
+    };
+    let metrics_path = match metrics.and_then(|m| m.path.as_ref()) {
+        Some(p)
+            if !p.value.starts_with('/')
+                || p.value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            c.error(
+                src,
+                p,
+                format!("{field}.metrics.path"),
+                format!("metrics path {:?} is not a URL path", p.value),
+                "write it as /metrics",
+            );
+            "/metrics".to_owned()
+        }
+        Some(p) => p.value.clone(),
+        None => "/metrics".to_owned(),
+    };
+    let scrape = match (kind, svc.monitoring.prometheus, &svc.host, metrics_port) {
+        (ServiceType::K8sDeployment, _, _, _) | (_, false, _, _) => None,
+        (_, true, Some(h), Some(p)) => Some(Scrape {
+            address: format!("{}:{p}", h.value),
+            path: metrics_path.clone(),
+        }),
+        (_, true, _, None) => {
+            c.error(
+                src,
+                &svc.kind,
+                format!("{field}.metrics"),
+                format!(
+                    "service \"{}\" has `prometheus: true` but no port to scrape",
+                    svc.name.value
+                ),
+                "add `port:` or `metrics: {port: …}` (the exporter's port)",
+            );
+            None
+        }
+        (_, true, None, _) => None, // reported as a missing host above
+    };
     if let (Some(h), Probe::None { reason }) = (&svc.health_endpoint, &probe)
         && kind == ServiceType::Docker
     {
@@ -777,6 +951,9 @@ fn check_service(
         runbook_url: svc.runbook_url.clone(),
         source: src.name.clone(),
         probe,
+        scrape,
+        metrics_port,
+        metrics_path,
     })
 }
 
@@ -818,6 +995,20 @@ fn probe_for(svc: &model::Service, kind: ServiceType, port: Option<u16>) -> Prob
             reason: "no port".into(),
         },
     }
+}
+
+/// A URL path with everything but unreserved characters, `/` and sub-delims
+/// percent-encoded, so any page path makes a valid probe URL.
+pub fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

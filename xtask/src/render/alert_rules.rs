@@ -7,7 +7,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::{Renderer, filters};
+use super::{Renderer, filters, rule_tests};
 use crate::catalogue::{AlertTemplate, Catalogue};
 use crate::output::{Format, Output};
 use crate::registry::{AlertUse, Page, Registry, Service};
@@ -25,6 +25,25 @@ pub struct Rule {
     pub for_: String,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// Input for the generated `promtool test rules` cases.
+    pub test: RuleTest,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleTest {
+    pub firing: Vec<Series>,
+    pub healthy: Vec<Series>,
+    /// The firing series of another target: must not fire this rule.
+    pub other_firing: Vec<Series>,
+    /// Labels the alert keeps from its input series.
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub series: String,
+    /// promtool's notation without the count, such as `0+60`.
+    pub values: String,
 }
 
 impl Rule {
@@ -149,12 +168,8 @@ fn rules_for(
         };
         // One line: PromQL ignores the line breaks, and reviewers read it unescaped.
         // Registry strings cannot hold a raw line break: `promql` escapes them.
-        let expr = field("expr")?
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let test = rule_test(r, t, &a.name, target, &ctx)?;
+        let expr = one_line(&field("expr")?);
         // Prometheus expands rule label values as Go templates too.
         let mut rule_labels: BTreeMap<String, String> = labels
             .iter()
@@ -182,9 +197,95 @@ fn rules_for(
             for_,
             labels: rule_labels,
             annotations,
+            test,
         });
     }
     Ok(rules)
+}
+
+/// Another target of the same kind, for the unit test that proves a rule does
+/// not fire for someone else's series.
+fn other_target<'a>(target: &Target<'a>, other: &'a mut Option<Service>) -> Target<'a> {
+    match target {
+        Target::Service(s) => {
+            let o = other.insert(Service {
+                name: format!("zz-other-{}", s.name),
+                namespace: s.namespace.as_ref().map(|_| "zz-other-ns".to_owned()),
+                host: s.host.as_ref().map(|_| "192.0.2.1".to_owned()),
+                unit: s.unit.as_ref().map(|_| "zz-other.service".to_owned()),
+                ..(*s).clone()
+            });
+            Target::Service(o)
+        }
+        Target::Page {
+            kind,
+            name,
+            service,
+            owner,
+            ..
+        } => Target::Page {
+            kind,
+            path: "/zz-other-page",
+            name,
+            service,
+            owner,
+        },
+    }
+}
+
+fn rule_test(
+    r: &Renderer,
+    t: &AlertTemplate,
+    name: &str,
+    target: &Target,
+    ctx: &minijinja::Value,
+) -> Result<RuleTest, String> {
+    let series = |ctx: &minijinja::Value,
+                  kind: &str,
+                  list: &[crate::catalogue::TestSeries]|
+     -> Result<Vec<Series>, String> {
+        list.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let text = r.render(
+                    &Catalogue::template_name(name, &format!("test.{kind}.{i}")),
+                    ctx.clone(),
+                )?;
+                Ok(Series {
+                    series: one_line(&text),
+                    values: s.values.clone(),
+                })
+            })
+            .collect()
+    };
+    let mut other = None;
+    let other = other_target(target, &mut other);
+    let other_ctx = context! { target => Serde(&other), ..ctx.clone() };
+    let mut labels = BTreeMap::new();
+    for k in t.test.labels.keys() {
+        let v = r.render(
+            &Catalogue::template_name(name, &format!("test.labels.{k}")),
+            ctx.clone(),
+        )?;
+        if !v.trim().is_empty() {
+            labels.insert(k.clone(), v.trim().to_owned());
+        }
+    }
+    Ok(RuleTest {
+        firing: series(ctx, "firing", &t.test.firing)?,
+        healthy: series(ctx, "healthy", &t.test.healthy)?,
+        other_firing: series(&other_ctx, "firing", &t.test.firing)?,
+        labels,
+    })
+}
+
+/// Template output on one line: PromQL and series notation ignore the breaks.
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A threshold as written: `3`, not `3.0`.
@@ -200,28 +301,40 @@ pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output
     let mut out = Vec::new();
     let by_name: BTreeMap<&str, &Service> =
         reg.services.iter().map(|s| (s.name.as_str(), s)).collect();
-    for (name, group) in &rules.services {
-        let body = r.render(TEMPLATE, context! { groups => Serde([group]) })?;
-        let source = format!("{} (service {name})", by_name[name.as_str()].source);
+    let mut file = |stem: &str, groups: Vec<&Group>, source: String| -> Result<(), String> {
+        let body = r.render(TEMPLATE, context! { groups => Serde(&groups) })?;
         out.push(Output::new(
-            format!("prometheus/rules/{name}.rules.yml"),
+            format!("prometheus/rules/{stem}.rules.yml"),
             Format::Yaml,
             &source,
             &body,
         ));
+        let cases = rule_tests::cases(&groups)?;
+        let test = rule_tests::render(r, &format!("../rules/{stem}.rules.yml"), &cases)?;
+        out.push(Output::new(
+            format!("prometheus/tests/{stem}.test.yml"),
+            Format::Yaml,
+            &source,
+            &test,
+        ));
+        Ok(())
+    };
+    for (name, group) in &rules.services {
+        file(
+            name,
+            vec![group],
+            format!("{} (service {name})", by_name[name.as_str()].source),
+        )?;
     }
     if !rules.pages.is_empty() {
-        let groups: Vec<&Group> = rules.pages.values().collect();
-        let body = r.render(TEMPLATE, context! { groups => Serde(groups) })?;
         let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
         sources.sort_unstable();
         sources.dedup();
-        out.push(Output::new(
-            "prometheus/rules/pages.rules.yml",
-            Format::Yaml,
-            &format!("{} (pages)", sources.join(", ")),
-            &body,
-        ));
+        file(
+            "pages",
+            rules.pages.values().collect(),
+            format!("{} (pages)", sources.join(", ")),
+        )?;
     }
     Ok(out)
 }

@@ -7,6 +7,7 @@
 pub mod alert_rules;
 pub mod filters;
 pub mod plan;
+pub mod rule_tests;
 
 use std::path::Path;
 
@@ -47,12 +48,8 @@ impl Renderer {
                 .map_err(|e| format!("{e:#}"))?;
         }
         for (name, t) in &catalogue.alerts {
-            for (field, text) in [
-                ("expr", &t.expr.value),
-                ("summary", &t.summary),
-                ("description", &t.description),
-            ] {
-                env.add_template_owned(Catalogue::template_name(name, field), text.clone())
+            for (field, text) in t.template_fields() {
+                env.add_template_owned(Catalogue::template_name(name, &field), text.to_owned())
                     .map_err(|e| format!("{e:#}"))?;
             }
         }

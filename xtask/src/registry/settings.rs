@@ -1,0 +1,357 @@
+//! Stack settings with their documented defaults, and the SLO arithmetic that
+//! depends on them (burn-rate tiers, latency buckets).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_saphyr::Spanned;
+
+use super::load::SourceFile;
+use super::model;
+use crate::diagnostics::Diagnostic;
+
+pub const DEFAULT_BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// Availability presets that may stand in for a percentage.
+pub const PRESETS: [(&str, f64); 3] = [("critical", 99.99), ("high", 99.9), ("low", 99.0)];
+
+/// A multiwindow, multi-burn-rate tier (Google SRE workbook, chapter 5): it
+/// alerts when `budget_share` of the period's error budget is spent within
+/// `long`, confirmed by `short`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tier {
+    pub name: &'static str,
+    pub long: &'static str,
+    pub short: &'static str,
+    pub budget_share: f64,
+    /// `page` (critical) or `ticket` (warning).
+    pub action: &'static str,
+    pub default_for: &'static str,
+}
+
+pub const TIERS: [Tier; 4] = [
+    Tier {
+        name: "fast",
+        long: "1h",
+        short: "5m",
+        budget_share: 0.02,
+        action: "page",
+        default_for: "2m",
+    },
+    Tier {
+        name: "medium",
+        long: "6h",
+        short: "30m",
+        budget_share: 0.05,
+        action: "page",
+        default_for: "15m",
+    },
+    Tier {
+        name: "slow",
+        long: "1d",
+        short: "2h",
+        budget_share: 0.10,
+        action: "ticket",
+        default_for: "1h",
+    },
+    Tier {
+        name: "long",
+        long: "3d",
+        short: "6h",
+        budget_share: 0.10,
+        action: "ticket",
+        default_for: "3h",
+    },
+];
+
+/// Every window the recording rules cover.
+pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub scrape_interval: String,
+    pub evaluation_interval: String,
+    pub blackbox_address: String,
+    pub alertmanager_address: String,
+    pub pages_base_url: Option<String>,
+    /// The applications' buckets plus every SLO latency threshold, sorted.
+    pub latency_buckets_seconds: Vec<f64>,
+    pub slo_period: String,
+    pub slo_period_hours: f64,
+    /// Tier name to its `for`.
+    pub burn_rate_for: BTreeMap<String, String>,
+    pub kubernetes: Kubernetes,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Kubernetes {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    pub blackbox_prober: String,
+    pub metrics_port_name: String,
+}
+
+/// Hours in a Prometheus duration; `None` when it is not one.
+pub fn duration_hours(s: &str) -> Option<f64> {
+    if !super::validate::is_duration(s) {
+        return None;
+    }
+    let mut hours = 0.0;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = if c == 'm' && chars.peek() == Some(&'s') {
+            chars.next();
+            1.0 / 3_600_000.0
+        } else {
+            match c {
+                'y' => 365.0 * 24.0,
+                'w' => 7.0 * 24.0,
+                'd' => 24.0,
+                'h' => 1.0,
+                'm' => 1.0 / 60.0,
+                's' => 1.0 / 3600.0,
+                _ => return None,
+            }
+        };
+        hours += num.parse::<f64>().ok()? * unit;
+        num.clear();
+    }
+    Some(hours)
+}
+
+/// Burn-rate factor of a tier: the share of budget it may spend, times the
+/// period over the long window. 30 days: 14.4, 6, 3, 1.
+pub fn factor(tier: &Tier, period_hours: f64) -> f64 {
+    let long = duration_hours(tier.long).unwrap_or(1.0);
+    // Rounded so 28 days gives 13.44 rather than 13.440000000000001.
+    (tier.budget_share * period_hours / long * 1e6).round() / 1e6
+}
+
+pub fn resolve(
+    src_and_settings: Option<(&SourceFile, &Spanned<model::Settings>)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Settings {
+    let empty = model::Settings::default();
+    let (src, s) = match src_and_settings {
+        Some((src, s)) => (Some(src), &s.value),
+        None => (None, &empty),
+    };
+    let mut err =
+        |at: &serde_saphyr::Location, field: &str, msg: String, help: &str| {
+            if let Some(src) = src {
+                diags.push(src.diag(
+                    Diagnostic::error(src.pos(at), format!("settings.{field}"), msg).help(help),
+                ));
+            }
+        };
+    let duration =
+        |v: &Option<Spanned<String>>,
+         field: &str,
+         default: &str,
+         err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match v {
+            Some(d) if !super::validate::is_duration(&d.value) => {
+                err(
+                    &d.referenced,
+                    field,
+                    format!("{:?} is not a Prometheus duration", d.value),
+                    "write a duration such as 15s or 1m",
+                );
+                default.to_owned()
+            }
+            Some(d) => d.value.clone(),
+            None => default.to_owned(),
+        };
+    let scrape_interval = duration(&s.scrape_interval, "scrape_interval", "15s", &mut err);
+    let evaluation_interval = duration(
+        &s.evaluation_interval,
+        "evaluation_interval",
+        "15s",
+        &mut err,
+    );
+    let slo_period = duration(&s.slo_period, "slo_period", "30d", &mut err);
+    let slo_period_hours = duration_hours(&slo_period).unwrap_or(720.0);
+    let address =
+        |v: &Option<Spanned<String>>,
+         field: &str,
+         default: &str,
+         err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match v {
+            Some(a) if !is_host_port(&a.value) => {
+                err(
+                    &a.referenced,
+                    field,
+                    format!("{:?} is not host:port", a.value),
+                    "write it as host:port, such as 127.0.0.1:9115",
+                );
+                default.to_owned()
+            }
+            Some(a) => a.value.clone(),
+            None => default.to_owned(),
+        };
+    let blackbox_address = address(
+        &s.blackbox_address,
+        "blackbox_address",
+        "127.0.0.1:9115",
+        &mut err,
+    );
+    let alertmanager_address = address(
+        &s.alertmanager_address,
+        "alertmanager_address",
+        "127.0.0.1:9093",
+        &mut err,
+    );
+    let pages_base_url = match &s.pages_base_url {
+        Some(u)
+            if !(u.value.starts_with("http://") || u.value.starts_with("https://"))
+                || u.value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            err(
+                &u.referenced,
+                "pages_base_url",
+                format!("{:?} is not an http(s) URL", u.value),
+                "write it as https://app.example.org",
+            );
+            None
+        }
+        Some(u) => Some(u.value.trim_end_matches('/').to_owned()),
+        None => None,
+    };
+    let latency_buckets_seconds = match &s.latency_buckets_seconds {
+        Some(b) if b.value.is_empty() || b.value.iter().any(|x| !(x.is_finite() && *x > 0.0)) => {
+            err(
+                &b.referenced,
+                "latency_buckets_seconds",
+                "buckets must be a non-empty list of positive numbers".into(),
+                "such as [0.1, 0.5, 1, 5]",
+            );
+            DEFAULT_BUCKETS.to_vec()
+        }
+        Some(b) => b.value.clone(),
+        None => DEFAULT_BUCKETS.to_vec(),
+    };
+    let mut burn_rate_for: BTreeMap<String, String> = TIERS
+        .iter()
+        .map(|t| (t.name.to_owned(), t.default_for.to_owned()))
+        .collect();
+    if let Some(m) = &s.burn_rate_for {
+        for (k, v) in &m.value {
+            if !burn_rate_for.contains_key(k) {
+                err(
+                    &m.referenced,
+                    "burn_rate_for",
+                    format!("unknown burn-rate tier {k:?}"),
+                    "tiers are fast, medium, slow and long",
+                );
+            } else if !super::validate::is_duration(v) {
+                err(
+                    &m.referenced,
+                    "burn_rate_for",
+                    format!("{v:?} is not a Prometheus duration"),
+                    "write a duration such as 2m",
+                );
+            } else {
+                burn_rate_for.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let k = s.kubernetes.as_ref().map(|k| &k.value);
+    let kubernetes = Kubernetes {
+        namespace: k
+            .and_then(|k| k.namespace.as_ref())
+            .map_or_else(|| "monitoring".to_owned(), |n| n.value.clone()),
+        labels: k.map(|k| k.labels.clone()).unwrap_or_default(),
+        blackbox_prober: k.and_then(|k| k.blackbox_prober.as_ref()).map_or_else(
+            || "blackbox-exporter.monitoring.svc:9115".to_owned(),
+            |n| n.value.clone(),
+        ),
+        metrics_port_name: k
+            .and_then(|k| k.metrics_port_name.as_ref())
+            .map_or_else(|| "metrics".to_owned(), |n| n.value.clone()),
+    };
+    if let Some(k) = s.kubernetes.as_ref()
+        && let Some(ns) = &k.value.namespace
+        && !super::validate::is_valid_name(&ns.value)
+    {
+        err(
+            &ns.referenced,
+            "kubernetes.namespace",
+            format!("{:?} is not a valid namespace", ns.value),
+            "use lowercase letters, digits and `-`",
+        );
+    }
+    Settings {
+        scrape_interval,
+        evaluation_interval,
+        blackbox_address,
+        alertmanager_address,
+        pages_base_url,
+        latency_buckets_seconds,
+        slo_period,
+        slo_period_hours,
+        burn_rate_for,
+        kubernetes,
+    }
+}
+
+fn is_host_port(s: &str) -> bool {
+    s.rsplit_once(':').is_some_and(|(h, p)| {
+        !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && p.parse::<u16>().is_ok_and(|p| p > 0)
+    })
+}
+
+/// The bucket list with `extra` thresholds added, sorted and without duplicates.
+pub fn with_thresholds(buckets: &[f64], extra: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut all: Vec<f64> = buckets.iter().copied().chain(extra).collect();
+    all.sort_by(f64::total_cmp);
+    all.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+    all
+}
+
+/// The `le` label values a client library may write for a bucket boundary: Go
+/// writes `1`, Python `1.0`; both are matched.
+pub fn le_regex(seconds: f64) -> String {
+    let go = format!("{seconds}");
+    let alts = if go.contains('.') || go.contains('e') {
+        vec![go]
+    } else {
+        vec![go.clone(), format!("{go}.0")]
+    };
+    alts.iter()
+        .map(|a| a.replace('.', "\\."))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burn_rate_factors_follow_the_period() {
+        let f30: Vec<f64> = TIERS.iter().map(|t| factor(t, 720.0)).collect();
+        assert_eq!(f30, [14.4, 6.0, 3.0, 1.0]);
+        let f28: Vec<f64> = TIERS.iter().map(|t| factor(t, 672.0)).collect();
+        assert_eq!(f28, [13.44, 5.6, 2.8, 0.933333]);
+    }
+
+    #[test]
+    fn durations_in_hours() {
+        assert_eq!(duration_hours("30d"), Some(720.0));
+        assert_eq!(duration_hours("1h30m"), Some(1.5));
+        assert_eq!(duration_hours("90x"), None);
+    }
+
+    #[test]
+    fn buckets_gain_thresholds_once() {
+        assert_eq!(with_thresholds(&[0.1, 1.0], [0.25, 1.0]), [0.1, 0.25, 1.0]);
+        assert_eq!(le_regex(1.0), r"1|1\.0");
+        assert_eq!(le_regex(0.25), r"0\.25");
+    }
+}

@@ -1,0 +1,134 @@
+//! `promtool test rules` files, generated beside the rule files: for every
+//! alert, its firing series must fire it with the expected labels and
+//! annotations, and its healthy series and another target's firing series must
+//! not. They prove each generated expression means what its name says.
+
+use std::collections::BTreeMap;
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::Renderer;
+use super::alert_rules::{Group, Rule, Series};
+use crate::registry::settings::duration_hours;
+
+pub const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
+
+#[derive(Debug, Serialize)]
+pub struct Case {
+    /// What the case shows, for the comment above it.
+    pub title: String,
+    pub alertname: String,
+    pub eval_time: String,
+    pub input: Vec<Series>,
+    pub expected: Vec<Expected>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Expected {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Minutes of evaluation before checking: the rule's `for` plus ten minutes, so
+/// range functions have data and the alert has left pending.
+pub fn eval_minutes(for_: &str) -> u64 {
+    (duration_hours(for_).unwrap_or(0.0) * 60.0).ceil() as u64 + 10
+}
+
+/// Series values for `minutes` of one-minute samples.
+pub fn with_count(series: &[Series], minutes: u64) -> Vec<Series> {
+    series
+        .iter()
+        .map(|s| Series {
+            series: s.series.clone(),
+            values: format!("{}x{}", s.values, minutes + 5),
+        })
+        .collect()
+}
+
+/// Expands `{{ $labels.NAME }}` and the `{{"{{"}}` escape the way Prometheus
+/// will, for the expected annotations. Annotations that use anything else
+/// (such as `$value`) cannot be predicted, so they are an error.
+pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..]
+            .find("}}")
+            .ok_or_else(|| format!("unclosed `{{{{` in {text:?}"))?
+            + i;
+        let inner = rest[i + 2..end].trim();
+        if inner == "\"{{\"" {
+            out.push_str("{{");
+        } else if let Some(name) = inner.strip_prefix("$labels.") {
+            out.push_str(labels.get(name).map_or("", String::as_str));
+        } else {
+            return Err(format!(
+                "annotation {text:?} uses `{{{{ {inner} }}}}`; only `$labels.NAME` can be checked by the generated rule tests"
+            ));
+        }
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result<Expected, String> {
+    let mut labels = series_labels.clone();
+    for (k, v) in &rule.labels {
+        labels.insert(k.clone(), expand(v, &BTreeMap::new())?);
+    }
+    let annotations = rule
+        .annotations
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), expand(v, series_labels)?)))
+        .collect::<Result<_, String>>()?;
+    Ok(Expected {
+        labels,
+        annotations,
+    })
+}
+
+/// The three cases of every alert rule of `groups`.
+pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
+    let mut cases = Vec::new();
+    for g in groups {
+        for rule in &g.rules {
+            let minutes = eval_minutes(&rule.for_);
+            let eval_time = format!("{minutes}m");
+            let t = &rule.test;
+            let who = &g.name;
+            cases.push(Case {
+                title: format!("{} fires for {who}", rule.alert),
+                alertname: rule.alert.clone(),
+                eval_time: eval_time.clone(),
+                input: with_count(&t.firing, minutes),
+                expected: vec![
+                    expected(rule, &t.labels).map_err(|e| format!("alert {}: {e}", rule.name))?,
+                ],
+            });
+            cases.push(Case {
+                title: format!("{} stays quiet while {who} is healthy", rule.alert),
+                alertname: rule.alert.clone(),
+                eval_time: eval_time.clone(),
+                input: with_count(&t.healthy, minutes),
+                expected: vec![],
+            });
+            cases.push(Case {
+                title: format!("{} of {who} ignores another target's series", rule.alert),
+                alertname: rule.alert.clone(),
+                eval_time,
+                input: with_count(&t.other_firing, minutes),
+                expected: vec![],
+            });
+        }
+    }
+    Ok(cases)
+}
+
+pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, String> {
+    r.render(TEMPLATE, context! { rule_file, cases => Serde(cases) })
+}
