@@ -109,7 +109,9 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
         render::alert_rules::build(&renderer, &catalogue, &registry).map_err(template_error)?;
     let mut outputs =
         render::alert_rules::outputs(&renderer, &registry, &rules).map_err(template_error)?;
-    let plan = render::plan::render(&renderer, &registry, &rules).map_err(template_error)?;
+    let slo = render::slo::build(&registry);
+    outputs.extend(render::slo::outputs(&renderer, &registry, &slo).map_err(template_error)?);
+    let plan = render::plan::render(&renderer, &registry, &rules, &slo).map_err(template_error)?;
 
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     for o in &outputs {

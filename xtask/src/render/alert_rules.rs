@@ -55,7 +55,16 @@ impl Rule {
 #[derive(Debug, Clone, Serialize)]
 pub struct Group {
     pub name: String,
+    /// Recording rules, evaluated before the alerts of the group.
+    pub records: Vec<Record>,
     pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub record: String,
+    pub expr: String,
+    pub labels: BTreeMap<String, String>,
 }
 
 /// What an alert expression is rendered for: a service or a page.
@@ -97,6 +106,7 @@ pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rule
                 s.name.clone(),
                 Group {
                     name: s.name.clone(),
+                    records: Vec::new(),
                     rules,
                 },
             );
@@ -129,6 +139,7 @@ pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rule
                 path.clone(),
                 Group {
                     name: format!("page {path}"),
+                    records: Vec::new(),
                     rules,
                 },
             );

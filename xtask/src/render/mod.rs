@@ -8,6 +8,7 @@ pub mod alert_rules;
 pub mod filters;
 pub mod plan;
 pub mod rule_tests;
+pub mod slo;
 
 use std::path::Path;
 

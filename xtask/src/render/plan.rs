@@ -7,11 +7,12 @@ use minijinja::value::Serde;
 
 use super::Renderer;
 use super::alert_rules::Rules;
+use super::slo::Slo;
 use crate::registry::Registry;
 
 pub const TEMPLATE: &str = "plan.txt.j2";
 
-pub fn render(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<String, String> {
+pub fn render(r: &Renderer, reg: &Registry, rules: &Rules, slo: &Slo) -> Result<String, String> {
     r.render(
         TEMPLATE,
         context! {
@@ -21,6 +22,8 @@ pub fn render(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<String, Str
             teams => Serde(&reg.teams),
             service_rules => Serde(&rules.services),
             page_rules => Serde(&rules.pages),
+            slo_plans => Serde(&slo.plans),
+            settings => Serde(&reg.settings),
         },
     )
 }

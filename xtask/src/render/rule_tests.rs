@@ -76,7 +76,7 @@ pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, S
     Ok(out)
 }
 
-fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result<Expected, String> {
+pub fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result<Expected, String> {
     let mut labels = series_labels.clone();
     for (k, v) in &rule.labels {
         labels.insert(k.clone(), expand(v, &BTreeMap::new())?);
