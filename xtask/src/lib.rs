@@ -73,6 +73,7 @@ pub struct Generated {
     pub plan: String,
     /// The alert rules, as data (tests inspect their expressions).
     pub rules: render::alert_rules::Rules,
+    pub slo: render::slo::Slo,
     /// Warnings, rendered.
     pub warnings: String,
 }
@@ -111,9 +112,19 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
         render::alert_rules::outputs(&renderer, &registry, &rules).map_err(template_error)?;
     let slo = render::slo::build(&registry);
     outputs.extend(render::slo::outputs(&renderer, &registry, &slo).map_err(template_error)?);
+    outputs.extend(render::scrape::outputs(&renderer, &registry).map_err(template_error)?);
+    outputs.extend(
+        render::kubernetes::outputs(&renderer, &registry, &rules, &slo).map_err(template_error)?,
+    );
     let plan = render::plan::render(&renderer, &registry, &rules, &slo).map_err(template_error)?;
 
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    if let Some(w) = outputs.windows(2).find(|w| w[0].path == w[1].path) {
+        return Err(Failure::Invalid(format!(
+            "error: two artefacts would be written to {}; rename one of the registry entries",
+            w[0].path
+        )));
+    }
     for o in &outputs {
         o.check_syntax()
             .map_err(|e| template_error(format!("a template rendered invalid output: {e}")))?;
@@ -139,6 +150,7 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
         outputs,
         plan,
         rules,
+        slo,
         warnings,
     })
 }

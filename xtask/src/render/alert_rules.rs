@@ -14,6 +14,9 @@ use crate::registry::{AlertUse, Page, Registry, Service};
 
 pub const TEMPLATE: &str = "prometheus/rules.yml.j2";
 
+/// File stem of the pages' rule file.
+pub const PAGES_STEM: &str = "_pages";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Rule {
     /// The catalogue entry, such as `service_down`.
@@ -341,8 +344,9 @@ pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output
         let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
         sources.sort_unstable();
         sources.dedup();
+        // `_` cannot start a service name, so this never clashes with one.
         file(
-            "pages",
+            PAGES_STEM,
             rules.pages.values().collect(),
             format!("{} (pages)", sources.join(", ")),
         )?;

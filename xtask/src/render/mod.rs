@@ -6,8 +6,10 @@
 
 pub mod alert_rules;
 pub mod filters;
+pub mod kubernetes;
 pub mod plan;
 pub mod rule_tests;
+pub mod scrape;
 pub mod slo;
 
 use std::path::Path;

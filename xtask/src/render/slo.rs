@@ -4,7 +4,7 @@
 //! four burn-rate tiers per SLI whose factors follow from the SLO period.
 //!
 //! Files: `prometheus/slo/<service>.rules.yml` (one group per endpoint) and
-//! their generated unit tests in `prometheus/tests/slo-<service>.test.yml`.
+//! their generated unit tests in `prometheus/tests/slo/<service>.test.yml`.
 
 use std::collections::BTreeMap;
 
@@ -428,11 +428,11 @@ pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, S
         ));
         let test = rule_tests::render(
             r,
-            &format!("../slo/{service}.rules.yml"),
+            &format!("../../slo/{service}.rules.yml"),
             &cases(reg, groups)?,
         )?;
         out.push(Output::new(
-            format!("prometheus/tests/slo-{service}.test.yml"),
+            format!("prometheus/tests/slo/{service}.test.yml"),
             Format::Yaml,
             &source,
             &test,

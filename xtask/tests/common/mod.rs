@@ -2,6 +2,8 @@
 //! xtask binary, and requiring external tools.
 #![allow(dead_code)]
 
+pub mod openapi;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

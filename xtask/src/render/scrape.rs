@@ -1,0 +1,124 @@
+//! Prometheus' own configuration for docker and systemd services, the Blackbox
+//! exporter's modules and the file_sd target files of its probes. k8s services
+//! are left to the operator resources (`kubernetes`): they have no host.
+
+use std::collections::BTreeMap;
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::Renderer;
+use crate::output::{Format, Output};
+use crate::registry::{Probe, Registry, ServiceType};
+
+#[derive(Serialize)]
+struct Job<'a> {
+    service: &'a str,
+    owner: &'a str,
+    address: &'a str,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Target {
+    pub target: String,
+    pub labels: BTreeMap<&'static str, String>,
+}
+
+/// A Blackbox job: its name, module and target file (relative to prometheus.yml).
+pub const BLACKBOX_JOBS: [(&str, &str, &str); 3] = [
+    ("blackbox-http", "http_2xx", "targets/blackbox-http.yml"),
+    ("blackbox-tcp", "tcp_connect", "targets/blackbox-tcp.yml"),
+    ("blackbox-pages", "http_page", "targets/blackbox-pages.yml"),
+];
+
+/// Probe targets of docker and systemd services and of pages, by job.
+pub fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target>> {
+    let mut by_job: BTreeMap<&'static str, Vec<Target>> = BLACKBOX_JOBS
+        .iter()
+        .map(|(j, _, _)| (*j, Vec::new()))
+        .collect();
+    let mut add = |job: &'static str, target: &str, labels: BTreeMap<&'static str, String>| {
+        by_job.entry(job).or_default().push(Target {
+            target: target.to_owned(),
+            labels,
+        });
+    };
+    for s in reg
+        .services
+        .iter()
+        .filter(|s| s.service_type != ServiceType::K8sDeployment)
+    {
+        let labels = BTreeMap::from([("service", s.name.clone()), ("owner", s.owner.clone())]);
+        match &s.probe {
+            Probe::Http { url } => add("blackbox-http", url, labels),
+            Probe::Tcp { address, .. } => add("blackbox-tcp", address, labels),
+            Probe::None { .. } => {}
+        }
+    }
+    for p in &reg.pages {
+        if let Some(url) = &p.probe_url {
+            let labels = BTreeMap::from([
+                ("service", p.service.clone()),
+                ("owner", p.owner.clone()),
+                ("page", p.path.clone()),
+            ]);
+            add("blackbox-pages", url, labels);
+        }
+    }
+    by_job
+}
+
+pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
+    let source = reg.files.join(", ");
+    let jobs: Vec<Job> = reg
+        .services
+        .iter()
+        .filter_map(|s| {
+            s.scrape.as_ref().map(|sc| Job {
+                service: &s.name,
+                owner: &s.owner,
+                address: &sc.address,
+                path: &sc.path,
+            })
+        })
+        .collect();
+    let blackbox: Vec<_> = BLACKBOX_JOBS
+        .iter()
+        .map(|(job, module, file)| {
+            BTreeMap::from([("job", *job), ("module", *module), ("file", *file)])
+        })
+        .collect();
+    let settings = &reg.settings;
+    let mut out = vec![Output::new(
+        "prometheus/prometheus.yml",
+        Format::Yaml,
+        &source,
+        &r.render("prometheus/prometheus.yml.j2", context! { settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox) })?,
+    )];
+    for (job, targets) in probe_targets(reg) {
+        let file = BLACKBOX_JOBS
+            .iter()
+            .find(|(j, _, _)| *j == job)
+            .map(|(_, _, f)| *f)
+            .unwrap_or_default();
+        let body = r.render(
+            "prometheus/targets.yml.j2",
+            context! { targets => Serde(&targets) },
+        )?;
+        out.push(Output::new(
+            format!("prometheus/{file}"),
+            Format::Yaml,
+            &source,
+            &body,
+        ));
+    }
+    out.push(Output::new(
+        "blackbox/blackbox.yml",
+        Format::Yaml,
+        "templates/blackbox/blackbox.yml.j2",
+        &r.render("blackbox/blackbox.yml.j2", context! {})?,
+    ));
+    Ok(out)
+}

@@ -1,0 +1,325 @@
+//! The Prometheus side, judged by the real programs: promtool checks the
+//! configuration, every rule file and the spec of every PrometheusRule, and
+//! runs the generated rule unit tests; blackbox_exporter checks its modules;
+//! the operator resources validate against the CRDs' own schemas.
+
+mod common;
+use common::openapi::{crd_schema, validate};
+use common::*;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn registries() -> Vec<PathBuf> {
+    let mut dirs = vec![root().join("registry")];
+    dirs.extend(
+        xtask::snapshots::fixtures(&root())
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| d),
+    );
+    dirs
+}
+
+/// Generates `reg` into a fresh folder.
+fn gen_into(reg: &Path) -> TempDir {
+    let t = TempDir::new("prom");
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &reg.to_string_lossy(),
+        "--out",
+        &t.0.to_string_lossy(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    t
+}
+
+fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    tree(dir)
+        .into_iter()
+        .filter(|(p, _)| p.ends_with(suffix))
+        .map(|(p, _)| dir.join(p))
+        .collect()
+}
+
+fn run(cmd: &str, args: &[&str], cwd: &Path) -> std::process::Output {
+    std::process::Command::new(cmd)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+#[test]
+fn promtool_accepts_config_rules_and_passes_generated_unit_tests() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    for reg in registries() {
+        let t = gen_into(&reg);
+        let prom = t.join("prometheus");
+        let out = run("promtool", &["check", "config", "prometheus.yml"], &prom);
+        assert!(
+            out.status.success(),
+            "{}: promtool check config:\n{}",
+            reg.display(),
+            text(&out)
+        );
+        let tests = files(&prom.join("tests"), ".test.yml");
+        assert!(!tests.is_empty());
+        let mut args = vec!["test", "rules"];
+        let names: Vec<String> = tests
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        args.extend(names.iter().map(String::as_str));
+        let out = run("promtool", &args, &prom);
+        assert!(
+            out.status.success(),
+            "{}: promtool test rules:\n{}",
+            reg.display(),
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn a_broken_expression_fails_its_generated_unit_test() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    let t = gen_into(&root().join("registry"));
+    let prom = t.join("prometheus");
+    let rules = prom.join("rules/redis.rules.yml");
+    let text_before = std::fs::read_to_string(&rules).unwrap();
+    assert!(text_before.contains("page=\"\"} == 0"));
+    // ServiceDown now fires when the probe succeeds: the test must notice.
+    std::fs::write(
+        &rules,
+        text_before.replace("page=\"\"} == 0", "page=\"\"} == 1"),
+    )
+    .unwrap();
+    let out = run(
+        "promtool",
+        &["test", "rules", "tests/redis.test.yml"],
+        &prom,
+    );
+    assert!(
+        !out.status.success(),
+        "the broken rule passed its unit test:\n{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("ServiceDown"), "{}", text(&out));
+
+    // And for an SLO rule: the fast tier's factor made ten times larger.
+    let slo = prom.join("slo/awoooi-api.rules.yml");
+    let s = std::fs::read_to_string(&slo).unwrap();
+    std::fs::write(&slo, s.replace("(14.4 * ", "(144 * ")).unwrap();
+    let out = run(
+        "promtool",
+        &["test", "rules", "tests/slo/awoooi-api.test.yml"],
+        &prom,
+    );
+    assert!(
+        !out.status.success(),
+        "the broken SLO rule passed its unit test:\n{}",
+        text(&out)
+    );
+}
+
+fn yaml_value(path: &Path) -> Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn operator_resources_validate_against_their_crds_and_promtool() {
+    let schemas = root().join("xtask/tests/data/schemas");
+    let schema = |kind: &str| {
+        crd_schema(
+            &std::fs::read_to_string(
+                schemas.join(format!("crd-monitoring.coreos.com_{kind}.yaml")),
+            )
+            .unwrap(),
+        )
+    };
+    let (rule_schema, probe_schema, sm_schema) = (
+        schema("prometheusrules"),
+        schema("probes"),
+        schema("servicemonitors"),
+    );
+    let promtool = require_tool("promtool", "prometheus");
+    let mut checked = 0;
+    for reg in registries() {
+        let t = gen_into(&reg);
+        for f in files(&t.join("kubernetes"), ".yaml") {
+            let v = yaml_value(&f);
+            let s = match v["kind"].as_str() {
+                Some("PrometheusRule") => &rule_schema,
+                Some("Probe") => &probe_schema,
+                Some("ServiceMonitor") => &sm_schema,
+                other => panic!("{}: unexpected kind {other:?}", f.display()),
+            };
+            let mut errs = Vec::new();
+            validate(s, &v, "", &mut errs);
+            assert!(
+                errs.is_empty(),
+                "{} does not match its CRD:\n{}",
+                f.display(),
+                errs.join("\n")
+            );
+            assert_eq!(v["apiVersion"], "monitoring.coreos.com/v1");
+            if v["kind"] == "PrometheusRule" && promtool {
+                // promtool reads rule files; the spec is one, written as JSON (valid YAML).
+                let spec = t.join("spec.json");
+                std::fs::write(&spec, serde_json::to_string(&v["spec"]).unwrap()).unwrap();
+                let out = run(
+                    "promtool",
+                    &["check", "rules", &spec.to_string_lossy()],
+                    t.path(),
+                );
+                assert!(out.status.success(), "{}: {}", f.display(), text(&out));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} resources");
+}
+
+#[test]
+fn crd_validation_rejects_a_wrong_resource() {
+    let schemas = root().join("xtask/tests/data/schemas");
+    let s = crd_schema(
+        &std::fs::read_to_string(schemas.join("crd-monitoring.coreos.com_probes.yaml")).unwrap(),
+    );
+    let bad: Value = serde_json::json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "Probe", "metadata": {"name": "x"},
+        "spec": {"prober": {"url": 5}, "modul": "http_2xx"}});
+    let mut errs = Vec::new();
+    validate(&s, &bad, "", &mut errs);
+    assert!(
+        errs.iter().any(|e| e.contains("spec.modul: unknown field")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("spec.prober.url: expected a string")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn blackbox_exporter_accepts_the_modules_and_every_prober_exists() {
+    let t = gen_into(&root().join("registry"));
+    let file = t.join("blackbox/blackbox.yml");
+    let v = yaml_value(&file);
+    let modules = v["modules"].as_object().expect("modules");
+    for (name, m) in modules {
+        let prober = m["prober"].as_str().unwrap_or_default();
+        assert!(
+            ["http", "tcp", "icmp", "dns", "grpc"].contains(&prober),
+            "module {name}: unknown prober {prober:?}"
+        );
+    }
+    // Every module a probe job or Probe resource names exists.
+    for (_, module, _) in xtask::render::scrape::BLACKBOX_JOBS {
+        assert!(modules.contains_key(module), "{module}");
+    }
+    if require_tool(
+        "prometheus-blackbox-exporter",
+        "prometheus-blackbox-exporter",
+    ) {
+        let out = run(
+            "prometheus-blackbox-exporter",
+            &[
+                "--config.check",
+                &format!("--config.file={}", file.display()),
+            ],
+            t.path(),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
+
+#[test]
+fn example_registry_gets_the_promised_probes_and_slo_alerts() {
+    let g = xtask::generate(&root().join("registry"), &root().join("templates"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = |p: &str| {
+        g.outputs
+            .iter()
+            .find(|o| o.path == p)
+            .unwrap_or_else(|| panic!("{p} missing"))
+            .contents
+            .clone()
+    };
+    // k8s services: never a static host target, probes through cluster DNS.
+    let prom = out("prometheus/prometheus.yml")
+        + &out("prometheus/targets/blackbox-http.yml")
+        + &out("prometheus/targets/blackbox-tcp.yml");
+    for s in g
+        .registry
+        .services
+        .iter()
+        .filter(|s| s.kind == "k8s-deployment")
+    {
+        assert!(
+            !prom.contains(&format!("'{}'", s.name)),
+            "{} appears in the static Prometheus config",
+            s.name
+        );
+    }
+    assert!(
+        out("kubernetes/awoooi-api.probe.yaml")
+            .contains("http://awoooi-api.awoooi-prod.svc:8000/api/v1/health")
+    );
+    assert!(
+        !g.outputs
+            .iter()
+            .any(|o| o.path == "kubernetes/awoooi-worker.probe.yaml"),
+        "an exec probe gets no Probe"
+    );
+    // Commands get TCP probes, paths HTTP probes.
+    let tcp = out("prometheus/targets/blackbox-tcp.yml");
+    assert!(
+        tcp.contains("'192.168.0.188:6380'") && tcp.contains("'192.168.0.188:5432'"),
+        "{tcp}"
+    );
+    assert!(
+        out("prometheus/targets/blackbox-http.yml")
+            .contains("'http://192.168.0.188:11434/api/tags'")
+    );
+    assert!(
+        out("prometheus/targets/blackbox-pages.yml")
+            .contains("'https://awoooi.example.org/authorizations'")
+    );
+    // Every endpoint: four tiers per SLI, with the 30-day factors.
+    let slo = out("prometheus/slo/awoooi-api.rules.yml");
+    for ep in &g.registry.endpoints {
+        let budget = ep.error_budget().unwrap();
+        let route = format!(
+            "method=\"{}\", path=\"{}\", service=\"awoooi-api\"}}",
+            ep.method, ep.path
+        );
+        for f in [14.4, 6.0, 3.0, 1.0] {
+            let needle = format!("{route} > ({f} * {budget}) and endpoint:http_requests_errors");
+            let n = slo.matches(&needle).count();
+            assert_eq!(
+                n, 1,
+                "{} {}: error tier {f} x budget {budget}",
+                ep.method, ep.path
+            );
+            let needle = format!("{route} > ({f} * {budget}) and endpoint:http_requests_slow");
+            assert_eq!(
+                slo.matches(&needle).count(),
+                1,
+                "{} {}: latency tier {f}",
+                ep.method,
+                ep.path
+            );
+        }
+    }
+    for tier in ["fast", "medium", "slow", "long"] {
+        assert!(slo.contains(&format!("burnrate_tier: '{tier}'")));
+    }
+}
