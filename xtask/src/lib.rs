@@ -113,6 +113,7 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
     let slo = render::slo::build(&registry);
     outputs.extend(render::slo::outputs(&renderer, &registry, &slo).map_err(template_error)?);
     outputs.extend(render::scrape::outputs(&renderer, &registry).map_err(template_error)?);
+    outputs.extend(render::alertmanager::outputs(&renderer, &registry).map_err(template_error)?);
     outputs.extend(
         render::kubernetes::outputs(&renderer, &registry, &rules, &slo).map_err(template_error)?,
     );

@@ -137,7 +137,8 @@ impl Endpoint {
 #[derive(Debug, Clone, Serialize)]
 pub struct Team {
     pub webhook_url: Option<String>,
-    pub webhook_url_file: Option<String>,
+    pub paging_webhook_url: Option<String>,
+    pub webhook_credentials_file: Option<String>,
 }
 
 /// An alert attached to a service or page, with the registry's overrides.

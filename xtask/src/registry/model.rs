@@ -52,6 +52,30 @@ pub struct Settings {
     pub burn_rate_for: Option<Spanned<BTreeMap<String, String>>>,
     /// Where PrometheusRule, ServiceMonitor and Probe resources go.
     pub kubernetes: Option<Spanned<KubernetesSettings>>,
+    pub alertmanager: Option<Spanned<AlertmanagerSettings>>,
+    pub grafana: Option<Spanned<GrafanaSettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerSettings {
+    /// The receiver of teams without a webhook, and of alerts whose owner has no route.
+    pub default_webhook_url: Option<Spanned<String>>,
+    pub group_wait: Option<Spanned<String>>,
+    pub group_interval: Option<Spanned<String>>,
+    pub repeat_interval: Option<Spanned<String>>,
+    /// `true`: an owner missing from `teams:` routes to the default receiver
+    /// instead of being an error.
+    #[serde(default)]
+    pub unknown_owners_to_default: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrafanaSettings {
+    /// Where Grafana reads the dashboard files (the provisioning file points there).
+    pub dashboards_path: Option<String>,
+    pub folder: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -223,10 +247,13 @@ pub struct ApiEndpoint {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Team {
-    /// Alertmanager webhook for this team's alerts.
-    pub webhook_url: Option<String>,
-    /// A file holding the webhook URL, so secrets stay out of generated files.
-    pub webhook_url_file: Option<String>,
+    /// Alertmanager webhook for this team's alerts (no secrets in it).
+    pub webhook_url: Option<Spanned<String>>,
+    /// Webhook for the team's critical alerts; defaults to `webhook_url`.
+    pub paging_webhook_url: Option<Spanned<String>>,
+    /// A file with the bearer token the webhook needs, so secrets stay out of
+    /// generated files.
+    pub webhook_credentials_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,6 +5,7 @@
 //! keeps trailing newlines, and trims block tags so templates can be indented.
 
 pub mod alert_rules;
+pub mod alertmanager;
 pub mod filters;
 pub mod kubernetes;
 pub mod plan;

@@ -1,0 +1,94 @@
+//! Alertmanager: routes per owner team, receivers from `teams:`, inhibitions.
+//! Receiver names: `_default` (team names cannot start with `_`), `<team>` and
+//! `<team>/paging` (team names cannot hold `/`).
+
+use std::collections::BTreeSet;
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::Renderer;
+use crate::output::{Format, Output};
+use crate::registry::Registry;
+use crate::registry::settings::TIERS;
+
+pub const DEFAULT_RECEIVER: &str = "_default";
+
+pub fn paging_receiver(team: &str) -> String {
+    format!("{team}/paging")
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeamRoute {
+    pub team: String,
+    pub receiver: String,
+    pub paging_receiver: String,
+    pub url: Option<String>,
+    pub paging_url: Option<String>,
+    pub credentials_file: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TierInhibition {
+    source: &'static str,
+    targets: Vec<&'static str>,
+}
+
+/// The teams that get a route: those of `teams:`, or, in a registry without
+/// that section, every owner (all sent to the default webhook).
+pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
+    let default = reg.settings.alertmanager.default_webhook_url.clone();
+    if !reg.teams.is_empty() {
+        return reg
+            .teams
+            .iter()
+            .map(|(name, t)| {
+                let url = t.webhook_url.clone().or_else(|| default.clone());
+                TeamRoute {
+                    team: name.clone(),
+                    receiver: name.clone(),
+                    paging_receiver: paging_receiver(name),
+                    paging_url: t.paging_webhook_url.clone().or_else(|| url.clone()),
+                    url,
+                    credentials_file: t.webhook_credentials_file.clone(),
+                }
+            })
+            .collect();
+    }
+    let owners: BTreeSet<&str> = reg
+        .services
+        .iter()
+        .map(|s| s.owner.as_str())
+        .chain(reg.pages.iter().map(|p| p.owner.as_str()))
+        .chain(reg.endpoints.iter().filter_map(|e| e.owner.as_deref()))
+        .filter(|o| *o != crate::registry::validate::UNASSIGNED)
+        .collect();
+    owners
+        .into_iter()
+        .map(|o| TeamRoute {
+            team: o.to_owned(),
+            receiver: o.to_owned(),
+            paging_receiver: paging_receiver(o),
+            url: default.clone(),
+            paging_url: default.clone(),
+            credentials_file: None,
+        })
+        .collect()
+}
+
+pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
+    let teams = team_routes(reg);
+    let default = context! { name => DEFAULT_RECEIVER, url => reg.settings.alertmanager.default_webhook_url.clone() };
+    let tiers: Vec<TierInhibition> = TIERS
+        .iter()
+        .enumerate()
+        .take(TIERS.len() - 1)
+        .map(|(i, t)| TierInhibition { source: t.name, targets: TIERS[i + 1..].iter().map(|t| t.name).collect() })
+        .collect();
+    let body = r.render(
+        "alertmanager/alertmanager.yml.j2",
+        context! { settings => Serde(&reg.settings.alertmanager), default, teams => Serde(&teams), tiers => Serde(&tiers) },
+    )?;
+    Ok(vec![Output::new("alertmanager/alertmanager.yml", Format::Yaml, &reg.files.join(", "), &body)])
+}
