@@ -10,6 +10,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod catalogue;
+pub mod coverage;
 pub mod diagnostics;
 pub mod output;
 pub mod registry;
@@ -114,6 +115,12 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
     outputs.extend(render::slo::outputs(&renderer, &registry, &slo).map_err(template_error)?);
     outputs.extend(render::scrape::outputs(&renderer, &registry).map_err(template_error)?);
     outputs.extend(render::alertmanager::outputs(&renderer, &registry).map_err(template_error)?);
+    let coverage = coverage::compute(&registry);
+    outputs.extend(
+        render::coverage::outputs(&renderer, &registry, &coverage).map_err(template_error)?,
+    );
+    outputs
+        .extend(render::grafana::outputs(&renderer, &registry, &coverage).map_err(template_error)?);
     outputs.extend(
         render::kubernetes::outputs(&renderer, &registry, &rules, &slo).map_err(template_error)?,
     );

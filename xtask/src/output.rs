@@ -10,6 +10,7 @@ pub const REGENERATE: &str = "cargo xtask gen";
 pub enum Format {
     Yaml,
     Json,
+    Markdown,
     Text,
 }
 
@@ -35,6 +36,7 @@ impl Output {
     pub fn new(path: impl Into<String>, format: Format, sources: &str, body: &str) -> Output {
         let contents = match format {
             Format::Yaml | Format::Text => format!("{}{body}", header("#", sources)),
+            Format::Markdown => format!("<!-- {} -->\n{body}", header("", sources).trim()),
             Format::Json => body.to_owned(),
         };
         Output {
@@ -54,7 +56,7 @@ impl Output {
             Format::Json => serde_json::from_str::<serde::de::IgnoredAny>(&self.contents)
                 .map(drop)
                 .map_err(|e| e.to_string()),
-            Format::Text => Ok(()),
+            Format::Text | Format::Markdown => Ok(()),
         };
         result.map_err(|e| format!("{} is not valid {:?}: {e}", self.path, self.format))
     }

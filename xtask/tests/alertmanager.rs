@@ -9,7 +9,13 @@ use std::collections::BTreeMap;
 
 fn generated_config(reg: &std::path::Path) -> (TempDir, std::path::PathBuf) {
     let t = TempDir::new("am");
-    let out = xtask(&["gen", "--registry", &reg.to_string_lossy(), "--out", &t.0.to_string_lossy()]);
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &reg.to_string_lossy(),
+        "--out",
+        &t.0.to_string_lossy(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let file = t.join("alertmanager/alertmanager.yml");
     (t, file)
@@ -17,7 +23,12 @@ fn generated_config(reg: &std::path::Path) -> (TempDir, std::path::PathBuf) {
 
 fn route(config: &std::path::Path, labels: &[&str]) -> String {
     let out = std::process::Command::new("amtool")
-        .args(["config", "routes", "test", &format!("--config.file={}", config.display())])
+        .args([
+            "config",
+            "routes",
+            "test",
+            &format!("--config.file={}", config.display()),
+        ])
         .args(labels)
         .output()
         .unwrap();
@@ -30,10 +41,18 @@ fn amtool_accepts_the_config_of_every_registry() {
         return;
     }
     let mut regs = vec![root().join("registry")];
-    regs.extend(xtask::snapshots::fixtures(&root()).unwrap().into_iter().map(|(_, d)| d));
+    regs.extend(
+        xtask::snapshots::fixtures(&root())
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| d),
+    );
     for reg in regs {
         let (_t, file) = generated_config(&reg);
-        let out = std::process::Command::new("amtool").args(["check-config", &file.to_string_lossy()]).output().unwrap();
+        let out = std::process::Command::new("amtool")
+            .args(["check-config", &file.to_string_lossy()])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}: {}", reg.display(), text(&out));
     }
 }
@@ -44,10 +63,36 @@ fn alerts_reach_their_owners_receivers() {
         return;
     }
     let (_t, file) = generated_config(&root().join("registry"));
-    assert_eq!(route(&file, &["owner=backend-team", "severity=critical", "alertname=ServiceDown"]), "backend-team/paging");
-    assert_eq!(route(&file, &["owner=backend-team", "severity=warning", "alertname=HighErrorRate"]), "backend-team");
-    assert_eq!(route(&file, &["owner=frontend-team", "severity=critical"]), "frontend-team/paging");
-    assert_eq!(route(&file, &["owner=unknown-team", "severity=critical"]), "_default");
+    assert_eq!(
+        route(
+            &file,
+            &[
+                "owner=backend-team",
+                "severity=critical",
+                "alertname=ServiceDown"
+            ]
+        ),
+        "backend-team/paging"
+    );
+    assert_eq!(
+        route(
+            &file,
+            &[
+                "owner=backend-team",
+                "severity=warning",
+                "alertname=HighErrorRate"
+            ]
+        ),
+        "backend-team"
+    );
+    assert_eq!(
+        route(&file, &["owner=frontend-team", "severity=critical"]),
+        "frontend-team/paging"
+    );
+    assert_eq!(
+        route(&file, &["owner=unknown-team", "severity=critical"]),
+        "_default"
+    );
     assert_eq!(route(&file, &["severity=warning"]), "_default");
 }
 
@@ -62,7 +107,11 @@ struct Inhibit {
 fn matcher(m: &str) -> (String, String, String) {
     for op in ["!~", "=~", "!=", "="] {
         if let Some((n, v)) = m.split_once(op) {
-            return (n.to_owned(), op.to_owned(), serde_json::from_str::<String>(v).unwrap());
+            return (
+                n.to_owned(),
+                op.to_owned(),
+                serde_json::from_str::<String>(v).unwrap(),
+            );
         }
     }
     panic!("matcher {m}");
@@ -82,11 +131,19 @@ fn matches(ms: &[(String, String, String)], labels: &BTreeMap<&str, &str>) -> bo
     })
 }
 
-fn inhibited(rules: &[Inhibit], target: &BTreeMap<&str, &str>, firing: &[BTreeMap<&str, &str>]) -> bool {
+fn inhibited(
+    rules: &[Inhibit],
+    target: &BTreeMap<&str, &str>,
+    firing: &[BTreeMap<&str, &str>],
+) -> bool {
     rules.iter().any(|r| {
         matches(&r.target, target)
             && firing.iter().any(|s| {
-                s != target && matches(&r.source, s) && r.equal.iter().all(|e| s.get(e.as_str()) == target.get(e.as_str()))
+                s != target
+                    && matches(&r.source, s)
+                    && r.equal
+                        .iter()
+                        .all(|e| s.get(e.as_str()) == target.get(e.as_str()))
             })
     })
 }
@@ -99,7 +156,13 @@ fn labels<'a>(pairs: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
 fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
     let (_t, file) = generated_config(&root().join("registry"));
     let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let list = |x: &Value| x.as_array().unwrap().iter().map(|m| matcher(m.as_str().unwrap())).collect::<Vec<_>>();
+    let list = |x: &Value| {
+        x.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| matcher(m.as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
     let rules: Vec<Inhibit> = v["inhibit_rules"]
         .as_array()
         .unwrap()
@@ -107,29 +170,95 @@ fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
         .map(|r| Inhibit {
             source: list(&r["source_matchers"]),
             target: list(&r["target_matchers"]),
-            equal: r["equal"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()).collect(),
+            equal: r["equal"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_owned())
+                .collect(),
         })
         .collect();
 
-    let down_a = labels(&[("alertname", "ServiceDown"), ("service", "redis"), ("severity", "critical")]);
-    let mem_a = labels(&[("alertname", "MemoryHigh"), ("service", "redis"), ("severity", "warning")]);
-    let mem_b = labels(&[("alertname", "MemoryHigh"), ("service", "postgres"), ("severity", "warning")]);
-    assert!(inhibited(&rules, &mem_a, &[down_a.clone(), mem_a.clone()]), "ServiceDown silences the service's other alerts");
-    assert!(!inhibited(&rules, &mem_b, &[down_a.clone(), mem_b.clone()]), "but not another service's");
-    assert!(!inhibited(&rules, &down_a, &[down_a.clone()]), "nor itself");
+    let down_a = labels(&[
+        ("alertname", "ServiceDown"),
+        ("service", "redis"),
+        ("severity", "critical"),
+    ]);
+    let mem_a = labels(&[
+        ("alertname", "MemoryHigh"),
+        ("service", "redis"),
+        ("severity", "warning"),
+    ]);
+    let mem_b = labels(&[
+        ("alertname", "MemoryHigh"),
+        ("service", "postgres"),
+        ("severity", "warning"),
+    ]);
+    assert!(
+        inhibited(&rules, &mem_a, &[down_a.clone(), mem_a.clone()]),
+        "ServiceDown silences the service's other alerts"
+    );
+    assert!(
+        !inhibited(&rules, &mem_b, &[down_a.clone(), mem_b.clone()]),
+        "but not another service's"
+    );
+    assert!(!inhibited(&rules, &down_a, std::slice::from_ref(&down_a)), "nor itself");
 
-    let crit = labels(&[("alertname", "MemoryHigh"), ("service", "redis"), ("severity", "critical")]);
-    assert!(inhibited(&rules, &mem_a, &[crit.clone(), mem_a.clone()]), "critical silences warning of the same alert and service");
-    let other_alert_crit = labels(&[("alertname", "SlowQuery"), ("service", "redis"), ("severity", "critical")]);
-    assert!(!inhibited(&rules, &mem_a, &[other_alert_crit]), "not of another alert");
+    let crit = labels(&[
+        ("alertname", "MemoryHigh"),
+        ("service", "redis"),
+        ("severity", "critical"),
+    ]);
+    assert!(
+        inhibited(&rules, &mem_a, &[crit.clone(), mem_a.clone()]),
+        "critical silences warning of the same alert and service"
+    );
+    let other_alert_crit = labels(&[
+        ("alertname", "SlowQuery"),
+        ("service", "redis"),
+        ("severity", "critical"),
+    ]);
+    assert!(
+        !inhibited(&rules, &mem_a, &[other_alert_crit]),
+        "not of another alert"
+    );
 
     let tier = |t: &'static str, path: &'static str| {
-        labels(&[("alertname", "SLOErrorBudgetBurn"), ("service", "awoooi-api"), ("method", "GET"), ("path", path), ("burnrate_tier", t), ("severity", if t == "fast" || t == "medium" { "critical" } else { "warning" })])
+        labels(&[
+            ("alertname", "SLOErrorBudgetBurn"),
+            ("service", "awoooi-api"),
+            ("method", "GET"),
+            ("path", path),
+            ("burnrate_tier", t),
+            (
+                "severity",
+                if t == "fast" || t == "medium" {
+                    "critical"
+                } else {
+                    "warning"
+                },
+            ),
+        ])
     };
-    let firing = [tier("fast", "/a"), tier("medium", "/a"), tier("slow", "/a"), tier("long", "/a"), tier("medium", "/b")];
-    assert!(!inhibited(&rules, &tier("fast", "/a"), &firing), "the fastest tier stays");
+    let firing = [
+        tier("fast", "/a"),
+        tier("medium", "/a"),
+        tier("slow", "/a"),
+        tier("long", "/a"),
+        tier("medium", "/b"),
+    ];
+    assert!(
+        !inhibited(&rules, &tier("fast", "/a"), &firing),
+        "the fastest tier stays"
+    );
     for t in ["medium", "slow", "long"] {
-        assert!(inhibited(&rules, &tier(t, "/a"), &firing), "{t} is silenced by the faster tier");
+        assert!(
+            inhibited(&rules, &tier(t, "/a"), &firing),
+            "{t} is silenced by the faster tier"
+        );
     }
-    assert!(!inhibited(&rules, &tier("medium", "/b"), &firing), "another route's tier is not silenced");
+    assert!(
+        !inhibited(&rules, &tier("medium", "/b"), &firing),
+        "another route's tier is not silenced"
+    );
 }

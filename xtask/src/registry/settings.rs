@@ -301,17 +301,26 @@ pub fn resolve(
         );
     }
     let am = s.alertmanager.as_ref().map(|a| &a.value);
-    let am_duration = |f: fn(&model::AlertmanagerSettings) -> &Option<Spanned<String>>, name: &str, default: &str, err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match am {
-        Some(a) => duration(f(a), &format!("alertmanager.{name}"), default, err),
-        None => default.to_owned(),
-    };
+    let am_duration =
+        |f: fn(&model::AlertmanagerSettings) -> &Option<Spanned<String>>,
+         name: &str,
+         default: &str,
+         err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match am {
+            Some(a) => duration(f(a), &format!("alertmanager.{name}"), default, err),
+            None => default.to_owned(),
+        };
     let group_wait = am_duration(|a| &a.group_wait, "group_wait", "30s", &mut err);
     let group_interval = am_duration(|a| &a.group_interval, "group_interval", "5m", &mut err);
     let repeat_interval = am_duration(|a| &a.repeat_interval, "repeat_interval", "4h", &mut err);
     let default_webhook_url = match am.and_then(|a| a.default_webhook_url.as_ref()) {
         Some(u) => match super::validate::webhook_problem(&u.value) {
             Some((message, help)) => {
-                err(&u.referenced, "alertmanager.default_webhook_url", message, help);
+                err(
+                    &u.referenced,
+                    "alertmanager.default_webhook_url",
+                    message,
+                    help,
+                );
                 None
             }
             None => Some(u.value.clone()),
@@ -327,8 +336,12 @@ pub fn resolve(
     };
     let g = s.grafana.as_ref().map(|g| &g.value);
     let grafana = Grafana {
-        dashboards_path: g.and_then(|g| g.dashboards_path.clone()).unwrap_or_else(|| "/var/lib/grafana/dashboards/monitoring-as-code".into()),
-        folder: g.and_then(|g| g.folder.clone()).unwrap_or_else(|| "Monitoring as code".into()),
+        dashboards_path: g
+            .and_then(|g| g.dashboards_path.clone())
+            .unwrap_or_else(|| "/var/lib/grafana/dashboards/monitoring-as-code".into()),
+        folder: g
+            .and_then(|g| g.folder.clone())
+            .unwrap_or_else(|| "Monitoring as code".into()),
     };
     Settings {
         alertmanager,

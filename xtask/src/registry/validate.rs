@@ -305,14 +305,21 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     "keep one definition of each team",
                 );
             }
-            for u in [&t.value.webhook_url, &t.value.paging_webhook_url].into_iter().flatten() {
+            for u in [&t.value.webhook_url, &t.value.paging_webhook_url]
+                .into_iter()
+                .flatten()
+            {
                 check_webhook(&mut c, src, u, &field);
             }
             teams.insert(
                 name.clone(),
                 Team {
                     webhook_url: t.value.webhook_url.as_ref().map(|u| u.value.clone()),
-                    paging_webhook_url: t.value.paging_webhook_url.as_ref().map(|u| u.value.clone()),
+                    paging_webhook_url: t
+                        .value
+                        .paging_webhook_url
+                        .as_ref()
+                        .map(|u| u.value.clone()),
                     webhook_credentials_file: t.value.webhook_credentials_file.clone(),
                 },
             );
@@ -323,7 +330,10 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     let mut check_owner =
         |c: &mut Checker, src: &SourceFile, owner: &Spanned<String>, field: String| {
             c.name(src, owner, field.clone(), "owner");
-            if !teams.is_empty() && !teams.contains_key(&owner.value) && !settings.alertmanager.unknown_owners_to_default {
+            if !teams.is_empty()
+                && !teams.contains_key(&owner.value)
+                && !settings.alertmanager.unknown_owners_to_default
+            {
                 let help = did_you_mean(&owner.value, team_names.iter().map(String::as_str))
                     .map_or_else(
                         || {
@@ -674,13 +684,30 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         for (fi, file) in files.iter().enumerate() {
             for (name, t) in &file.teams {
                 if t.value.webhook_url.is_none() {
-                    c.error(&sources[fi], t, format!("teams.{name}.webhook_url"), format!("team {name:?} has no webhook_url and there is no default"), "set its `webhook_url`, or `settings.alertmanager.default_webhook_url`");
+                    c.error(
+                        &sources[fi],
+                        t,
+                        format!("teams.{name}.webhook_url"),
+                        format!("team {name:?} has no webhook_url and there is no default"),
+                        "set its `webhook_url`, or `settings.alertmanager.default_webhook_url`",
+                    );
                 }
             }
         }
         if let Some(first) = sources.first() {
-            let pos = crate::diagnostics::Pos { file: first.name.clone(), line: 0, column: 0 };
-            c.diags.push(Diagnostic::warning(pos, "settings.alertmanager.default_webhook_url", "no default webhook: alerts of owners without a team route reach no one").help("set `settings: {alertmanager: {default_webhook_url: …}}`"));
+            let pos = crate::diagnostics::Pos {
+                file: first.name.clone(),
+                line: 0,
+                column: 0,
+            };
+            c.diags.push(
+                Diagnostic::warning(
+                    pos,
+                    "settings.alertmanager.default_webhook_url",
+                    "no default webhook: alerts of owners without a team route reach no one",
+                )
+                .help("set `settings: {alertmanager: {default_webhook_url: …}}`"),
+            );
         }
     }
     let errors = c.diags.iter().any(Diagnostic::is_error);
@@ -1016,14 +1043,34 @@ pub fn check_webhook(c: &mut Checker, src: &SourceFile, u: &Spanned<String>, fie
 
 pub fn webhook_problem(url: &str) -> Option<(String, &'static str)> {
     let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-        return Some((format!("{url:?} is not an http(s) URL"), "write it as https://host/path"));
+    if !(lower.starts_with("http://") || lower.starts_with("https://"))
+        || url.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+    {
+        return Some((
+            format!("{url:?} is not an http(s) URL"),
+            "write it as https://host/path",
+        ));
     }
-    let authority = url.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
-    let query = url.split_once('?').map_or("", |(_, q)| q).to_ascii_lowercase();
-    let secret_param = ["token", "key", "secret", "password", "passwd", "auth", "sig"]
-        .iter()
-        .any(|k| query.split('&').any(|p| p.split('=').next().is_some_and(|n| n.contains(k))));
+    let authority = url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let query = url
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .to_ascii_lowercase();
+    let secret_param = [
+        "token", "key", "secret", "password", "passwd", "auth", "sig",
+    ]
+    .iter()
+    .any(|k| {
+        query
+            .split('&')
+            .any(|p| p.split('=').next().is_some_and(|n| n.contains(k)))
+    });
     if authority.contains('@') || secret_param {
         return Some((
             "the webhook URL carries a secret, which would be written to generated files".into(),

@@ -84,11 +84,19 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
         .iter()
         .enumerate()
         .take(TIERS.len() - 1)
-        .map(|(i, t)| TierInhibition { source: t.name, targets: TIERS[i + 1..].iter().map(|t| t.name).collect() })
+        .map(|(i, t)| TierInhibition {
+            source: t.name,
+            targets: TIERS[i + 1..].iter().map(|t| t.name).collect(),
+        })
         .collect();
     let body = r.render(
         "alertmanager/alertmanager.yml.j2",
         context! { settings => Serde(&reg.settings.alertmanager), default, teams => Serde(&teams), tiers => Serde(&tiers) },
     )?;
-    Ok(vec![Output::new("alertmanager/alertmanager.yml", Format::Yaml, &reg.files.join(", "), &body)])
+    Ok(vec![Output::new(
+        "alertmanager/alertmanager.yml",
+        Format::Yaml,
+        &reg.files.join(", "),
+        &body,
+    )])
 }

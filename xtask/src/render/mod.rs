@@ -6,7 +6,9 @@
 
 pub mod alert_rules;
 pub mod alertmanager;
+pub mod coverage;
 pub mod filters;
+pub mod grafana;
 pub mod kubernetes;
 pub mod plan;
 pub mod rule_tests;

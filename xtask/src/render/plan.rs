@@ -12,6 +12,17 @@ use crate::registry::Registry;
 
 pub const TEMPLATE: &str = "plan.txt.j2";
 
+/// (uid, title) of every dashboard, for the plan.
+fn dashboards(reg: &Registry) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = super::grafana::team_dashboards(reg)
+        .into_values()
+        .map(|d| (d.uid, d.title))
+        .collect();
+    let slo = super::grafana::slo_dashboard(reg);
+    out.push((slo.uid, slo.title));
+    out
+}
+
 pub fn render(r: &Renderer, reg: &Registry, rules: &Rules, slo: &Slo) -> Result<String, String> {
     r.render(
         TEMPLATE,
@@ -23,6 +34,9 @@ pub fn render(r: &Renderer, reg: &Registry, rules: &Rules, slo: &Slo) -> Result<
             service_rules => Serde(&rules.services),
             page_rules => Serde(&rules.pages),
             slo_plans => Serde(&slo.plans),
+            routes => Serde(&super::alertmanager::team_routes(reg)),
+            default_webhook => reg.settings.alertmanager.default_webhook_url.clone(),
+            dashboards => Serde(&dashboards(reg)),
             settings => Serde(&reg.settings),
         },
     )

@@ -6,6 +6,21 @@
 use serde_json::Value;
 
 pub fn validate(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
+    validate_in(schema, schema, v, path, errs);
+}
+
+/// Validates with `$ref`s (`#/definitions/X`, `#/$defs/X`) resolved in `root`,
+/// as JSON Schema documents such as Grafana's use them.
+pub fn validate_in(root: &Value, schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let target = r
+            .strip_prefix("#/")
+            .map(|p| p.split('/').fold(root, |node, key| &node[key]));
+        match target {
+            Some(t) if !t.is_null() => validate_in(root, t, v, path, errs),
+            _ => errs.push(format!("{path}: unresolvable $ref {r}")),
+        }
+    }
     if schema.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
         if !(v.is_i64() || v.is_u64() || v.is_string()) {
             errs.push(format!("{path}: expected int or string, got {v}"));
@@ -14,7 +29,7 @@ pub fn validate(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
     }
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
         for s in all {
-            validate(s, v, path, errs);
+            validate_in(root, s, v, path, errs);
         }
     }
     if let Some(any) = schema
@@ -24,7 +39,7 @@ pub fn validate(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
     {
         let ok = any.iter().any(|s| {
             let mut e = Vec::new();
-            validate(s, v, path, &mut e);
+            validate_in(root, s, v, path, &mut e);
             e.is_empty()
         });
         if !ok {
@@ -35,6 +50,19 @@ pub fn validate(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
         && !allowed.contains(v)
     {
         errs.push(format!("{path}: {v} is not one of {allowed:?}"));
+    }
+    if let Some(types) = schema.get("type").and_then(Value::as_array) {
+        let ok = types.iter().filter_map(Value::as_str).any(|t| {
+            let mut e = Vec::new();
+            let mut single = schema.clone();
+            single["type"] = Value::from(t);
+            validate_in(root, &single, v, path, &mut e);
+            e.is_empty()
+        });
+        if !ok {
+            errs.push(format!("{path}: {v} matches none of the types {types:?}"));
+        }
+        return;
     }
     match schema.get("type").and_then(Value::as_str) {
         Some("object") => {
@@ -61,9 +89,9 @@ pub fn validate(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
             for (k, val) in obj {
                 let p = format!("{path}.{k}");
                 if let Some(s) = props.and_then(|m| m.get(k)) {
-                    validate(s, val, &p, errs);
+                    validate_in(root, s, val, &p, errs);
                 } else if let Some(a) = additional.filter(|a| a.is_object()) {
-                    validate(a, val, &p, errs);
+                    validate_in(root, a, val, &p, errs);
                 } else if props.is_some() && !preserve && additional != Some(&Value::Bool(true)) {
                     errs.push(format!("{p}: unknown field"));
                 }
@@ -73,7 +101,7 @@ pub fn validate(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
             Some(items) => {
                 if let Some(s) = schema.get("items") {
                     for (i, item) in items.iter().enumerate() {
-                        validate(s, item, &format!("{path}[{i}]"), errs);
+                        validate_in(root, s, item, &format!("{path}[{i}]"), errs);
                     }
                 }
             }
