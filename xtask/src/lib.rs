@@ -112,18 +112,20 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
     let mut outputs =
         render::alert_rules::outputs(&renderer, &registry, &rules).map_err(template_error)?;
     let slo = render::slo::build(&registry);
-    outputs.extend(render::slo::outputs(&renderer, &registry, &slo).map_err(template_error)?);
-    outputs.extend(render::scrape::outputs(&renderer, &registry).map_err(template_error)?);
-    outputs.extend(render::alertmanager::outputs(&renderer, &registry).map_err(template_error)?);
     let coverage = coverage::compute(&registry);
-    outputs.extend(
-        render::coverage::outputs(&renderer, &registry, &coverage).map_err(template_error)?,
-    );
-    outputs
-        .extend(render::grafana::outputs(&renderer, &registry, &coverage).map_err(template_error)?);
-    outputs.extend(
-        render::kubernetes::outputs(&renderer, &registry, &rules, &slo).map_err(template_error)?,
-    );
+    // One entry per artefact module; each renders its files in memory.
+    let artefacts = [
+        render::slo::outputs(&renderer, &registry, &slo),
+        render::scrape::outputs(&renderer, &registry),
+        render::alertmanager::outputs(&renderer, &registry),
+        render::kubernetes::outputs(&renderer, &registry, &rules, &slo),
+        render::coverage::outputs(&renderer, &registry, &coverage),
+        render::grafana::outputs(&renderer, &registry, &coverage),
+        render::code::outputs(&renderer, &registry),
+    ];
+    for artefact in artefacts {
+        outputs.extend(artefact.map_err(template_error)?);
+    }
     let plan = render::plan::render(&renderer, &registry, &rules, &slo).map_err(template_error)?;
 
     outputs.sort_by(|a, b| a.path.cmp(&b.path));

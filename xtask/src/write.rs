@@ -77,7 +77,12 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
     if !out_dir.exists() {
         return Ok(files);
     }
-    for entry in walkdir::WalkDir::new(out_dir).sort_by_file_name() {
+    // A `target/` folder is cargo's build output of the generated crate, not ours.
+    let walk = walkdir::WalkDir::new(out_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == "target"));
+    for entry in walk {
         let entry =
             entry.map_err(|e| IoError(format!("cannot read {}: {e}", out_dir.display())))?;
         if entry.file_type().is_file() {

@@ -202,7 +202,10 @@ fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
         !inhibited(&rules, &mem_b, &[down_a.clone(), mem_b.clone()]),
         "but not another service's"
     );
-    assert!(!inhibited(&rules, &down_a, std::slice::from_ref(&down_a)), "nor itself");
+    assert!(
+        !inhibited(&rules, &down_a, std::slice::from_ref(&down_a)),
+        "nor itself"
+    );
 
     let crit = labels(&[
         ("alertname", "MemoryHigh"),

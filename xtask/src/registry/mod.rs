@@ -26,6 +26,8 @@ pub struct Registry {
     pub settings: settings::Settings,
     /// The registry files, as `<folder>/<file>`, for headers.
     pub files: Vec<String>,
+    /// Hash of the registry files' contents (see `validate::content_hash`).
+    pub content_hash: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

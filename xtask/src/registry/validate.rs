@@ -718,6 +718,14 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     let files = sources.iter().map(|s| s.name.clone()).collect();
+    let content_hash = content_hash(sources.iter().map(|s| {
+        (
+            s.name
+                .split_once('/')
+                .map_or(s.name.as_str(), |(_, rel)| rel),
+            s.text.as_str(),
+        )
+    }));
     // The application buckets gain every latency threshold, so each SLO threshold
     // is a bucket boundary the rules can select.
     let mut settings = settings;
@@ -734,6 +742,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             runbook_base_url,
             settings,
             files,
+            content_hash,
         }),
         c.diags,
     )
@@ -1078,6 +1087,27 @@ pub fn webhook_problem(url: &str) -> Option<(String, &'static str)> {
         ));
     }
     None
+}
+
+/// FNV-1a 64 over the registry files sorted by relative path (`path NUL text
+/// NUL`, line endings normalised). The known-routes crate's build script
+/// computes the same to tell when its checked-in module is stale.
+pub fn content_hash<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut files: Vec<(&str, &str)> = files.collect();
+    files.sort();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for (path, text) in files {
+        eat(path.as_bytes());
+        eat(&[0]);
+        eat(text.replace("\r\n", "\n").as_bytes());
+        eat(&[0]);
+    }
+    format!("fnv1a64:{h:016x}")
 }
 
 /// A URL path with everything but unreserved characters, `/` and sub-delims

@@ -6,6 +6,7 @@
 //!   (`{{ (name | re_escape ~ "-.+") | promql }}`)
 //! - `yaml`: a YAML scalar (strings always double-quoted)
 //! - `gotmpl`: text inside a Prometheus annotation, where `{{` would start a Go template
+//! - `ts`: a TypeScript string literal
 //! - `num`: a number without a needless `.0`
 //! - `tojson` (minijinja's own): a JSON value
 
@@ -56,6 +57,32 @@ pub fn gotmpl(value: &Value) -> Result<String, Error> {
 
 pub fn gotmpl_str(s: &str) -> String {
     s.replace("{{", "{{\"{{\"}}")
+}
+
+/// A TypeScript (JavaScript) string literal. Escapes quotes, backslashes,
+/// control characters, the line and paragraph separators, and `<` (so
+/// `</script>` cannot end an inline script); `${` needs nothing in a
+/// double-quoted string, and other non-ASCII text stays as it is.
+pub fn ts(value: &Value) -> Result<String, Error> {
+    let s = as_str(value, "ts")?;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' => out.push_str("\\u003c"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
 }
 
 /// A number as people write it: `95`, not `95.0`.

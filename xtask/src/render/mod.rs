@@ -6,6 +6,7 @@
 
 pub mod alert_rules;
 pub mod alertmanager;
+pub mod code;
 pub mod coverage;
 pub mod filters;
 pub mod grafana;
@@ -44,6 +45,7 @@ impl Renderer {
         env.add_filter("promql", |v: minijinja::Value| filters::promql(&v));
         env.add_filter("re_escape", |v: minijinja::Value| filters::re_escape(&v));
         env.add_filter("yaml", |v: minijinja::Value| filters::yaml(&v));
+        env.add_filter("ts", |v: minijinja::Value| filters::ts(&v));
         env.add_filter("num", |v: minijinja::Value| filters::num(&v));
         env.add_filter("gotmpl", |v: minijinja::Value| filters::gotmpl(&v));
         let files = template_files(templates).map_err(|e| e.0)?;
