@@ -9,9 +9,12 @@
 // Diagnostics are returned on the cold error path only; their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod bench;
 pub mod catalogue;
 pub mod coverage;
 pub mod diagnostics;
+pub mod discover;
+pub mod e2e;
 pub mod output;
 pub mod registry;
 pub mod render;

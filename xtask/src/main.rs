@@ -2,31 +2,46 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use xtask::output::REGENERATE;
 use xtask::write::{self, Mode};
-use xtask::{Failure, generate, project_root, snapshots};
+use xtask::{Failure, coverage, discover, generate, project_root, snapshots};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  gen     validate the registry and write every artefact to the output folder
-  check   validate, render in memory and fail (exit 1) with a diff when the output
-          folder or the snapshots differ from what gen would produce; never writes
+  gen       validate the registry and write every artefact to the output folder
+  check     validate, render in memory and fail (exit 1) with a diff when the output
+            folder or the snapshots differ from what gen would produce; never writes
+  coverage  print the monitoring coverage report [--format md|json] [--min PERCENT]
+  discover  compare what runs (kubectl, docker over ssh) with the registry
+            [--inventory FILE] [--strict] [--timeout SECONDS]
+  e2e       run the generated monitoring for real on loopback and deliver an alert
+  bench     measure gen and check on synthetic registries of 100 to 10,000 services
 
 options:
   --registry DIR    registry folder (default: registry/ of the project)
   --out DIR         output folder (default: generated/ of the project)
   --templates DIR   template folder (default: templates/ of the project)
 
-exit codes: 0 ok, 1 invalid registry or template, or drift, 2 usage or I/O error";
+exit codes: 0 ok, 1 invalid registry or template, drift, coverage below --min,
+            or unregistered workloads; 2 usage or I/O error";
 
+#[derive(Default)]
 struct Args {
     command: String,
     registry: Option<PathBuf>,
     out: Option<PathBuf>,
     templates: Option<PathBuf>,
+    format: Option<String>,
+    min: Option<f64>,
+    inventory: Option<PathBuf>,
+    strict: bool,
+    timeout: Option<u64>,
+    /// e2e: break the route to the owner on purpose.
+    break_route: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,20 +49,35 @@ fn parse_args() -> Result<Args, String> {
     let command = it.next().ok_or("no command given")?;
     let mut args = Args {
         command,
-        registry: None,
-        out: None,
-        templates: None,
+        ..Args::default()
     };
     while let Some(flag) = it.next() {
-        let slot = match flag.as_str() {
-            "--registry" => &mut args.registry,
-            "--out" => &mut args.out,
-            "--templates" => &mut args.templates,
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--registry" => args.registry = Some(value()?.into()),
+            "--out" => args.out = Some(value()?.into()),
+            "--templates" => args.templates = Some(value()?.into()),
+            "--inventory" => args.inventory = Some(value()?.into()),
+            "--format" => args.format = Some(value()?),
+            "--min" => {
+                args.min = Some(
+                    value()?
+                        .parse()
+                        .map_err(|_| "--min takes a percentage, such as 90")?,
+                )
+            }
+            "--timeout" => {
+                args.timeout = Some(
+                    value()?
+                        .parse()
+                        .map_err(|_| "--timeout takes seconds, such as 10")?,
+                )
+            }
+            "--strict" => args.strict = true,
+            "--break-route" => args.break_route = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other:?}")),
-        };
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        *slot = Some(PathBuf::from(value));
+        }
     }
     Ok(args)
 }
@@ -66,6 +96,10 @@ fn main() -> ExitCode {
     let result = match args.command.as_str() {
         "gen" => run(&args, Mode::Write),
         "check" => run(&args, Mode::Check),
+        "coverage" => run_coverage(&args),
+        "discover" => run_discover(&args),
+        "e2e" => xtask::e2e::run(args.break_route).map_err(Failure::Io),
+        "bench" => xtask::bench::run().map(|()| true).map_err(Failure::Io),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(true)
@@ -82,19 +116,23 @@ fn main() -> ExitCode {
     }
 }
 
+fn registry_dir(args: &Args) -> PathBuf {
+    args.registry
+        .clone()
+        .unwrap_or_else(|| project_root().join("registry"))
+}
+
+fn templates_dir(args: &Args) -> PathBuf {
+    args.templates
+        .clone()
+        .unwrap_or_else(|| project_root().join("templates"))
+}
+
 /// Returns whether the run is clean (for check: no drift).
 fn run(args: &Args, mode: Mode) -> Result<bool, Failure> {
     let root = project_root();
-    let registry = args
-        .registry
-        .clone()
-        .unwrap_or_else(|| root.join("registry"));
-    let templates = args
-        .templates
-        .clone()
-        .unwrap_or_else(|| root.join("templates"));
     let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
-    let generated = generate(&registry, &templates)?;
+    let generated = generate(&registry_dir(args), &templates_dir(args))?;
     eprint!("{}", generated.warnings);
     let report = write::apply(&out, &generated.outputs, mode)?;
     let mut clean = true;
@@ -133,11 +171,13 @@ fn run(args: &Args, mode: Mode) -> Result<bool, Failure> {
             // The snapshots describe the project's own registry and fixtures, so
             // they are checked when check runs on the project itself.
             if args.registry.is_none() && args.out.is_none() && args.templates.is_none() {
+                let mut stale = false;
                 for (path, diff) in snapshots::check(&root)? {
                     println!("drift: snapshot {path} is stale:\n{diff}");
-                    clean = false;
+                    stale = true;
                 }
-                if !clean {
+                if stale {
+                    clean = false;
                     println!(
                         "(review snapshot changes with `cargo insta review`, or accept them with `INSTA_UPDATE=always cargo test -p xtask --test snapshots`)"
                     );
@@ -156,4 +196,77 @@ fn run(args: &Args, mode: Mode) -> Result<bool, Failure> {
         }
     }
     Ok(clean)
+}
+
+fn run_coverage(args: &Args) -> Result<bool, Failure> {
+    let (registry, catalogue, _) = xtask::load(&registry_dir(args), &templates_dir(args))?;
+    let cov = coverage::compute(&registry);
+    let renderer =
+        xtask::render::Renderer::new(&templates_dir(args), &catalogue).map_err(Failure::Invalid)?;
+    let text = match args.format.as_deref().unwrap_or("md") {
+        "md" => xtask::render::coverage::markdown(&renderer, &cov),
+        "json" => xtask::render::coverage::json(&renderer, &cov),
+        other => return Err(Failure::Io(format!("--format {other:?}: use md or json"))),
+    }
+    .map_err(Failure::Invalid)?;
+    print!("{text}");
+    match (args.min, cov.overall) {
+        (Some(min), Some(overall)) if overall < min => {
+            eprintln!("coverage {overall} % is below the minimum of {min} %");
+            Ok(false)
+        }
+        _ => Ok(true),
+    }
+}
+
+fn run_discover(args: &Args) -> Result<bool, Failure> {
+    let (registry, _, _) = xtask::load(&registry_dir(args), &templates_dir(args))?;
+    let inventory = match &args.inventory {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::Io(format!("cannot read {}: {e}", file.display())))?;
+            discover::from_file(&text, &discover::docker_hosts(&registry))
+                .map_err(|e| Failure::Io(format!("{}: {e}", file.display())))?
+        }
+        None => discover::live(&registry, Duration::from_secs(args.timeout.unwrap_or(10))),
+    };
+    let report = discover::reconcile(&registry, &inventory);
+    for (place, error) in &report.unreachable {
+        let level = if args.strict { "error" } else { "warning" };
+        println!("{level}: cannot list {place}: {error}");
+    }
+    if report.unregistered.is_empty() {
+        println!("running and registered: every workload found is in the registry or ignored");
+    } else {
+        println!(
+            "running but not in the registry ({}):",
+            report.unregistered.len()
+        );
+        for w in &report.unregistered {
+            println!("  {}", w.label());
+        }
+    }
+    if !report.not_running.is_empty() {
+        println!(
+            "warning: in the registry but not running ({}):",
+            report.not_running.len()
+        );
+        for s in &report.not_running {
+            println!("  {s}");
+        }
+    }
+    if !report.ignored.is_empty() {
+        println!(
+            "ignored by settings.discovery.ignore ({}):",
+            report.ignored.len()
+        );
+        for w in &report.ignored {
+            println!("  {}", w.label());
+        }
+    }
+    let failed = !report.unregistered.is_empty() || (args.strict && !report.unreachable.is_empty());
+    if !report.unregistered.is_empty() {
+        println!("\nadd them to the registry (or to settings.discovery.ignore)");
+    }
+    Ok(!failed)
 }

@@ -54,6 +54,16 @@ pub struct Settings {
     pub kubernetes: Option<Spanned<KubernetesSettings>>,
     pub alertmanager: Option<Spanned<AlertmanagerSettings>>,
     pub grafana: Option<Spanned<GrafanaSettings>>,
+    pub discovery: Option<Spanned<DiscoverySettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverySettings {
+    /// Workloads and containers that need no registry entry: glob patterns
+    /// (`*` matches anything) against the name or `namespace/name`.
+    #[serde(default)]
+    pub ignore: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

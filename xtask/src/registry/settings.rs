@@ -83,6 +83,8 @@ pub struct Settings {
     pub kubernetes: Kubernetes,
     pub alertmanager: Alertmanager,
     pub grafana: Grafana,
+    /// Ignore patterns of `cargo xtask discover`.
+    pub discovery_ignore: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -343,7 +345,13 @@ pub fn resolve(
             .and_then(|g| g.folder.clone())
             .unwrap_or_else(|| "Monitoring as code".into()),
     };
+    let discovery_ignore = s
+        .discovery
+        .as_ref()
+        .map(|d| d.value.ignore.clone())
+        .unwrap_or_default();
     Settings {
+        discovery_ignore,
         alertmanager,
         grafana,
         scrape_interval,
