@@ -1,0 +1,63 @@
+//! End to end with the real Prometheus, Alertmanager and blackbox_exporter on
+//! loopback (see `xtask::e2e`): the alert reaches the owner's webhook and
+//! resolves, the fast SLO tier arrives with the slower ones inhibited, and a
+//! broken route fails the run at the step that broke. Nothing is left running.
+
+mod common;
+use common::*;
+
+fn programs_present() -> bool {
+    let missing = xtask::e2e::missing_programs();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "missing under CI=true: {} (.ci/install-tools installs them)",
+            missing.join(", ")
+        );
+    }
+    eprintln!("SKIP: e2e needs the Debian packages {}", missing.join(", "));
+    false
+}
+
+fn leftovers() -> String {
+    let out = std::process::Command::new("pgrep")
+        .args(["-af", "xtask-e2e-"])
+        .output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn alert_is_delivered_resolved_and_a_broken_route_is_caught() {
+    if !programs_present() {
+        return;
+    }
+    let ok = xtask(&["e2e"]);
+    let t = text(&ok);
+    assert_eq!(ok.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("alert delivered in") && t.contains("resolved in"),
+        "{t}"
+    );
+    assert!(t.contains("medium, slow and long inhibited"), "{t}");
+    assert!(
+        leftovers().is_empty(),
+        "processes left behind: {}",
+        leftovers()
+    );
+
+    let broken = xtask(&["e2e", "--break-route"]);
+    let t = text(&broken);
+    assert_eq!(broken.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("e2e FAILED: step 4: ServiceDown delivered to e2e-team's receiver"),
+        "{t}"
+    );
+    assert!(
+        leftovers().is_empty(),
+        "processes left behind: {}",
+        leftovers()
+    );
+}
