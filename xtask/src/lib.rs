@@ -101,20 +101,63 @@ pub fn load(
     }
 }
 
+/// Prints how long each phase took when `XTASK_TIMINGS` is set (for profiling).
+pub struct Phases(Option<std::time::Instant>);
+
+impl Phases {
+    pub fn start() -> Phases {
+        Phases(std::env::var_os("XTASK_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    pub fn done(&mut self, what: &str) {
+        if let Some(t) = self.0 {
+            eprintln!(
+                "timing: {what}: {:.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+            self.0 = Some(std::time::Instant::now());
+        }
+    }
+}
+
+/// Parses every output back, on all cores: it is the largest part of a big gen.
+fn first_syntax_error(outputs: &[Output]) -> Option<String> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = outputs.len().div_ceil(threads).max(1);
+    let mut errors: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = outputs
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().find_map(|o| o.check_syntax().err())))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    errors.sort();
+    errors.into_iter().next()
+}
+
 /// Validates and renders everything in memory; nothing touches the disk.
 pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, Failure> {
+    let mut phases = Phases::start();
     let (registry, catalogue, mut diags) = load(registry_dir, templates_dir)?;
+    phases.done("load and validate");
     let template_error = |e: String| {
         Failure::Invalid(format!(
             "error: {e}\n   = help: fix the template; nothing was written"
         ))
     };
     let renderer = Renderer::new(templates_dir, &catalogue).map_err(template_error)?;
+    phases.done("templates");
     let rules =
         render::alert_rules::build(&renderer, &catalogue, &registry).map_err(template_error)?;
     let mut outputs =
         render::alert_rules::outputs(&renderer, &registry, &rules).map_err(template_error)?;
     let slo = render::slo::build(&registry);
+    phases.done("alert rules");
     let coverage = coverage::compute(&registry);
     // One entry per artefact module; each renders its files in memory.
     let artefacts = [
@@ -129,6 +172,7 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
     for artefact in artefacts {
         outputs.extend(artefact.map_err(template_error)?);
     }
+    phases.done("other artefacts");
     let plan = render::plan::render(&renderer, &registry, &rules, &slo).map_err(template_error)?;
 
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
@@ -138,10 +182,12 @@ pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, 
             w[0].path
         )));
     }
-    for o in &outputs {
-        o.check_syntax()
-            .map_err(|e| template_error(format!("a template rendered invalid output: {e}")))?;
+    if let Some(e) = first_syntax_error(&outputs) {
+        return Err(template_error(format!(
+            "a template rendered invalid output: {e}"
+        )));
     }
+    phases.done("parse back");
     outputs.push(write::manifest(&outputs));
     if registry.runbook_base_url.is_none() {
         diags.push(

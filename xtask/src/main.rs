@@ -106,6 +106,11 @@ fn main() -> ExitCode {
         }
         other => Err(Failure::Io(format!("unknown command {other:?}\n\n{USAGE}"))),
     };
+    if std::env::var_os(xtask::bench::PEAK_ENV).is_some()
+        && let Some(kb) = xtask::bench::peak_memory_kb()
+    {
+        eprintln!("peak memory: {kb} kB");
+    }
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -175,7 +175,7 @@ fn read_text(path: &Path, name: &str) -> Result<String, Result<Diagnostic, IoErr
 
 /// Budgets scale with the input: a legitimate registry has at most about one
 /// node per byte, while an alias bomb has many more, so bombs still fail.
-fn budget_for(len: usize) -> Budget {
+pub fn budget_for(len: usize) -> Budget {
     let mut budget = Budget::default();
     budget.max_nodes = budget.max_nodes.max(len);
     budget.max_events = budget.max_events.max(len.saturating_mul(2));
