@@ -15,6 +15,15 @@ use crate::registry::load::IoError;
 /// Lists every file gen wrote, so a later gen knows what it may delete.
 pub const MANIFEST: &str = "manifest.txt";
 
+/// In the names of gen's temporary files (`.<name>.xtask-gen-<pid>.tmp`), so
+/// the leftovers of a killed run can be told apart and removed.
+const TMP_MARK: &str = ".xtask-gen-";
+
+fn is_leftover_temp(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.starts_with('.') && name.ends_with(".tmp") && name.contains(TMP_MARK)
+}
+
 /// A diff longer than this is cut, so a CI log stays readable.
 const MAX_DIFF_LINES: usize = 100;
 
@@ -101,6 +110,17 @@ pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, I
     let mut report = Report::default();
     let produced: BTreeSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
     let previous = read_manifest(out_dir);
+    if mode == Mode::Write {
+        // Temporary files of a run that was killed before its rename.
+        for file in files_on_disk(out_dir)?
+            .into_iter()
+            .filter(|f| is_leftover_temp(f))
+        {
+            let path = out_dir.join(&file);
+            std::fs::remove_file(&path)
+                .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
+        }
+    }
     for o in outputs {
         let path = out_dir.join(&o.path);
         let current = match std::fs::read(&path) {
@@ -152,7 +172,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| err("create", dir, e))?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp: PathBuf = dir.join(format!(".{name}{TMP_MARK}{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         // No fsync: rename is atomic against a killed process (the crash this
