@@ -50,9 +50,18 @@ impl Output {
     /// the run instead of reaching the consumer.
     pub fn check_syntax(&self) -> Result<(), String> {
         let result = match self.format {
-            Format::Yaml => serde_saphyr::from_str::<serde::de::IgnoredAny>(&self.contents)
+            Format::Yaml => {
+                // Large outputs (an SLO file of a thousand endpoints) need a budget
+                // in proportion, like large registries.
+                let budget = crate::registry::load::budget_for(self.contents.len());
+                let options = serde_saphyr::options! { budget: Some(budget) };
+                serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+                    &self.contents,
+                    options,
+                )
                 .map(drop)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| e.to_string())
+            }
             Format::Json => serde_json::from_str::<serde::de::IgnoredAny>(&self.contents)
                 .map(drop)
                 .map_err(|e| e.to_string()),
