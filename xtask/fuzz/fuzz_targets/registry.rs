@@ -1,0 +1,27 @@
+//! Any bytes as a registry file: loading and validation must end in a registry
+//! or in diagnostics, never in a panic, hang or unbounded allocation.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use xtask::catalogue::{self, Catalogue};
+
+fn catalogue() -> &'static Catalogue {
+    static C: OnceLock<Catalogue> = OnceLock::new();
+    C.get_or_init(|| {
+        let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates");
+        catalogue::load(&templates).expect("templates/alerts").0
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let (loaded, _) = xtask::registry::load::load_text("fuzz.yaml", text);
+    let (registry, diags) = xtask::registry::validate::validate(loaded, catalogue());
+    // Every diagnostic renders (positions within the text, no panics in snippets).
+    for d in &diags {
+        let _ = d.to_string();
+    }
+    let _ = registry.map(|r| xtask::coverage::compute(&r));
+});
