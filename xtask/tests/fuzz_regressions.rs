@@ -7,11 +7,14 @@ use common::*;
 
 #[test]
 fn fuzz_regressions_and_corpus_load_without_panicking() {
-    let (catalogue, _) = xtask::catalogue::load(&root().join("templates")).unwrap_or_else(|e| panic!("{}", e.0));
+    let (catalogue, _) =
+        xtask::catalogue::load(&root().join("templates")).unwrap_or_else(|e| panic!("{}", e.0));
     let mut n = 0;
     for dir in ["xtask/fuzz/regressions", "xtask/fuzz/corpus/registry"] {
         for (name, bytes) in tree(&root().join(dir)) {
-            let Ok(text) = String::from_utf8(bytes) else { continue };
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
             let (loaded, mut diags) = xtask::registry::load::load_text(&name, &text);
             let (_, more) = xtask::registry::validate::validate(loaded, &catalogue);
             diags.extend(more);

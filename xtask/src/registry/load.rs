@@ -92,12 +92,21 @@ pub fn display_name(dir: &Path, file: &Path) -> String {
 
 /// Parses one registry file's text (for the fuzz target and tests).
 pub fn load_text(name: &str, text: &str) -> (Loaded, Vec<Diagnostic>) {
-    let source = SourceFile { name: format!("registry/{name}"), text: text.to_owned() };
+    let source = SourceFile {
+        name: format!("registry/{name}"),
+        text: text.to_owned(),
+    };
     let (file, diags) = match parse(&source) {
         Ok(f) => (f, Vec::new()),
         Err(d) => (RegistryFile::default(), vec![d]),
     };
-    (Loaded { sources: vec![source], files: vec![file] }, diags)
+    (
+        Loaded {
+            sources: vec![source],
+            files: vec![file],
+        },
+        diags,
+    )
 }
 
 /// Reads and parses every file; parse errors are returned as diagnostics.

@@ -92,8 +92,8 @@ pub struct Rules {
 }
 
 pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rules, String> {
-    let mut services = BTreeMap::new();
-    for s in &reg.services {
+    // Services are independent: render them on all cores, in order.
+    let service_group = |s: &Service| -> Result<Option<(String, Group)>, String> {
         let labels = [("service", s.name.as_str()), ("owner", s.owner.as_str())];
         let rules = rules_for(
             r,
@@ -104,17 +104,21 @@ pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rule
             &labels,
             s.runbook_url.as_deref(),
         )?;
-        if !rules.is_empty() {
-            services.insert(
+        Ok((!rules.is_empty()).then(|| {
+            (
                 s.name.clone(),
                 Group {
                     name: s.name.clone(),
                     records: Vec::new(),
                     rules,
                 },
-            );
-        }
-    }
+            )
+        }))
+    };
+    let services: BTreeMap<String, Group> = super::par_map(&reg.services, service_group)?
+        .into_iter()
+        .flatten()
+        .collect();
     let mut pages = BTreeMap::new();
     for p in &reg.pages {
         let Page {
@@ -312,44 +316,49 @@ fn number(x: f64) -> minijinja::Value {
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output>, String> {
-    let mut out = Vec::new();
     let by_name: BTreeMap<&str, &Service> =
         reg.services.iter().map(|s| (s.name.as_str(), s)).collect();
-    let mut file = |stem: &str, groups: Vec<&Group>, source: String| -> Result<(), String> {
+    // The rule file and its unit tests.
+    let files = |stem: &str, groups: Vec<&Group>, source: String| -> Result<[Output; 2], String> {
         let body = r.render(TEMPLATE, context! { groups => Serde(&groups) })?;
-        out.push(Output::new(
-            format!("prometheus/rules/{stem}.rules.yml"),
-            Format::Yaml,
-            &source,
-            &body,
-        ));
         let cases = rule_tests::cases(&groups)?;
         let test = rule_tests::render(r, &format!("../rules/{stem}.rules.yml"), &cases)?;
-        out.push(Output::new(
-            format!("prometheus/tests/{stem}.test.yml"),
-            Format::Yaml,
-            &source,
-            &test,
-        ));
-        Ok(())
+        Ok([
+            Output::new(
+                format!("prometheus/rules/{stem}.rules.yml"),
+                Format::Yaml,
+                &source,
+                &body,
+            ),
+            Output::new(
+                format!("prometheus/tests/{stem}.test.yml"),
+                Format::Yaml,
+                &source,
+                &test,
+            ),
+        ])
     };
-    for (name, group) in &rules.services {
-        file(
+    let services: Vec<(&String, &Group)> = rules.services.iter().collect();
+    let mut out: Vec<Output> = super::par_map(&services, |(name, group)| {
+        files(
             name,
-            vec![group],
+            vec![*group],
             format!("{} (service {name})", by_name[name.as_str()].source),
-        )?;
-    }
+        )
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
     if !rules.pages.is_empty() {
         let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
         sources.sort_unstable();
         sources.dedup();
         // `_` cannot start a service name, so this never clashes with one.
-        file(
+        out.extend(files(
             PAGES_STEM,
             rules.pages.values().collect(),
             format!("{} (pages)", sources.join(", ")),
-        )?;
+        )?);
     }
     Ok(out)
 }
