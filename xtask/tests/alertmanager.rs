@@ -8,15 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 fn generated_config(reg: &std::path::Path) -> (TempDir, std::path::PathBuf) {
-    let t = TempDir::new("am");
-    let out = xtask(&[
-        "gen",
-        "--registry",
-        &reg.to_string_lossy(),
-        "--out",
-        &t.0.to_string_lossy(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let t = gen_into(reg);
     let file = t.join("alertmanager/alertmanager.yml");
     (t, file)
 }
@@ -40,14 +32,7 @@ fn amtool_accepts_the_config_of_every_registry() {
     if !require_tool("amtool", "prometheus-alertmanager") {
         return;
     }
-    let mut regs = vec![root().join("registry")];
-    regs.extend(
-        xtask::snapshots::fixtures(&root())
-            .unwrap()
-            .into_iter()
-            .map(|(_, d)| d),
-    );
-    for reg in regs {
+    for reg in registries() {
         let (_t, file) = generated_config(&reg);
         let out = std::process::Command::new("amtool")
             .args(["check-config", &file.to_string_lossy()])

@@ -22,17 +22,6 @@ fn dashboards(reg: &std::path::Path) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn registries() -> Vec<std::path::PathBuf> {
-    let mut dirs = vec![root().join("registry")];
-    dirs.extend(
-        xtask::snapshots::fixtures(&root())
-            .unwrap()
-            .into_iter()
-            .map(|(_, d)| d),
-    );
-    dirs
-}
-
 #[test]
 fn dashboards_match_grafanas_schema_and_conventions() {
     let schema: Value = serde_json::from_str(

@@ -10,31 +10,6 @@ use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn registries() -> Vec<PathBuf> {
-    let mut dirs = vec![root().join("registry")];
-    dirs.extend(
-        xtask::snapshots::fixtures(&root())
-            .unwrap()
-            .into_iter()
-            .map(|(_, d)| d),
-    );
-    dirs
-}
-
-/// Generates `reg` into a fresh folder.
-fn gen_into(reg: &Path) -> TempDir {
-    let t = TempDir::new("prom");
-    let out = xtask(&[
-        "gen",
-        "--registry",
-        &reg.to_string_lossy(),
-        "--out",
-        &t.0.to_string_lossy(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    t
-}
-
 fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     tree(dir)
         .into_iter()

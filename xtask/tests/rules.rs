@@ -5,18 +5,6 @@ use common::*;
 
 use xtask::render::alert_rules::Rule;
 
-/// Every registry the tests render: the example and each fixture.
-fn registries() -> Vec<std::path::PathBuf> {
-    let mut dirs = vec![root().join("registry")];
-    dirs.extend(
-        xtask::snapshots::fixtures(&root())
-            .unwrap()
-            .into_iter()
-            .map(|(_, d)| d),
-    );
-    dirs
-}
-
 /// The contents of every `{…}` label selector of a PromQL expression, and every
 /// metric name used without one.
 fn selectors(expr: &str) -> (Vec<String>, Vec<String>) {

@@ -102,3 +102,29 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     }
     out
 }
+
+/// Every registry the tests render: the example and each fixture.
+pub fn registries() -> Vec<PathBuf> {
+    let mut dirs = vec![root().join("registry")];
+    dirs.extend(
+        xtask::snapshots::fixtures(&root())
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| d),
+    );
+    dirs
+}
+
+/// Runs `xtask gen` for `reg` into a fresh folder.
+pub fn gen_into(reg: &Path) -> TempDir {
+    let t = TempDir::new("gen");
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &reg.to_string_lossy(),
+        "--out",
+        &t.0.to_string_lossy(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    t
+}
