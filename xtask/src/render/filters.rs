@@ -17,7 +17,14 @@ use minijinja::{Error, ErrorKind};
 
 /// A PromQL (Go syntax) double-quoted string literal.
 pub fn promql(value: &Value) -> Result<String, Error> {
-    let s = as_str(value, "promql")?;
+    Ok(double_quoted(as_str(value, "promql")?, false))
+}
+
+/// A double-quoted literal in the syntax PromQL (Go), YAML, JSON and TypeScript
+/// share: quotes, backslashes and line breaks escaped, every other control
+/// character and the invisible separators (U+2028, U+2029, BOM) as `\uXXXX`;
+/// with `escape_lt`, `<` too (so `</script>` cannot end an inline script).
+fn double_quoted(s: &str, escape_lt: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -27,14 +34,15 @@ pub fn promql(value: &Value) -> Result<String, Error> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            '<' if escape_lt => out.push_str("\\u003c"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
         }
     }
     out.push('"');
-    Ok(out)
+    out
 }
 
 /// Escapes RE2 metacharacters so the string matches itself literally.
@@ -64,25 +72,7 @@ pub fn gotmpl_str(s: &str) -> String {
 /// `</script>` cannot end an inline script); `${` needs nothing in a
 /// double-quoted string, and other non-ASCII text stays as it is.
 pub fn ts(value: &Value) -> Result<String, Error> {
-    let s = as_str(value, "ts")?;
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Ok(out)
+    Ok(double_quoted(as_str(value, "ts")?, true))
 }
 
 /// A number as people write it: `95`, not `95.0`.
@@ -131,25 +121,7 @@ pub fn yaml_str(s: &str) -> String {
     if !s.is_empty() && s.chars().all(plain_char) && !s.starts_with(' ') && !s.ends_with(' ') {
         return format!("'{}'", s.replace('\'', "''"));
     }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // YAML forbids C0/C1 controls, DEL and BOM in the text; line and
-            // paragraph separators would be read as line breaks.
-            c if c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}') => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    double_quoted(s, false)
 }
 
 fn as_str<'a>(value: &'a Value, filter: &str) -> Result<&'a str, Error> {
