@@ -177,7 +177,7 @@ fn run(args: &Args, mode: Mode) -> Result<bool, Failure> {
             // they are checked when check runs on the project itself.
             if args.registry.is_none() && args.out.is_none() && args.templates.is_none() {
                 let mut stale = false;
-                for (path, diff) in snapshots::check(&root)? {
+                for (path, diff) in snapshots::check(&root, generated.plan.clone())? {
                     println!("drift: snapshot {path} is stale:\n{diff}");
                     stale = true;
                 }
