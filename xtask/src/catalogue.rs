@@ -147,7 +147,6 @@ impl AlertTemplate {
 pub struct Catalogue {
     /// By catalogue name (the file stem, such as `service_down`).
     pub alerts: BTreeMap<String, AlertTemplate>,
-    pub sources: Vec<SourceFile>,
 }
 
 impl Catalogue {
@@ -165,7 +164,6 @@ impl Catalogue {
 pub fn load(templates: &Path) -> Result<(Catalogue, Vec<Diagnostic>), IoError> {
     let dir = templates.join("alerts");
     let mut alerts = BTreeMap::new();
-    let mut sources = Vec::new();
     let mut diags = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
         .map_err(|e| {
@@ -203,9 +201,8 @@ pub fn load(templates: &Path) -> Result<(Catalogue, Vec<Diagnostic>), IoError> {
                 diags.push(source.diag(d));
             }
         }
-        sources.push(source);
     }
-    Ok((Catalogue { alerts, sources }, diags))
+    Ok((Catalogue { alerts }, diags))
 }
 
 fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Diagnostic> {

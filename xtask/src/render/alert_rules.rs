@@ -49,12 +49,6 @@ pub struct Series {
     pub values: String,
 }
 
-impl Rule {
-    pub fn severity(&self) -> &str {
-        &self.labels["severity"]
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Group {
     pub name: String,
