@@ -402,7 +402,7 @@ pub fn run(break_route: bool) -> Result<bool, String> {
     let missing = missing_programs();
     if !missing.is_empty() {
         return Err(format!(
-            "e2e needs the Debian packages {}; run .ci/install-tools",
+            "e2e needs the Debian packages {}; run .ci/run --install-only",
             missing.join(", ")
         ));
     }

@@ -35,18 +35,22 @@ fn killed_gen_never_leaves_a_torn_file() {
     std::fs::write(new_reg.join("r.yaml"), &new_text).unwrap();
     let (old, new) = (outputs(&old_reg), outputs(&new_reg));
 
-    let run_gen = |reg: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args([
-                "gen",
-                "--registry",
-                &reg.to_string_lossy(),
-                "--out",
-                &out.to_string_lossy(),
-            ])
-            .output()
-            .unwrap()
+    // `xtask <cmd>` on a registry and the shared output folder.
+    let command = |cmd: &str, reg: &std::path::Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        c.args([
+            cmd,
+            "--registry",
+            &reg.to_string_lossy(),
+            "--out",
+            &out.to_string_lossy(),
+        ]);
+        c.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        c
     };
+    let run_gen = |reg: &std::path::Path| command("gen", reg).output().unwrap();
+    let check = |reg: &std::path::Path| command("check", reg).output().unwrap();
     assert!(run_gen(&old_reg).status.success());
     let start = Instant::now();
     assert!(run_gen(&new_reg).status.success());
@@ -56,18 +60,7 @@ fn killed_gen_never_leaves_a_torn_file() {
     let mut kills = 0;
     for i in 0..12u32 {
         let delay = full.mul_f64(f64::from(i) / 12.0);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args([
-                "gen",
-                "--registry",
-                &new_reg.to_string_lossy(),
-                "--out",
-                &out.to_string_lossy(),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = command("gen", &new_reg).spawn().unwrap();
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_none() {
             kills += 1;
@@ -91,32 +84,10 @@ fn killed_gen_never_leaves_a_torn_file() {
     );
 
     // A last kill mid-way, then check sees the drift and gen repairs it.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "gen",
-            "--registry",
-            &new_reg.to_string_lossy(),
-            "--out",
-            &out.to_string_lossy(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = command("gen", &new_reg).spawn().unwrap();
     std::thread::sleep(full / 2);
     let _ = child.kill();
     let _ = child.wait();
-    let check = |reg: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args([
-                "check",
-                "--registry",
-                &reg.to_string_lossy(),
-                "--out",
-                &out.to_string_lossy(),
-            ])
-            .output()
-            .unwrap()
-    };
     assert_eq!(
         check(&new_reg).status.code(),
         Some(1),

@@ -13,7 +13,7 @@ fn programs_present() -> bool {
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!(
-            "missing under CI=true: {} (.ci/install-tools installs them)",
+            "missing under CI=true: {} (`.ci/run --install-only` installs them)",
             missing.join(", ")
         );
     }

@@ -169,9 +169,9 @@ fn tsc() -> Option<PathBuf> {
         return Some(local);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("tsc is missing under CI=true: .ci/install-tools installs it into .tools/node");
+        panic!("tsc is missing under CI=true: .ci/run installs it into .tools/node");
     }
-    eprintln!("SKIP: tsc not found (run .ci/install-tools); this check runs in CI");
+    eprintln!("SKIP: tsc not found (run .ci/run --install-only); this check runs in CI");
     None
 }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::Renderer;
 use super::filters::{promql, re_escape};
+use super::slo::Sli;
 use crate::coverage::Coverage;
 use crate::output::{Format, Output};
 use crate::registry::settings::TIERS;
@@ -301,60 +302,44 @@ pub fn slo_dashboard(reg: &Registry) -> Dashboard {
             ep.path,
             ep.slo_availability.unwrap_or_default()
         ));
-        let errors = |w: &str| format!("endpoint:http_requests_errors:ratio_rate{w}{{{sel}}}");
-        l.panel(
-            "stat",
-            "Availability SLI",
-            "percentunit",
-            &[(
-                &format!("1 - avg_over_time({}[{period}])", errors("1h")),
-                "SLI",
-            )],
-        );
-        l.panel(
-            "stat",
-            "Error budget remaining",
-            "percentunit",
-            &[(
-                &format!("1 - avg_over_time({}[{period}]) / {budget}", errors("1h")),
-                "budget",
-            )],
-        );
-        let burn: Vec<(String, String)> = TIERS
-            .iter()
-            .map(|t| {
-                (
-                    format!("{} / {budget}", errors(t.long)),
-                    format!("{} ({})", t.long, t.name),
-                )
-            })
-            .collect();
-        let burn_refs: Vec<(&str, &str)> =
-            burn.iter().map(|(e, n)| (e.as_str(), n.as_str())).collect();
-        l.panel("timeseries", "Error budget burn rate", "none", &burn_refs);
+        // The SLIs this endpoint has, each with its SLI, budget and burn-rate panels.
+        let mut slis = vec![(Sli::Errors, "Availability")];
         if ep.slo_latency_ms.is_some() {
-            let slow = |w: &str| format!("endpoint:http_requests_slow:ratio_rate{w}{{{sel}}}");
+            slis.push((Sli::Latency, "Latency"));
+        }
+        for (sli, what) in slis {
+            let ratio = |w: &str| format!("{}{{{sel}}}", sli.record(w));
+            let sli_expr = format!("1 - avg_over_time({}[{period}])", ratio("1h"));
             l.panel(
                 "stat",
-                "Latency SLI",
+                &format!("{what} SLI"),
                 "percentunit",
-                &[(
-                    &format!("1 - avg_over_time({}[{period}])", slow("1h")),
-                    "fast enough",
-                )],
+                &[(&sli_expr, "SLI")],
+            );
+            let budget_expr = format!("1 - avg_over_time({}[{period}]) / {budget}", ratio("1h"));
+            l.panel(
+                "stat",
+                &format!("{what} error budget remaining"),
+                "percentunit",
+                &[(&budget_expr, "budget")],
             );
             let burn: Vec<(String, String)> = TIERS
                 .iter()
                 .map(|t| {
                     (
-                        format!("{} / {budget}", slow(t.long)),
+                        format!("{} / {budget}", ratio(t.long)),
                         format!("{} ({})", t.long, t.name),
                     )
                 })
                 .collect();
             let burn_refs: Vec<(&str, &str)> =
                 burn.iter().map(|(e, n)| (e.as_str(), n.as_str())).collect();
-            l.panel("timeseries", "Latency budget burn rate", "none", &burn_refs);
+            l.panel(
+                "timeseries",
+                &format!("{what} budget burn rate"),
+                "none",
+                &burn_refs,
+            );
         }
     }
     Dashboard {
