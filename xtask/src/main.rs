@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use xtask::output::REGENERATE;
 use xtask::write::{self, Mode};
-use xtask::{Failure, coverage, discover, generate, project_root, snapshots};
+use xtask::{Failure, ParseBack, coverage, discover, generate_with, project_root, snapshots};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -137,7 +137,12 @@ fn templates_dir(args: &Args) -> PathBuf {
 fn run(args: &Args, mode: Mode) -> Result<bool, Failure> {
     let root = project_root();
     let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
-    let generated = generate(&registry_dir(args), &templates_dir(args))?;
+    let parse_back = if mode == Mode::Write {
+        ParseBack::Yes
+    } else {
+        ParseBack::No
+    };
+    let generated = generate_with(&registry_dir(args), &templates_dir(args), parse_back)?;
     eprint!("{}", generated.warnings);
     let report = write::apply(&out, &generated.outputs, mode)?;
     let mut clean = true;
