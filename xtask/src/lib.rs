@@ -210,20 +210,6 @@ pub fn generate_with(
     }
     phases.done("parse back");
     outputs.push(write::manifest(&outputs));
-    if registry.runbook_base_url.is_none() {
-        diags.push(
-            Diagnostic::warning(
-                diagnostics::Pos {
-                    file: registry.files.first().cloned().unwrap_or_default(),
-                    line: 0,
-                    column: 0,
-                },
-                "defaults.runbook_base_url",
-                "no runbook base URL: alerts carry no runbook_url annotation",
-            )
-            .help("set `defaults: {runbook_base_url: https://…}` (or `runbook_url` per service)"),
-        );
-    }
     let warnings = diagnostics::render_all(&mut diags);
     Ok(Generated {
         registry,

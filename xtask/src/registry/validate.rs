@@ -710,6 +710,19 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             );
         }
     }
+    if runbook_base_url.is_none()
+        && let Some(first) = sources.first()
+    {
+        let pos = crate::diagnostics::Pos {
+            file: first.name.clone(),
+            line: 0,
+            column: 0,
+        };
+        c.diags.push(
+            Diagnostic::warning(pos, "defaults.runbook_base_url", "no runbook base URL: alerts of services without `runbook_url` carry no runbook_url annotation")
+                .help("set `defaults: {runbook_base_url: https://…}` (or `runbook_url` per service)"),
+        );
+    }
     let errors = c.diags.iter().any(Diagnostic::is_error);
     if errors {
         return (None, c.diags);
