@@ -214,7 +214,7 @@ pub fn docker_hosts(reg: &Registry) -> Vec<String> {
     let hosts: BTreeSet<String> = reg
         .services
         .iter()
-        .filter(|s| s.service_type == ServiceType::Docker)
+        .filter(|s| s.kind == ServiceType::Docker)
         .filter_map(|s| s.host.clone())
         .collect();
     hosts.into_iter().collect()
@@ -267,7 +267,7 @@ pub fn reconcile(reg: &Registry, inv: &Inventory) -> Report {
         }
     }
     for w in running {
-        let registered = reg.services.iter().any(|s| match s.service_type {
+        let registered = reg.services.iter().any(|s| match s.kind {
             ServiceType::K8sDeployment => {
                 w.place == "kubernetes"
                     && s.name == w.name
@@ -291,7 +291,7 @@ pub fn reconcile(reg: &Registry, inv: &Inventory) -> Report {
         }
     }
     for s in &reg.services {
-        let found = match s.service_type {
+        let found = match s.kind {
             ServiceType::K8sDeployment => match &inv.kubernetes {
                 Some(Ok(k)) => k.iter().any(|w| {
                     w.name == s.name && (s.namespace.is_none() || s.namespace == w.namespace)

@@ -236,7 +236,7 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
         .registry
         .services
         .iter()
-        .filter(|s| s.kind == "k8s-deployment")
+        .filter(|s| s.kind == xtask::registry::ServiceType::K8sDeployment)
     {
         assert!(
             !prom.contains(&format!("'{}'", s.name)),

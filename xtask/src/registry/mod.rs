@@ -33,10 +33,8 @@ pub struct Registry {
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub name: String,
-    /// `k8s-deployment`, `docker` or `systemd`.
-    pub kind: &'static str,
-    #[serde(skip)]
-    pub service_type: ServiceType,
+    /// Serialised as `k8s-deployment`, `docker` or `systemd`.
+    pub kind: ServiceType,
     pub namespace: Option<String>,
     pub host: Option<String>,
     pub port: Option<u16>,

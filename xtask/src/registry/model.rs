@@ -142,7 +142,7 @@ impl<'de> Deserialize<'de> for Availability {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 pub enum ServiceType {
     #[serde(rename = "k8s-deployment")]
     K8sDeployment,

@@ -990,8 +990,7 @@ fn check_service(
     }
     Some(Service {
         name: svc.name.value.clone(),
-        kind: kind.as_str(),
-        service_type: kind,
+        kind,
         namespace: svc.namespace.as_ref().map(|s| s.value.clone()),
         host: svc.host.as_ref().map(|s| s.value.clone()),
         port,

@@ -217,7 +217,7 @@ fn service_panels(l: &mut Layout, s: &Service) {
         "s",
         &[(&format!("histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{svc}}}[5m])))"), "p95")],
     );
-    let cadvisor = match s.service_type {
+    let cadvisor = match s.kind {
         ServiceType::K8sDeployment => s.namespace.as_ref().map(|ns| {
             let pods = format!(
                 "{}-[a-z0-9]+-[a-z0-9]+",

@@ -30,7 +30,7 @@ pub fn outputs(
     for s in reg
         .services
         .iter()
-        .filter(|s| s.service_type == ServiceType::K8sDeployment)
+        .filter(|s| s.kind == ServiceType::K8sDeployment)
     {
         let ctx =
             context! { service => Serde(s), settings => Serde(settings), labels => Serde(&labels) };

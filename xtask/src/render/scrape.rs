@@ -48,7 +48,7 @@ pub fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target>> {
     for s in reg
         .services
         .iter()
-        .filter(|s| s.service_type != ServiceType::K8sDeployment)
+        .filter(|s| s.kind != ServiceType::K8sDeployment)
     {
         let labels = BTreeMap::from([("service", s.name.clone()), ("owner", s.owner.clone())]);
         match &s.probe {
