@@ -111,8 +111,15 @@ impl Phases {
 
     pub fn done(&mut self, what: &str) {
         if let Some(t) = self.0 {
+            let rss = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().to_owned()))
+                })
+                .unwrap_or_default();
             eprintln!(
-                "timing: {what}: {:.1} ms",
+                "timing: {what}: {:.1} ms (resident {rss})",
                 t.elapsed().as_secs_f64() * 1000.0
             );
             self.0 = Some(std::time::Instant::now());

@@ -28,7 +28,9 @@ pub struct Rule {
     pub for_: String,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
-    /// Input for the generated `promtool test rules` cases.
+    /// Input for the generated `promtool test rules` cases; Rust reads it, so
+    /// it stays out of the template context (it is the bulk of a rule's data).
+    #[serde(skip)]
     pub test: RuleTest,
 }
 
