@@ -208,15 +208,16 @@ pub fn load(templates: &Path) -> Result<(Catalogue, Vec<Diagnostic>), IoError> {
 fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let at = |s: &Spanned<String>| source.pos(&s.referenced);
+    // Problems of the whole file point at its start.
+    let file_start = || Pos {
+        file: source.name.clone(),
+        line: 1,
+        column: 1,
+    };
     if !is_valid_name(name) {
-        let pos = Pos {
-            file: source.name.clone(),
-            line: 1,
-            column: 1,
-        };
         diags.push(
             Diagnostic::error(
-                pos,
+                file_start(),
                 "",
                 format!("alert file name {name:?} is not a valid catalogue name"),
             )
@@ -266,24 +267,18 @@ fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Dia
         );
     }
     if t.exporter.contains('\n') || t.exporter.trim().is_empty() {
-        let pos = Pos {
-            file: source.name.clone(),
-            line: 1,
-            column: 1,
-        };
         diags.push(
-            Diagnostic::error(pos, "exporter", "`exporter` must be one non-empty line")
-                .help("name the exporter, such as `blackbox_exporter`"),
+            Diagnostic::error(
+                file_start(),
+                "exporter",
+                "`exporter` must be one non-empty line",
+            )
+            .help("name the exporter, such as `blackbox_exporter`"),
         );
     }
     if t.applies_to.is_empty() {
-        let pos = Pos {
-            file: source.name.clone(),
-            line: 1,
-            column: 1,
-        };
         diags.push(
-            Diagnostic::error(pos, "applies_to", "the alert applies to nothing")
+            Diagnostic::error(file_start(), "applies_to", "the alert applies to nothing")
                 .help("list target kinds: k8s-deployment, docker, systemd, page"),
         );
     }

@@ -184,6 +184,7 @@ pub fn generate_with(
     let slo = render::slo::build(&registry);
     phases.done("alert rules");
     let coverage = coverage::compute(&registry);
+    let dashboards = render::grafana::dashboards(&registry, &coverage);
     // One entry per artefact module; each renders its files in memory.
     let artefacts = [
         render::slo::outputs(&renderer, &registry, &slo),
@@ -191,14 +192,15 @@ pub fn generate_with(
         render::alertmanager::outputs(&renderer, &registry),
         render::kubernetes::outputs(&renderer, &registry, &rules, &slo),
         render::coverage::outputs(&renderer, &registry, &coverage),
-        render::grafana::outputs(&renderer, &registry, &coverage),
+        render::grafana::outputs(&renderer, &registry, &dashboards),
         render::code::outputs(&renderer, &registry),
     ];
     for artefact in artefacts {
         outputs.extend(artefact.map_err(template_error)?);
     }
     phases.done("other artefacts");
-    let plan = render::plan::render(&renderer, &registry, &rules, &slo).map_err(template_error)?;
+    let plan = render::plan::render(&renderer, &registry, &rules, &slo, &dashboards)
+        .map_err(template_error)?;
 
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
     if let Some(w) = outputs.windows(2).find(|w| w[0].path == w[1].path) {

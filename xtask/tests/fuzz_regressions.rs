@@ -1,6 +1,6 @@
 //! Replays the fuzz target's seed corpus and every input that once crashed
-//! it (`xtask/fuzz/regressions/`): loading and validation end in a registry or
-//! in diagnostics that render, never in a panic.
+//! it (`xtask/fuzz/regressions/`): loading and validation never panic, and
+//! every regression is rejected with a positioned error.
 
 mod common;
 use common::*;
@@ -19,7 +19,18 @@ fn fuzz_regressions_and_corpus_load_without_panicking() {
             let (_, more) = xtask::registry::validate::validate(loaded, &catalogue);
             diags.extend(more);
             let rendered = xtask::diagnostics::render_all(&mut diags);
-            assert!(!rendered.contains("panicked"), "{name}");
+            // The regressions are hostile inputs: each must be rejected with a
+            // positioned error, not accepted or dropped silently.
+            if dir.ends_with("regressions") {
+                assert!(
+                    diags.iter().any(|d| d.is_error()),
+                    "{name} was accepted:\n{rendered}"
+                );
+                assert!(
+                    rendered.contains(&format!("--> registry/{name}:")),
+                    "{name}: no position in\n{rendered}"
+                );
+            }
             n += 1;
         }
     }

@@ -408,16 +408,25 @@ pub fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
     }
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry, coverage: &Coverage) -> Result<Vec<Output>, String> {
-    let source = reg.files.join(", ");
+/// Every dashboard with its file stem: one per owner team, SLO, coverage.
+pub fn dashboards(reg: &Registry, coverage: &Coverage) -> Vec<(String, Dashboard)> {
     let mut dashboards: Vec<(String, Dashboard)> = team_dashboards(reg)
         .into_iter()
         .map(|(o, d)| (format!("team-{o}"), d))
         .collect();
     dashboards.push(("slo".into(), slo_dashboard(reg)));
     dashboards.push(("coverage".into(), coverage_dashboard(coverage)));
+    dashboards
+}
+
+pub fn outputs(
+    r: &Renderer,
+    reg: &Registry,
+    dashboards: &[(String, Dashboard)],
+) -> Result<Vec<Output>, String> {
+    let source = reg.files.join(", ");
     let mut out = Vec::new();
-    for (file, d) in &dashboards {
+    for (file, d) in dashboards {
         let body = r.render(
             "grafana/dashboard.json.j2",
             context! { dashboard => Serde(d) },

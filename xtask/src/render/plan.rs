@@ -7,23 +7,19 @@ use minijinja::value::Serde;
 
 use super::Renderer;
 use super::alert_rules::Rules;
+use super::grafana::Dashboard;
 use super::slo::Slo;
 use crate::registry::Registry;
 
 pub const TEMPLATE: &str = "plan.txt.j2";
 
-/// (uid, title) of every dashboard, for the plan.
-fn dashboards(reg: &Registry) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = super::grafana::team_dashboards(reg)
-        .into_values()
-        .map(|d| (d.uid, d.title))
-        .collect();
-    let slo = super::grafana::slo_dashboard(reg);
-    out.push((slo.uid, slo.title));
-    out
-}
-
-pub fn render(r: &Renderer, reg: &Registry, rules: &Rules, slo: &Slo) -> Result<String, String> {
+pub fn render(
+    r: &Renderer,
+    reg: &Registry,
+    rules: &Rules,
+    slo: &Slo,
+    dashboards: &[(String, Dashboard)],
+) -> Result<String, String> {
     r.render(
         TEMPLATE,
         context! {
@@ -36,7 +32,7 @@ pub fn render(r: &Renderer, reg: &Registry, rules: &Rules, slo: &Slo) -> Result<
             slo_plans => Serde(&slo.plans),
             routes => Serde(&super::alertmanager::team_routes(reg)),
             default_webhook => reg.settings.alertmanager.default_webhook_url.clone(),
-            dashboards => Serde(&dashboards(reg)),
+            dashboards => Serde(&dashboards.iter().map(|(_, d)| (&d.uid, &d.title)).collect::<Vec<_>>()),
             settings => Serde(&reg.settings),
         },
     )

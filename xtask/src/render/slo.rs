@@ -287,14 +287,10 @@ fn sli_expr(sli: Sli, ep: &Endpoint, sel: &str, w: &str) -> String {
 
 /// Unit tests: every SLI of every endpoint burns its whole budget (all
 /// requests bad), stays quiet when all are good, and ignores another route.
-fn cases(reg: &Registry, groups: &[Group]) -> Result<Vec<Case>, String> {
+fn cases(by_group: &BTreeMap<String, &Endpoint>, groups: &[Group]) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
     for g in groups {
-        let Some(ep) = reg
-            .endpoints
-            .iter()
-            .find(|e| g.name == format!("slo {} {}", e.method, e.path))
-        else {
+        let Some(ep) = by_group.get(&g.name) else {
             continue;
         };
         for sli in [Sli::Errors, Sli::Latency] {
@@ -323,7 +319,7 @@ fn cases(reg: &Registry, groups: &[Group]) -> Result<Vec<Case>, String> {
                 .ceil()
                 .max(60.0);
             let series = |path: &str, bad: bool| -> Vec<Series> {
-                let mut e = ep.clone();
+                let mut e = (*ep).clone();
                 e.path = path.to_owned();
                 let sel = selector(&e);
                 match sli {
@@ -408,6 +404,12 @@ fn cases(reg: &Registry, groups: &[Group]) -> Result<Vec<Case>, String> {
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, String> {
+    // Group name to its endpoint, built once for all files.
+    let by_group: BTreeMap<String, &Endpoint> = reg
+        .endpoints
+        .iter()
+        .map(|e| (format!("slo {} {}", e.method, e.path), e))
+        .collect();
     let mut out = Vec::new();
     for (service, groups) in &slo.files {
         let mut sources: Vec<&str> = reg
@@ -429,7 +431,7 @@ pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, S
         let test = rule_tests::render(
             r,
             &format!("../../slo/{service}.rules.yml"),
-            &cases(reg, groups)?,
+            &cases(&by_group, groups)?,
         )?;
         out.push(Output::new(
             format!("prometheus/tests/slo/{service}.test.yml"),
