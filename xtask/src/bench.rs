@@ -4,6 +4,7 @@
 //! the peak memory (the child's own high-water mark), the output size, the
 //! 10k/1k ratio and the floor: copying the same output tree.
 
+use crate::outln;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -174,14 +175,21 @@ pub fn run() -> Result<(), String> {
 }
 
 fn bench(tmp: &Path) -> Result<(), String> {
-    println!(
+    outln!(
         "machine: {} cores, {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::env::consts::ARCH
     );
-    println!(
+    outln!(
         "{:>8} {:>10} {:>10} {:>10} {:>10} {:>8} {:>10} {:>10}",
-        "services", "gen", "check", "floor", "gen/floor", "files", "MB", "peak MB"
+        "services",
+        "gen",
+        "check",
+        "floor",
+        "gen/floor",
+        "files",
+        "MB",
+        "peak MB"
     );
     let mut gen_times = Vec::new();
     let mut worst_peak = 0;
@@ -214,7 +222,7 @@ fn bench(tmp: &Path) -> Result<(), String> {
         })?;
         let peak = generated.peak_kb.max(check.peak_kb);
         worst_peak = worst_peak.max(peak);
-        println!(
+        outln!(
             "{n:>8} {:>10} {:>10} {:>10} {:>10.2} {files:>8} {:>10.1} {:>10.1}",
             ms(generated.median),
             ms(check.median),
@@ -227,12 +235,12 @@ fn bench(tmp: &Path) -> Result<(), String> {
     }
     let by = |n: usize| gen_times.iter().find(|g| g.0 == n).copied();
     if let (Some(k1), Some(k10)) = (by(1_000), by(10_000)) {
-        println!(
+        outln!(
             "10k/1k: gen {:.2}, check {:.2}",
             k10.1.as_secs_f64() / k1.1.as_secs_f64(),
             k10.2.as_secs_f64() / k1.2.as_secs_f64()
         );
-        println!(
+        outln!(
             "targets: gen 10k <= 1 s: {}; gen <= 2.5x floor: {}; check 10k <= 0.5 s: {}; peak <= 200 MB: {}",
             k10.1 <= Duration::from_secs(1),
             k10.1.as_secs_f64() <= 2.5 * k10.3.as_secs_f64(),
@@ -250,7 +258,7 @@ fn bench(tmp: &Path) -> Result<(), String> {
             &root.join("generated").to_string_lossy(),
         ])
     })?;
-    println!(
+    outln!(
         "warm check of the example registry: {} (target <= 50 ms)",
         ms(warm.median)
     );

@@ -79,6 +79,8 @@ pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 pub struct AlertTemplate {
     /// The Prometheus alert name, such as `ServiceDown`.
     pub alert: Spanned<String>,
+    /// What fires it, in one line, for the README's alert table.
+    pub fires: String,
     /// The exporter whose metric the expression reads, for the plan and reviewers.
     pub exporter: String,
     pub applies_to: Vec<TargetKind>,
@@ -90,6 +92,12 @@ pub struct AlertTemplate {
     pub for_: Spanned<String>,
     /// Default threshold, available to `expr` as `threshold`.
     pub threshold: Option<f64>,
+    /// The threshold's unit (`ratio`, `seconds`, `errors/s`), for readers.
+    pub threshold_unit: Option<String>,
+    /// The values the alert's metric can take: a registry threshold outside
+    /// them is a warning (`memory_high` with `threshold: 80` on a 0-1 ratio).
+    /// An open end is `.inf`.
+    pub threshold_range: Option<[f64; 2]>,
     pub auto_repair: String,
     /// minijinja templates rendered per target. Prometheus' own templating
     /// (`{{ $labels.pod }}`, `{{ $value }}`) goes inside `{% raw %}…{% endraw %}`.
@@ -185,10 +193,7 @@ pub fn load(templates: &Path) -> Result<(Catalogue, Vec<Diagnostic>), IoError> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let source = SourceFile {
-            name: format!("templates/{}", display_name(&dir, &path)),
-            text,
-        };
+        let source = SourceFile::new(format!("templates/{}", display_name(&dir, &path)), text);
         match serde_saphyr::from_str::<AlertTemplate>(&source.text) {
             Ok(t) => {
                 diags.extend(check_template(&source, &name, &t));
@@ -275,6 +280,32 @@ fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Dia
             )
             .help("name the exporter, such as `blackbox_exporter`"),
         );
+    }
+    if t.fires.contains('\n') || t.fires.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(file_start(), "fires", "`fires` must be one non-empty line")
+                .help("say what fires the alert, such as `the health probe fails`"),
+        );
+    }
+    match (t.threshold, &t.threshold_unit, t.threshold_range) {
+        (None, None, None) => {}
+        (Some(th), Some(_), Some([lo, hi])) if lo < hi && (lo..=hi).contains(&th) => {}
+        (Some(_), Some(_), Some(_)) => diags.push(
+            Diagnostic::error(
+                file_start(),
+                "threshold_range",
+                "`threshold_range` must be [low, high] with low < high and hold `threshold`",
+            )
+            .help("give the values the metric can take, such as [0, 1] for a ratio"),
+        ),
+        _ => diags.push(
+            Diagnostic::error(
+                file_start(),
+                "threshold",
+                "an alert with a threshold declares `threshold`, `threshold_unit` and `threshold_range` together",
+            )
+            .help("for example: threshold: 0.9, threshold_unit: ratio, threshold_range: [0, 1]"),
+        ),
     }
     if t.applies_to.is_empty() {
         diags.push(

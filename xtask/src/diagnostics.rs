@@ -35,6 +35,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The source line the position points into, for the snippet.
     pub source_line: Option<String>,
+    /// What many warnings of one kind are called when they are collapsed
+    /// ("pages without an owner"); without it, warnings with the same help collapse.
+    pub kind: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -46,6 +49,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             source_line: None,
+            kind: None,
         }
     }
 
@@ -58,6 +62,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Names the kind, for collapsing many warnings of it into one line.
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = Some(kind);
         self
     }
 
@@ -104,21 +114,68 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// All diagnostics of a run, printed sorted by file and position so the output
-/// does not depend on the order checks ran in.
-pub fn render_all(diags: &mut [Diagnostic]) -> String {
-    diags.sort_by(|a, b| (&a.pos, a.level, &a.message).cmp(&(&b.pos, b.level, &b.message)));
-    let mut out = String::new();
-    for d in diags.iter() {
-        let _ = writeln!(out, "{d}");
-    }
+/// Warnings of one kind shown before the rest collapse into one line.
+pub const SHOWN_PER_KIND: usize = 3;
+
+/// "1 error, 2 warnings".
+pub fn counts(diags: &[Diagnostic]) -> String {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
-    if errors > 0 {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+/// The diagnostics of a run, sorted by file and position so the output does not
+/// depend on the order checks ran in. Every error is shown; after
+/// `SHOWN_PER_KIND` warnings of one kind the rest are counted in one line,
+/// unless `verbose`. Linear in the number of diagnostics.
+pub fn render(diags: &mut [Diagnostic], verbose: bool) -> String {
+    diags.sort_by(|a, b| (&a.pos, a.level, &a.message).cmp(&(&b.pos, b.level, &b.message)));
+    let key = |d: &Diagnostic| -> String {
+        match (d.kind, &d.help) {
+            (Some(k), _) => k.to_owned(),
+            (None, Some(h)) => h.clone(),
+            (None, None) => d.message.clone(),
+        }
+    };
+    let mut shown: std::collections::HashMap<String, usize> = Default::default();
+    let mut hidden: Vec<(String, Option<&'static str>, usize)> = Vec::new();
+    let mut out = String::new();
+    for d in diags.iter() {
+        if d.is_error() || verbose {
+            let _ = writeln!(out, "{d}");
+            continue;
+        }
+        let k = key(d);
+        let n = shown.entry(k.clone()).or_default();
+        *n += 1;
+        if *n <= SHOWN_PER_KIND {
+            let _ = writeln!(out, "{d}");
+        } else if let Some(h) = hidden.iter_mut().find(|h| h.0 == k) {
+            h.2 += 1;
+        } else {
+            hidden.push((k, d.kind, 1));
+        }
+    }
+    for (_, kind, n) in hidden {
+        let what = kind.map_or_else(|| "warnings like these".to_owned(), str::to_owned);
         let _ = writeln!(
             out,
-            "{errors} error(s), {warnings} warning(s): nothing was written"
+            "warning: … and {n} more {what}; `--verbose` shows all\n"
         );
+    }
+    out
+}
+
+/// Errors and warnings for a failed run, ending with the counts.
+pub fn render_all(diags: &mut [Diagnostic]) -> String {
+    let mut out = render(diags, false);
+    if diags.iter().any(Diagnostic::is_error) {
+        let _ = writeln!(out, "{}: nothing was written", counts(diags));
     }
     out
 }
@@ -137,18 +194,31 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// Edit distance where swapping two neighbours counts as one edit (`gne` is
+/// one edit from `gen`), the commonest typo.
 fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -185,5 +255,36 @@ mod tests {
         );
         assert!(text.contains("4 |   port: 70000\n  |         ^"), "{text}");
         assert!(text.contains("help: use the port"), "{text}");
+    }
+
+    #[test]
+    fn warnings_of_one_kind_collapse_and_errors_do_not() {
+        let at = |line| Pos {
+            file: "registry/a.yaml".into(),
+            line,
+            column: 1,
+        };
+        let mut diags: Vec<Diagnostic> = (1..=100)
+            .map(|l| {
+                Diagnostic::warning(at(l), "", format!("page {l}")).kind("pages without an owner")
+            })
+            .chain((1..=5).map(|l| Diagnostic::error(at(l), "", "bad")))
+            .collect();
+        let text = render(&mut diags, false);
+        assert_eq!(text.matches("error: bad").count(), 5, "{text}");
+        assert_eq!(
+            text.matches("warning: page").count(),
+            SHOWN_PER_KIND,
+            "{text}"
+        );
+        assert!(
+            text.contains("… and 97 more pages without an owner; `--verbose` shows all"),
+            "{text}"
+        );
+        assert_eq!(
+            render(&mut diags, true).matches("warning: page").count(),
+            100
+        );
+        assert_eq!(counts(&diags), "5 errors, 100 warnings");
     }
 }

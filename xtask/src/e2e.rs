@@ -6,6 +6,7 @@
 //! deliver the fast SLO burn-rate alert while Alertmanager inhibits the slower
 //! tiers. Every wait is bounded; every process is stopped on the way out.
 
+use crate::outln;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -385,7 +386,7 @@ struct Ports {
 }
 
 fn step(n: usize, text: &str) {
-    println!("[{n}] {text}");
+    outln!("[{n}] {text}");
 }
 
 /// Whether every program is installed; under CI=true a missing one is an error.
@@ -413,11 +414,11 @@ pub fn run(break_route: bool) -> Result<bool, String> {
     let _ = std::fs::remove_dir_all(&tmp);
     match result {
         Ok(()) => {
-            println!("e2e: ok");
+            outln!("e2e: ok");
             Ok(true)
         }
         Err(e) => {
-            println!("e2e FAILED: {e}");
+            outln!("e2e FAILED: {e}");
             Ok(false)
         }
     }
@@ -590,7 +591,7 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
         DELIVERY_TIMEOUT,
         down("resolved"),
     )?;
-    println!(
+    outln!(
         "alert delivered in {} s, resolved in {} s",
         delivered.as_secs(),
         resolved.as_secs()
@@ -647,7 +648,7 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
             ));
         }
     }
-    println!(
+    outln!(
         "fast burn-rate alert delivered in {} s after {} requests; medium, slow and long inhibited",
         fast_in.as_secs(),
         sent.load(Ordering::SeqCst)

@@ -11,14 +11,18 @@
 
 pub mod bench;
 pub mod catalogue;
+pub mod cmd;
 pub mod coverage;
 pub mod diagnostics;
 pub mod discover;
 pub mod e2e;
+pub mod flags;
 pub mod output;
+pub mod readme;
 pub mod registry;
 pub mod render;
 pub mod snapshots;
+pub mod term;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -28,8 +32,14 @@ use output::Output;
 use registry::Registry;
 use render::Renderer;
 
+/// Overrides the project root (tests run the README's walkthrough on a copy).
+pub const ROOT_ENV: &str = "XTASK_PROJECT_ROOT";
+
 /// The workspace root, so the defaults do not depend on the working directory.
 pub fn project_root() -> PathBuf {
+    if let Some(root) = std::env::var_os(ROOT_ENV) {
+        return PathBuf::from(root);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap_or(Path::new("."))
@@ -78,8 +88,8 @@ pub struct Generated {
     /// The alert rules, as data (tests inspect their expressions).
     pub rules: render::alert_rules::Rules,
     pub slo: render::slo::Slo,
-    /// Warnings, rendered.
-    pub warnings: String,
+    /// Warnings (an invalid registry is a `Failure` instead).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Loads and validates the registry in `registry_dir`.
@@ -118,7 +128,7 @@ impl Phases {
                         .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().to_owned()))
                 })
                 .unwrap_or_default();
-            eprintln!(
+            crate::errln!(
                 "timing: {what}: {:.1} ms (resident {rss})",
                 t.elapsed().as_secs_f64() * 1000.0
             );
@@ -168,7 +178,7 @@ pub fn generate_with(
     parse_back: ParseBack,
 ) -> Result<Generated, Failure> {
     let mut phases = Phases::start();
-    let (registry, catalogue, mut diags) = load(registry_dir, templates_dir)?;
+    let (registry, catalogue, warnings) = load(registry_dir, templates_dir)?;
     phases.done("load and validate");
     let template_error = |e: String| {
         Failure::Invalid(format!(
@@ -219,7 +229,6 @@ pub fn generate_with(
     }
     phases.done("parse back");
     outputs.push(write::manifest(&outputs));
-    let warnings = diagnostics::render_all(&mut diags);
     Ok(Generated {
         registry,
         outputs,

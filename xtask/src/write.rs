@@ -39,13 +39,23 @@ pub struct Report {
     pub changed: Vec<(String, String)>,
     pub deleted: Vec<String>,
     pub unchanged: usize,
-    /// Files in the folder that gen did not produce.
+    /// Files in the folder that gen neither produces nor ever wrote: gen leaves
+    /// them alone, so a person removes them.
     pub extra: Vec<String>,
+    /// Check: files an earlier gen wrote (its manifest lists them) that it no
+    /// longer produces; gen deletes them.
+    pub obsolete: Vec<String>,
+    /// Check: temporary files of an interrupted gen; gen removes them.
+    pub leftovers: Vec<String>,
 }
 
 impl Report {
     pub fn is_clean(&self) -> bool {
-        self.changed.is_empty() && self.extra.is_empty() && self.deleted.is_empty()
+        self.changed.is_empty()
+            && self.extra.is_empty()
+            && self.deleted.is_empty()
+            && self.obsolete.is_empty()
+            && self.leftovers.is_empty()
     }
 }
 
@@ -121,6 +131,35 @@ pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, I
                 .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
         }
     }
+    put(out_dir, outputs, mode, &mut report)?;
+    for file in files_on_disk(out_dir)? {
+        if produced.contains(file.as_str()) {
+            continue;
+        }
+        if mode == Mode::Write && previous.contains(&file) {
+            let path = out_dir.join(&file);
+            std::fs::remove_file(&path)
+                .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
+            report.deleted.push(file);
+        } else if is_leftover_temp(&file) {
+            report.leftovers.push(file);
+        } else if previous.contains(&file) {
+            report.obsolete.push(file);
+        } else {
+            report.extra.push(file);
+        }
+    }
+    Ok(report)
+}
+
+/// Writes (or compares) files under `dir` without deleting anything: the
+/// project files gen keeps current beside its output (snapshots, README table).
+pub fn put(
+    out_dir: &Path,
+    outputs: &[Output],
+    mode: Mode,
+    report: &mut Report,
+) -> Result<(), IoError> {
     for o in outputs {
         let path = out_dir.join(&o.path);
         let current = match std::fs::read(&path) {
@@ -149,23 +188,10 @@ pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, I
             }
         }
     }
-    for file in files_on_disk(out_dir)? {
-        if produced.contains(file.as_str()) {
-            continue;
-        }
-        if mode == Mode::Write && previous.contains(&file) {
-            let path = out_dir.join(&file);
-            std::fs::remove_file(&path)
-                .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
-            report.deleted.push(file);
-        } else {
-            report.extra.push(file);
-        }
-    }
-    Ok(report)
+    Ok(())
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let err = |what: &str, p: &Path, e: std::io::Error| {
         IoError(format!("cannot {what} {}: {e}", p.display()))
     };

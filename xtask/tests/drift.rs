@@ -40,6 +40,11 @@ impl Project {
 
     /// `check` must fail with exit code 1, naming `file` in its report.
     fn assert_drift(&self, file: &str) -> String {
+        self.assert_drift_fixed_by(file, "fix: `cargo xtask gen`")
+    }
+
+    /// `check` fails naming `file` and the command that fixes it.
+    fn assert_drift_fixed_by(&self, file: &str, fix: &str) -> String {
         let out = self.run("check");
         let t = text(&out);
         assert_eq!(
@@ -48,7 +53,11 @@ impl Project {
             "check should report drift:\n{t}"
         );
         assert!(t.contains(file), "the report should name {file}:\n{t}");
-        assert!(t.contains("cargo xtask gen"), "{t}");
+        let line = t
+            .lines()
+            .find(|l| l.starts_with("drift:") && l.contains(file))
+            .unwrap_or_default();
+        assert!(line.contains(fix), "the line naming {file} should say {fix}:\n{t}");
         t
     }
 }
@@ -61,7 +70,7 @@ fn fresh_output_passes_check_and_regenerates_identically() {
     let before = tree(&p.file("generated"));
     let out = p.run("gen");
     assert!(
-        text(&out).contains("0 file(s) written"),
+        text(&out).contains("gen: 0 written, 0 deleted"),
         "a second gen must write nothing: {}",
         text(&out)
     );
@@ -94,7 +103,7 @@ fn deleted_generated_file_is_drift() {
 fn stray_file_is_drift_and_gen_leaves_it_alone() {
     let p = Project::new();
     std::fs::write(p.file("generated/prometheus/rules/notes.yml"), "mine\n").unwrap();
-    p.assert_drift("prometheus/rules/notes.yml");
+    p.assert_drift_fixed_by("prometheus/rules/notes.yml", "fix: `rm ");
     let out = p.run("gen");
     assert!(out.status.success());
     assert_eq!(
@@ -119,7 +128,7 @@ fn registry_change_is_drift_and_gen_deletes_what_it_no_longer_produces() {
     p.assert_drift("prometheus/rules/sentry.rules.yml");
     let out = p.run("gen");
     assert!(
-        text(&out).contains("deleted prometheus/rules/sentry.rules.yml"),
+        text(&out).contains("/prometheus/rules/sentry.rules.yml (no longer generated)"),
         "{}",
         text(&out)
     );

@@ -22,9 +22,20 @@ pub struct SourceFile {
     /// never an absolute path, so output is the same on every machine.
     pub name: String,
     pub text: String,
+    /// Byte offset of each line's start, computed on the first snippet, so
+    /// thousands of diagnostics cost one pass over the file, not one each.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
+    pub fn new(name: String, text: String) -> SourceFile {
+        SourceFile {
+            name,
+            text,
+            line_starts: std::sync::OnceLock::new(),
+        }
+    }
+
     pub fn pos(&self, loc: &Location) -> Pos {
         Pos {
             file: self.name.clone(),
@@ -35,7 +46,18 @@ impl SourceFile {
 
     pub fn line(&self, line: u64) -> Option<String> {
         let idx = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.text.lines().nth(idx).map(str::to_owned)
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let start = *starts.get(idx)?;
+        if start >= self.text.len() && idx > 0 {
+            return None; // after the final newline: `lines()` has no such line
+        }
+        let end = starts.get(idx + 1).map_or(self.text.len(), |e| e - 1);
+        let l = &self.text[start..end];
+        Some(l.strip_suffix('\r').unwrap_or(l).to_owned())
     }
 
     /// A diagnostic at `loc` with the source line attached.
@@ -92,10 +114,7 @@ pub fn display_name(dir: &Path, file: &Path) -> String {
 
 /// Parses one registry file's text (for the fuzz target and tests).
 pub fn load_text(name: &str, text: &str) -> (Loaded, Vec<Diagnostic>) {
-    let source = SourceFile {
-        name: format!("registry/{name}"),
-        text: text.to_owned(),
-    };
+    let source = SourceFile::new(format!("registry/{name}"), text.to_owned());
     let (file, diags) = match parse(&source) {
         Ok(f) => (f, Vec::new()),
         Err(d) => (RegistryFile::default(), vec![d]),
@@ -141,7 +160,7 @@ pub fn load_dir(dir: &Path) -> Result<(Loaded, Vec<Diagnostic>), IoError> {
             }
             Err(Err(e)) => return Err(e),
         };
-        let source = SourceFile { name, text };
+        let source = SourceFile::new(name, text);
         match parse(&source) {
             Ok(file) => loaded.files.push(file),
             Err(d) => {

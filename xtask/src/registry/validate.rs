@@ -96,15 +96,19 @@ impl Checker<'_> {
         self.diags.push(src.diag(d));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn warn<T>(
         &mut self,
         src: &SourceFile,
         at: &Spanned<T>,
+        kind: &'static str,
         field: String,
         message: String,
         help: impl Into<String>,
     ) {
-        let d = Diagnostic::warning(src.pos(&at.referenced), field, message).help(help);
+        let d = Diagnostic::warning(src.pos(&at.referenced), field, message)
+            .help(help)
+            .kind(kind);
         self.diags.push(src.diag(d));
     }
 
@@ -173,7 +177,7 @@ impl Checker<'_> {
                 if kind == TargetKind::Page {
                     // Registries in the design's format have pages but no base URL;
                     // they keep loading, without the probe-based page alerts.
-                    self.warn(src, &a.name, f.clone(), format!("alert \"{name}\" needs a page probe, which needs `settings.pages_base_url`; no rule is generated for it"), "set `settings: {pages_base_url: https://…}`");
+                    self.warn(src, &a.name, "page alerts without `settings.pages_base_url`", f.clone(), format!("alert \"{name}\" needs a page probe, which needs `settings.pages_base_url`; no rule is generated for it"), "set `settings: {pages_base_url: https://…}`");
                     skip = true;
                 } else {
                     self.error(
@@ -227,6 +231,29 @@ impl Checker<'_> {
                         format!("{f}.threshold"),
                         format!("alert \"{name}\" has no threshold to override"),
                         "remove `threshold`",
+                    );
+                } else if let Some([lo, hi]) = t.threshold_range
+                    && !(lo..=hi).contains(&th.value)
+                {
+                    let unit = t.threshold_unit.as_deref().unwrap_or("");
+                    let default = t.threshold.unwrap_or_default();
+                    self.warn(
+                        src,
+                        th,
+                        "thresholds outside their metric's range",
+                        format!("{f}.threshold"),
+                        format!(
+                            "threshold {} of alert \"{name}\" is outside {} to {} ({unit}): the alert {}",
+                            th.value,
+                            lo,
+                            hi,
+                            if th.value > hi { "can never fire" } else { "always fires" }
+                        ),
+                        if unit == "ratio" && th.value > 1.0 && th.value <= 100.0 {
+                            format!("a ratio runs from 0 to 1: write {} for {} %", th.value / 100.0, th.value)
+                        } else {
+                            format!("the template's default is {default} ({unit})")
+                        },
                     );
                 }
             }
@@ -471,7 +498,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 (None, Some(o)) => o,
                 (None, None) => {
                     if !page.alerts.is_empty() {
-                        c.warn(src, path, format!("{field}.owner"), format!("page {:?} has alerts but no owner; they are labelled owner=\"{UNASSIGNED}\"", path.value), "set `owner:` on the page or `defaults.page_owner`");
+                        c.warn(src, path, "pages without an owner", format!("{field}.owner"), format!("page {:?} has alerts but no owner; they are labelled owner=\"{UNASSIGNED}\"", path.value), "set `owner:` on the page or `defaults.page_owner`");
                     }
                     UNASSIGNED.into()
                 }
@@ -484,7 +511,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 (None, Some(s)) => s,
                 (None, None) => {
                     if !page.alerts.is_empty() {
-                        c.warn(src, path, format!("{field}.service"), format!("page {:?} has alerts but no serving service; they are labelled service=\"{UNASSIGNED}\"", path.value), "set `service:` on the page or `defaults.page_service`");
+                        c.warn(src, path, "pages without a serving service", format!("{field}.service"), format!("page {:?} has alerts but no serving service; they are labelled service=\"{UNASSIGNED}\"", path.value), "set `service:` on the page or `defaults.page_service`");
                     }
                     UNASSIGNED.into()
                 }
@@ -600,11 +627,11 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 let budget = (100.0 - a) / 100.0;
                 if budget * settings::factor(&settings::TIERS[0], settings.slo_period_hours) >= 1.0
                 {
-                    c.warn(src, at, format!("{field}.slo_availability"), format!("at {a}% the fast burn-rate tier can never fire: it needs an error ratio above 100%"), "the slower tiers still alert; consider a stricter objective");
+                    c.warn(src, at, "objectives whose fast tier can never fire", format!("{field}.slo_availability"), format!("at {a}% the fast burn-rate tier can never fire: it needs an error ratio above 100%"), "the slower tiers still alert; consider a stricter objective");
                 }
                 let outage_seconds = budget * settings.slo_period_hours * 3600.0;
                 if outage_seconds < 60.0 {
-                    c.warn(src, at, format!("{field}.slo_availability"), format!("at {a}% a full outage spends the whole {} error budget in {outage_seconds:.0} s", settings.slo_period), "alerts cannot fire before the budget is gone; consider 99.99 or less");
+                    c.warn(src, at, "objectives a full outage spends in under a minute", format!("{field}.slo_availability"), format!("at {a}% a full outage spends the whole {} error budget in {outage_seconds:.0} s", settings.slo_period), "alerts cannot fire before the budget is gone; consider 99.99 or less");
                 }
             }
             if let (Some(l), None) = (&ep.slo_latency_ms, availability)

@@ -1,0 +1,26 @@
+//! `cargo xtask coverage`: the coverage report, with an optional minimum.
+
+use crate::cmd::generate::Folders;
+use crate::flags::{Paths, ReportFormat};
+use crate::render::{self, Renderer};
+use crate::{Failure, errln, term};
+
+pub fn run(paths: &Paths, format: ReportFormat, min: Option<f64>) -> Result<bool, Failure> {
+    let f = Folders::resolve(paths);
+    let (registry, catalogue, _) = crate::load(&f.registry, &f.templates)?;
+    let cov = crate::coverage::compute(&registry);
+    let renderer = Renderer::new(&f.templates, &catalogue).map_err(Failure::Invalid)?;
+    let text = match format {
+        ReportFormat::Markdown => render::coverage::markdown(&renderer, &cov),
+        ReportFormat::Json => render::coverage::json(&renderer, &cov),
+    }
+    .map_err(Failure::Invalid)?;
+    term::out(format_args!("{text}"));
+    match (min, cov.overall) {
+        (Some(min), Some(overall)) if overall < min => {
+            errln!("coverage {overall} % is below the minimum of {min} %");
+            Ok(false)
+        }
+        _ => Ok(true),
+    }
+}

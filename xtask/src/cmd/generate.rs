@@ -1,0 +1,255 @@
+//! `cargo xtask gen` and `cargo xtask check`: one render, then either written
+//! (only what changed) or compared. On the project's own folders both also cover
+//! the snapshots and the README's alert table, so after any change to the
+//! registry or the templates one `gen` makes `check` pass.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics;
+use crate::flags::Paths;
+use crate::output::{Output, REGENERATE};
+use crate::term::capped;
+use crate::write::{self, Mode, Report};
+use crate::{Failure, ParseBack, generate_with, outln, project_root, readme, snapshots};
+
+/// File names listed before the rest are counted, unless `--verbose`.
+const LISTED: usize = 20;
+
+/// The folders of one run, and whether they are the project's own.
+pub struct Folders {
+    pub registry: PathBuf,
+    pub templates: PathBuf,
+    pub out: PathBuf,
+    /// How the output folder is shown in messages: as the user spelled it.
+    pub out_label: String,
+    /// All three are the project's defaults (however spelled): the snapshots
+    /// and the README describe exactly this registry, so they are kept too.
+    pub project: Option<PathBuf>,
+}
+
+impl Folders {
+    pub fn resolve(paths: &Paths) -> Folders {
+        let root = project_root();
+        let pick =
+            |p: &Option<PathBuf>, default: &str| p.clone().unwrap_or_else(|| root.join(default));
+        let registry = pick(&paths.registry, "registry");
+        let templates = pick(&paths.templates, "templates");
+        let out = pick(&paths.out, "generated");
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        let project = (same(&registry, &root.join("registry"))
+            && same(&templates, &root.join("templates"))
+            && same(&out, &root.join("generated")))
+        .then_some(root);
+        let out_label = match &paths.out {
+            Some(p) => p.display().to_string().trim_end_matches('/').to_owned(),
+            None => "generated".to_owned(),
+        };
+        Folders {
+            registry,
+            templates,
+            out,
+            out_label,
+            project,
+        }
+    }
+}
+
+/// Returns whether the run is clean (for check: no drift).
+pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
+    let f = Folders::resolve(paths);
+    let parse_back = if mode == Mode::Write {
+        ParseBack::Yes
+    } else {
+        ParseBack::No
+    };
+    let mut generated = generate_with(&f.registry, &f.templates, parse_back)?;
+    let warnings = &mut generated.warnings;
+    crate::term::err(format_args!("{}", diagnostics::render(warnings, verbose)));
+    let report = write::apply(&f.out, &generated.outputs, mode)?;
+    // The project files: snapshots and the README's table.
+    let mut project = Report::default();
+    let mut others = snapshots::Others::default();
+    if let Some(root) = &f.project {
+        let mut files = snapshots::outputs(root, &generated.plan)?;
+        files.push(readme::output(root)?);
+        write::put(root, &files, mode, &mut project)?;
+        others = snapshots::others(root, &files);
+        if mode == Mode::Write {
+            for file in others.stale.iter().chain(&others.leftovers) {
+                let path = root.join(file);
+                std::fs::remove_file(&path)
+                    .map_err(|e| Failure::Io(format!("cannot delete {}: {e}", path.display())))?;
+                project.deleted.push(file.clone());
+            }
+            others = snapshots::Others::default();
+        }
+    }
+    let counts = diagnostics::counts(warnings);
+    Ok(match mode {
+        Mode::Write => {
+            print_gen(&f, &report, &project, verbose, &counts);
+            true
+        }
+        Mode::Check => print_check(
+            &f,
+            &generated.outputs,
+            &report,
+            &project,
+            &others,
+            verbose,
+            &counts,
+        ),
+    })
+}
+
+fn print_gen(f: &Folders, report: &Report, project: &Report, verbose: bool, counts: &str) {
+    let out = &f.out_label;
+    let mut lines: Vec<String> = report
+        .changed
+        .iter()
+        .map(|(p, _)| format!("wrote   {out}/{p}"))
+        .chain(project.changed.iter().map(|(p, _)| format!("wrote   {p}")))
+        .collect();
+    lines.extend(
+        report
+            .deleted
+            .iter()
+            .map(|p| format!("deleted {out}/{p} (no longer generated)")),
+    );
+    lines.extend(
+        project
+            .deleted
+            .iter()
+            .map(|p| format!("deleted {p} (no longer produced)")),
+    );
+    crate::term::out(format_args!("{}", capped(&lines, LISTED, verbose)));
+    let extra: Vec<String> = report
+        .extra
+        .iter()
+        .map(|p| format!("warning: {out}/{p} was not written by gen and is left alone; remove it if it is stale"))
+        .collect();
+    crate::term::err(format_args!("{}", capped(&extra, 3, verbose)));
+    let also = if f.project.is_some() {
+        " (and snapshots/, README.md)"
+    } else {
+        ""
+    };
+    outln!(
+        "gen: {} written, {} deleted, {} unchanged in {out}/{also}; {counts}",
+        report.changed.len() + project.changed.len(),
+        report.deleted.len() + project.deleted.len(),
+        report.unchanged + project.unchanged,
+    );
+}
+
+/// A shell word for a path in a suggested command.
+fn shell(path: &str) -> String {
+    if path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    {
+        path.to_owned()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_check(
+    f: &Folders,
+    outputs: &[Output],
+    report: &Report,
+    project: &Report,
+    others: &snapshots::Others,
+    verbose: bool,
+    counts: &str,
+) -> bool {
+    let out = &f.out_label;
+    let gen_fixes = format!("fix: `{REGENERATE}`");
+    // (message, diff) per problem, in the order a reader fixes them.
+    let mut problems: Vec<(String, String)> = Vec::new();
+    for (p, diff) in &report.changed {
+        problems.push((
+            format!("drift: {out}/{p} differs from what gen writes; {gen_fixes}"),
+            diff.clone(),
+        ));
+    }
+    for p in &report.obsolete {
+        problems.push((
+            format!("drift: {out}/{p} is no longer generated; {gen_fixes} deletes it"),
+            String::new(),
+        ));
+    }
+    for p in &report.leftovers {
+        problems.push((
+            format!(
+                "drift: {out}/{p} is a temporary file of an interrupted gen; {gen_fixes} removes it"
+            ),
+            String::new(),
+        ));
+    }
+    for p in &report.extra {
+        problems.push((
+            format!(
+                "drift: {out}/{p} is not generated, and gen never deletes a file it did not write; fix: `rm {}` (or add what should produce it)",
+                shell(&format!("{out}/{p}"))
+            ),
+            String::new(),
+        ));
+    }
+    for (p, diff) in &project.changed {
+        let what = if p == readme::FILE {
+            format!("{p}'s alert table is stale")
+        } else {
+            format!("snapshot {p} is stale")
+        };
+        problems.push((format!("drift: {what}; {gen_fixes}"), diff.clone()));
+    }
+    for p in &others.stale {
+        problems.push((
+            format!("drift: snapshot {p} is produced by nothing; {gen_fixes} deletes it"),
+            String::new(),
+        ));
+    }
+    let shown = if verbose {
+        problems.len()
+    } else {
+        problems.len().min(LISTED)
+    };
+    for (message, diff) in &problems[..shown] {
+        outln!("{message}");
+        if !diff.is_empty() {
+            outln!("{diff}");
+        }
+    }
+    if shown < problems.len() {
+        let rest: Vec<&str> = problems[shown..].iter().map(|(m, _)| m.as_str()).collect();
+        outln!(
+            "… and {} more problems (`--verbose` shows their diffs):",
+            rest.len()
+        );
+        crate::term::out(format_args!("{}", capped(&rest, LISTED, false)));
+    }
+    if problems.is_empty() {
+        let also = if f.project.is_some() {
+            ", the snapshots and the README's alert table"
+        } else {
+            ""
+        };
+        outln!(
+            "ok: {} generated files{also} match the registry and templates; {counts}",
+            outputs.len()
+        );
+        true
+    } else {
+        let n = problems.len();
+        outln!(
+            "check: {n} problem{}; {counts}",
+            if n == 1 { "" } else { "s" }
+        );
+        false
+    }
+}

@@ -1,0 +1,6 @@
+//! One file per command; each prints its own report and returns whether the
+//! run is clean (`Ok(false)` is exit 1).
+
+pub mod coverage;
+pub mod discover;
+pub mod generate;

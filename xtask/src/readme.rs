@@ -1,0 +1,72 @@
+//! The README's alert table, written by gen from `templates/alerts/*.yaml` between
+//! two marker lines, so the catalogue a user reads never goes stale.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::Failure;
+use crate::catalogue::{self, Catalogue};
+use crate::output::{Format, Output};
+
+pub const FILE: &str = "README.md";
+const START: &str =
+    "<!-- alert-catalogue: written by `cargo xtask gen` from templates/alerts/*.yaml -->";
+const END: &str = "<!-- end of alert-catalogue -->";
+
+/// The table, one row per catalogue entry.
+pub fn table(c: &Catalogue) -> String {
+    let mut s = String::from(
+        "| alert | Prometheus name | fires when | reads | applies to | severity | for | threshold |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    let cell = |t: &str| t.replace('|', "\\|");
+    for (name, t) in &c.alerts {
+        let kinds: Vec<&str> = t.applies_to.iter().map(|k| k.as_str()).collect();
+        let threshold = match (t.threshold, &t.threshold_unit) {
+            (Some(th), Some(unit)) => format!("{th} {unit}"),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            s,
+            "| `{name}` | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&t.alert.value),
+            cell(&t.fires),
+            cell(&t.exporter),
+            kinds.join(", "),
+            t.severity.value,
+            t.for_.value,
+            cell(&threshold),
+        );
+    }
+    s
+}
+
+/// The README with a current table, as an output relative to the project root.
+pub fn output(root: &Path) -> Result<Output, Failure> {
+    let path = root.join(FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))?;
+    let (catalogue, _) = catalogue::load(&root.join("templates"))?;
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        return Err(Failure::Io(format!(
+            "{FILE} has lost the lines that enclose the alert table; put back\n{START}\n{END}"
+        )));
+    };
+    let body_start = start + START.len();
+    if end < body_start {
+        return Err(Failure::Io(format!(
+            "{FILE}: the alert table's end marker comes before its start"
+        )));
+    }
+    let contents = format!(
+        "{}\n{}{}",
+        &text[..body_start],
+        table(&catalogue),
+        &text[end..]
+    );
+    Ok(Output {
+        path: FILE.to_owned(),
+        format: Format::Markdown,
+        contents,
+    })
+}
