@@ -57,7 +57,10 @@ impl Project {
             .lines()
             .find(|l| l.starts_with("drift:") && l.contains(file))
             .unwrap_or_default();
-        assert!(line.contains(fix), "the line naming {file} should say {fix}:\n{t}");
+        assert!(
+            line.contains(fix),
+            "the line naming {file} should say {fix}:\n{t}"
+        );
         t
     }
 }

@@ -367,7 +367,10 @@ fn all_errors_of_a_run_are_reported() {
     ] {
         assert_invalid("several", &out, &t, at, "", None);
     }
-    assert!(s.contains("4 errors, 2 warnings: nothing was written"), "{s}");
+    assert!(
+        s.contains("4 errors, 2 warnings: nothing was written"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -130,6 +130,10 @@ pub fn load_text(name: &str, text: &str) -> (Loaded, Vec<Diagnostic>) {
 
 /// Reads and parses every file; parse errors are returned as diagnostics.
 pub fn load_dir(dir: &Path) -> Result<(Loaded, Vec<Diagnostic>), IoError> {
+    // `base`, `/abs/base/` and `.` inside it name files alike (`base/…`): the
+    // names reach headers and hashes, which must not depend on the spelling.
+    let canonical = dir.canonicalize();
+    let dir = canonical.as_deref().unwrap_or(dir);
     let mut loaded = Loaded {
         sources: Vec::new(),
         files: Vec::new(),

@@ -26,6 +26,9 @@ pub struct Registry {
     pub settings: settings::Settings,
     /// The registry files, as `<folder>/<file>`, for headers.
     pub files: Vec<String>,
+    /// The file that holds `settings:`, if one does (for the headers of files
+    /// that derive from settings alone).
+    pub settings_file: Option<String>,
     /// Hash of the registry files' contents (see `validate::content_hash`).
     pub content_hash: String,
 }

@@ -352,6 +352,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             );
         }
     }
+    let settings_file = settings_at.map(|(fi, _)| sources[fi].name.clone());
     let settings = settings::resolve(settings_at.map(|(fi, st)| (&sources[fi], st)), &mut c.diags);
     let team_names: Vec<String> = teams.keys().cloned().collect();
     let mut check_owner =
@@ -782,6 +783,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             runbook_base_url,
             settings,
             files,
+            settings_file,
             content_hash,
         }),
         c.diags,

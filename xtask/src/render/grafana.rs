@@ -442,10 +442,15 @@ pub fn outputs(
         "grafana/provisioning.yaml.j2",
         context! { settings => Serde(&reg.settings.grafana) },
     )?;
+    // It derives from `settings.grafana` alone, so adding a service leaves it be.
+    let settings_source = match &reg.settings_file {
+        Some(f) => format!("{f} (settings.grafana)"),
+        None => "the default settings".to_owned(),
+    };
     out.push(Output::new(
         "grafana/provisioning/dashboards.yaml",
         Format::Yaml,
-        &source,
+        &settings_source,
         &body,
     ));
     Ok(out)

@@ -13,6 +13,7 @@ use super::Renderer;
 use super::alert_rules::{Group, Rules};
 use super::slo::Slo;
 use crate::output::{Format, Output};
+use crate::registry::validate::UNASSIGNED;
 use crate::registry::{Probe, Registry, ServiceType};
 
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
@@ -62,8 +63,21 @@ pub fn outputs(
     for (name, groups) in &slo.files {
         by_service.entry(name).or_default().extend(groups);
     }
-    let source = reg.files.join(", ");
+    // Each resource names only the files it derives from, so adding a registry
+    // file does not rewrite every resource.
+    let mut sources: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in &reg.services {
+        sources.entry(&s.name).or_default().push(&s.source);
+    }
+    for e in &reg.endpoints {
+        let service = e.service.as_deref().unwrap_or(UNASSIGNED);
+        sources.entry(service).or_default().push(&e.source);
+    }
     for (name, groups) in by_service {
+        let mut files = sources.remove(name).unwrap_or_default();
+        files.sort_unstable();
+        files.dedup();
+        let source = format!("{} (service {name})", files.join(", "));
         // `<service>.rules` never equals `pages`, so the names stay unique.
         let ctx = context! { name => format!("{name}.rules"), groups => Serde(&groups), settings => Serde(settings), labels => Serde(&labels) };
         let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
@@ -75,6 +89,10 @@ pub fn outputs(
         ));
     }
     if !rules.pages.is_empty() {
+        let mut files: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        let source = format!("{} (pages)", files.join(", "));
         let groups: Vec<&Group> = rules.pages.values().collect();
         let ctx = context! { name => "pages", groups => Serde(&groups), settings => Serde(settings), labels => Serde(&labels) };
         let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;

@@ -1,0 +1,355 @@
+//! The everyday loop as a user meets it: the README's "Add a service" walkthrough
+//! on a copy of the project, one `gen` then a green `check`, minimal diffs,
+//! output spelled the same however the paths are, a reader that closes the pipe,
+//! and output that stays short on a large registry.
+
+mod common;
+use common::*;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A copy of what `gen` and `check` read and write in the project.
+fn project_copy() -> TempDir {
+    let t = TempDir::new("project");
+    for dir in ["registry", "templates", "snapshots", "xtask/tests/fixtures"] {
+        copy_dir(&root().join(dir), &t.join(dir));
+    }
+    for (rel, bytes) in tree(&root().join("generated")) {
+        if rel.split('/').any(|c| c == "target") {
+            continue;
+        }
+        let to = t.join("generated").join(&rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    }
+    std::fs::copy(root().join("README.md"), t.join("README.md")).unwrap();
+    t
+}
+
+fn xtask_in(project: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env(xtask::ROOT_ENV, project)
+        .output()
+        .unwrap()
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree(dir).into_iter().collect()
+}
+
+/// The YAML block the README's "Add a service" section tells the user to add.
+fn readme_service() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let at = readme
+        .find("### Add a service")
+        .expect("README has an `### Add a service` section");
+    let rest = &readme[at..];
+    let start = rest.find("```yaml\n").expect("with a yaml block") + 8;
+    let end = start + rest[start..].find("```").unwrap();
+    rest[start..end].to_owned()
+}
+
+#[test]
+fn readme_add_a_service_then_gen_then_check_is_green_and_minimal() {
+    let p = project_copy();
+    let before = files(p.path());
+    let out = xtask_in(p.path(), &["check"]);
+    assert!(
+        out.status.success(),
+        "the copy starts clean:\n{}",
+        text(&out)
+    );
+
+    let service = readme_service();
+    std::fs::write(p.join("registry/billing.yaml"), &service).unwrap();
+    let out = xtask_in(p.path(), &["gen"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = xtask_in(p.path(), &["check"]);
+    assert!(
+        out.status.success(),
+        "check must pass right after gen:\n{}",
+        text(&out)
+    );
+
+    let after = files(p.path());
+    let changed: Vec<&String> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    // Registry-wide files a new service feeds; everything else must be its own.
+    let registry_wide = [
+        "generated/manifest.txt",
+        "generated/prometheus/prometheus.yml",
+        "generated/prometheus/targets/",
+        "generated/alertmanager/alertmanager.yml",
+        "generated/grafana/dashboards/",
+        "generated/coverage.",
+        "generated/rust/known-routes/",
+        "generated/typescript/",
+        "snapshots/plan.snap",
+        "registry/billing.yaml",
+    ];
+    for f in &changed {
+        assert!(
+            f.contains("billing") || registry_wide.iter().any(|w| f.starts_with(w)),
+            "adding billing changed {f}, which is neither billing's nor registry-wide; changed: {changed:#?}"
+        );
+    }
+    assert!(
+        changed
+            .iter()
+            .any(|f| *f == "generated/prometheus/rules/billing.rules.yml"),
+        "{changed:#?}"
+    );
+    assert!(changed.iter().any(|f| *f == "snapshots/plan.snap"));
+    let plan = String::from_utf8(after["snapshots/plan.snap"].clone()).unwrap();
+    assert!(plan.contains("service billing"), "{plan}");
+}
+
+#[test]
+fn stale_snapshot_and_leftovers_are_fixed_by_the_command_check_names() {
+    let p = project_copy();
+    let plan = p.join("snapshots/plan.snap");
+    std::fs::write(&plan, "old plan\n").unwrap();
+    std::fs::write(p.join("snapshots/plan.snap.new"), "insta leftover\n").unwrap();
+    std::fs::write(p.join("snapshots/gone.snap"), "nothing makes me\n").unwrap();
+    let out = xtask_in(p.path(), &["check"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    for name in ["snapshots/plan.snap", "snapshots/gone.snap"] {
+        let line = t
+            .lines()
+            .find(|l| l.starts_with("drift:") && l.contains(name))
+            .unwrap_or_else(|| panic!("no drift line for {name}:\n{t}"));
+        assert!(line.contains("fix: `cargo xtask gen`"), "{line}");
+    }
+    assert!(
+        !t.contains("plan.snap.new"),
+        "a leftover is not drift:\n{t}"
+    );
+    let out = xtask_in(p.path(), &["gen"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = xtask_in(p.path(), &["check"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!p.join("snapshots/gone.snap").exists());
+    assert!(!p.join("snapshots/plan.snap.new").exists());
+}
+
+#[test]
+fn readme_alert_table_follows_the_catalogue() {
+    let p = project_copy();
+    let f = p.join("templates/alerts/slow_query.yaml");
+    let t = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, t.replace("\nfor: 2m\n", "\nfor: 7m\n")).unwrap();
+    let out = xtask_in(p.path(), &["check"]);
+    assert!(
+        text(&out)
+            .lines()
+            .any(|l| l.contains("README.md's alert table is stale; fix: `cargo xtask gen`")),
+        "{}",
+        text(&out)
+    );
+    assert!(xtask_in(p.path(), &["gen"]).status.success());
+    let readme = std::fs::read_to_string(p.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| `slow_query` | SlowQuery |") && readme.contains("| warning | 7m |"),
+        "{readme}"
+    );
+    assert!(xtask_in(p.path(), &["check"]).status.success());
+}
+
+#[test]
+fn output_does_not_depend_on_how_the_registry_path_is_spelled() {
+    let t = TempDir::new("spelling");
+    let base = t.join("base");
+    copy_dir(&root().join("registry"), &base);
+    let run = |cwd: &Path, registry: &str, out: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .current_dir(cwd)
+            .args([
+                "gen",
+                "--registry",
+                registry,
+                "--out",
+                &out.to_string_lossy(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        tree(out)
+    };
+    let a = run(t.path(), "base", &t.join("a"));
+    let b = run(t.path(), &format!("{}/", base.display()), &t.join("b"));
+    let c = run(&base, ".", &t.join("c"));
+    let d = run(&base, "./../base/", &t.join("d"));
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(a, d);
+}
+
+#[test]
+fn a_resource_names_only_the_registry_files_it_derives_from() {
+    let t = TempDir::new("headers");
+    copy_dir(&root().join("registry"), &t.join("reg"));
+    std::fs::write(
+        t.join("reg/zz-extra.yaml"),
+        "services:\n  - name: extra\n    type: systemd\n    host: 127.0.0.1\n    service_name: extra.service\n    owner: backend-team\n",
+    )
+    .unwrap();
+    let out = gen_into(&t.join("reg"));
+    for (rel, bytes) in tree(out.path()) {
+        let header = String::from_utf8_lossy(&bytes)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let per_service = rel.starts_with("kubernetes/")
+            || rel.starts_with("prometheus/rules/")
+            || rel.starts_with("prometheus/slo/")
+            || rel.starts_with("prometheus/tests/");
+        if per_service && !rel.contains("extra") {
+            assert!(!header.contains("zz-extra.yaml"), "{rel}: {header}");
+        }
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_printing_not_the_run() {
+    let t = TempDir::new("pipe");
+    for args in [&["gen"][..], &["check"], &["gen", "--verbose"]] {
+        for _ in 0..3 {
+            // The reader goes away at once, as `| head -0` or `grep -q` would.
+            let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(args)
+                .args(["--registry", &root().join("registry").to_string_lossy()])
+                .args(["--out", &t.join("out").to_string_lossy()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {err}");
+        }
+    }
+    // The run still did its work.
+    assert!(t.join("out/manifest.txt").exists());
+}
+
+#[test]
+fn thousands_of_warnings_print_a_screenful() {
+    let t = TempDir::new("many");
+    let mut y = String::from(
+        "services:\n  - name: web\n    type: docker\n    host: 127.0.0.1\n    port: 8080\n    owner: team\npages:\n",
+    );
+    for i in 0..3000 {
+        y.push_str(&format!(
+            "  - path: /p/{i}\n    name: P{i}\n    alerts: [js_error]\n"
+        ));
+    }
+    std::fs::create_dir_all(t.join("reg")).unwrap();
+    std::fs::write(t.join("reg/r.yaml"), y).unwrap();
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &t.join("reg").to_string_lossy(),
+        "--out",
+        &t.join("out").to_string_lossy(),
+    ]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.lines().count() <= 80,
+        "{} lines:\n{all}",
+        all.lines().count()
+    );
+    assert!(
+        all.contains("… and 2997 more pages without an owner; `--verbose` shows all"),
+        "{all}"
+    );
+    assert!(all.contains("0 errors, 6002 warnings"), "{all}");
+    // The last line a user sees is the summary.
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("gen: "),
+        "{all}"
+    );
+}
+
+#[test]
+fn out_of_range_threshold_is_a_positioned_warning() {
+    let t = TempDir::new("threshold");
+    std::fs::create_dir_all(t.join("reg")).unwrap();
+    std::fs::write(
+        t.join("reg/s.yaml"),
+        "services:\n  - name: web\n    type: docker\n    host: 127.0.0.1\n    port: 8080\n    health_endpoint: /health\n    owner: team\n    alerts: [{name: memory_high, threshold: 80}]\n",
+    )
+    .unwrap();
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &t.join("reg").to_string_lossy(),
+        "--out",
+        &t.join("out").to_string_lossy(),
+    ]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("warning: threshold 80 of alert \"memory_high\" is outside 0 to 1 (ratio)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("reg/s.yaml:8:45 (services[0].alerts[0].threshold)"),
+        "{all}"
+    );
+    assert!(all.contains("write 0.8 for 80 %"), "{all}");
+}
+
+#[test]
+fn every_command_explains_its_own_options() {
+    for (cmd, opts) in [
+        (
+            "gen",
+            &["--registry", "--out", "--templates", "--verbose"][..],
+        ),
+        (
+            "check",
+            &["--registry", "--out", "--templates", "--verbose"],
+        ),
+        ("coverage", &["--registry", "--format", "--min"]),
+        ("discover", &["--inventory", "--strict", "--timeout"]),
+        ("e2e", &["--break-route"]),
+        ("bench", &[]),
+    ] {
+        let out = xtask(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0));
+        let t = text(&out);
+        for o in opts {
+            assert!(t.contains(o), "{cmd} --help lacks {o}:\n{t}");
+        }
+    }
+    let out = xtask(&["gen", "--registy", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("did you mean `--registry`?"),
+        "{}",
+        text(&out)
+    );
+    let out = xtask(&["check", "--break-route"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("an option of `cargo xtask e2e`"),
+        "{}",
+        text(&out)
+    );
+}
