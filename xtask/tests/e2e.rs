@@ -30,6 +30,10 @@ fn leftovers() -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(has_prometheus, has_alertmanager, has_blackbox)),
+    ignore = "prometheus, prometheus-alertmanager or prometheus-blackbox-exporter not found (`.ci/run --install-only` installs them)"
+)]
 fn alert_is_delivered_resolved_and_a_broken_route_is_caught() {
     if !programs_present() {
         return;

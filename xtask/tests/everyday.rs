@@ -353,3 +353,31 @@ fn every_command_explains_its_own_options() {
         text(&out)
     );
 }
+
+/// A test that needs an external program is compiled as ignored, with the
+/// program named, when the program is missing (see `xtask/build.rs`), so the
+/// ordinary `cargo test` summary says what did not run and why.
+#[test]
+fn tests_that_need_a_program_say_so_when_it_is_missing() {
+    let needs = ["require_tool(", "programs_present()", "tsc()"];
+    for entry in std::fs::read_dir(root().join("xtask/tests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("everyday.rs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).unwrap();
+        // Each test function: its attributes and its body up to the next `#[test]`.
+        for chunk in src.split("#[test]").skip(1) {
+            let body = chunk.split("\n}\n").next().unwrap_or(chunk);
+            if needs.iter().any(|n| body.contains(n)) {
+                let attrs = &chunk[..chunk.find("fn ").unwrap_or(0)];
+                assert!(
+                    attrs.contains("cfg_attr(") && attrs.contains("ignore = \""),
+                    "{}: a test that needs a program lacks `#[cfg_attr(not(has_…), ignore = \"… not found …\")]`:\n{}",
+                    path.display(),
+                    &chunk[..chunk.len().min(300)]
+                );
+            }
+        }
+    }
+}

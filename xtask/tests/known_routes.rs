@@ -176,6 +176,10 @@ fn tsc() -> Option<PathBuf> {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(has_tsc, has_node)),
+    ignore = "tsc or node not found (`.ci/run --install-only` installs them)"
+)]
 fn typescript_compiles_strictly_and_round_trips_hostile_strings() {
     let Some(tsc) = tsc() else { return };
     if !require_tool("node", "nodejs") {

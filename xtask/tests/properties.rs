@@ -115,6 +115,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, .. ProptestConfig::default() })]
 
     #[test]
+
+    #[cfg_attr(not(all(has_promtool, has_amtool)), ignore = "promtool or amtool not found (`.ci/run --install-only` installs them)")]
     fn gen_rejects_with_a_position_or_renders_valid_deterministic_output(reg in registry()) {
         let t = TempDir::new("prop");
         // JSON is YAML: the registry goes in exactly as generated, hostile strings and all.

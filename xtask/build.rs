@@ -1,0 +1,53 @@
+//! Tells the tests which external programs are installed, so a test that needs
+//! a missing one is compiled as `#[ignore = "<program> not found (…)"]` and shows
+//! as ignored, with its reason, in the ordinary `cargo test` summary. Under
+//! `CI=true` every program counts as present: the test runs and fails.
+
+use std::path::{Path, PathBuf};
+
+/// (cfg set when present, program, where it comes from)
+const PROGRAMS: &[(&str, &str)] = &[
+    ("has_promtool", "promtool"),
+    ("has_amtool", "amtool"),
+    ("has_prometheus", "prometheus"),
+    ("has_alertmanager", "prometheus-alertmanager"),
+    ("has_blackbox", "prometheus-blackbox-exporter"),
+    ("has_node", "node"),
+];
+
+fn on_path(program: &str, dirs: &[PathBuf]) -> bool {
+    dirs.iter().any(|d| d.join(program).is_file())
+}
+
+fn main() {
+    println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rerun-if-env-changed=CI");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .filter(|d| d.is_absolute() && d.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    // Installing a program changes its folder: look again then.
+    for d in &dirs {
+        println!("cargo::rerun-if-changed={}", d.display());
+    }
+    for (cfg, program) in PROGRAMS {
+        println!("cargo::rustc-check-cfg=cfg({cfg})");
+        if ci || on_path(program, &dirs) {
+            println!("cargo::rustc-cfg={cfg}");
+        }
+    }
+    // tsc is installed into the project by `.ci/run --install-only`.
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node/node_modules/.bin");
+    println!("cargo::rustc-check-cfg=cfg(has_tsc)");
+    if tools.is_dir() {
+        println!("cargo::rerun-if-changed={}", tools.display());
+    }
+    if ci || tools.join("tsc").is_file() {
+        println!("cargo::rustc-cfg=has_tsc");
+    }
+}
