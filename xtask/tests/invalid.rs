@@ -417,3 +417,33 @@ fn design_registry_loads_unchanged() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(t.join("out/prometheus/rules/awoooi-api.rules.yml").exists());
 }
+
+#[test]
+fn indentation_mistakes_get_an_indentation_hint() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "fields not under their key",
+            "services:\n  - name: billing\n    type: docker\n    host: 10.0.0.7\n    port: 8080\n    monitoring:\n    prometheus: true\n    owner: t\n",
+            "`monitoring:` has nothing indented under it",
+        ),
+        (
+            "a field left of its entry",
+            "services:\n  - name: billing\n    type: docker\n    host: 10.0.0.7\n  port: 8080\n    owner: t\n",
+            "`port:` is indented 2 spaces but the fields around it 4",
+        ),
+        (
+            "a field right of its entry",
+            "services:\n- name: billing\n  type: docker\n  host: 10.0.0.7\n  owner: t\n  port: 80\n   health_endpoint: /h\n",
+            "line 7 is indented deeper than `port:`",
+        ),
+    ];
+    for (name, yaml, hint) in cases {
+        let (out, t) = run_case(&[("s.yaml", yaml.as_bytes())]);
+        assert_invalid(name, &out, &t, "reg/s.yaml:", "", Some(hint));
+        assert!(
+            !text(&out).contains("check the value's type"),
+            "{name}: not a type hint:\n{}",
+            text(&out)
+        );
+    }
+}

@@ -243,7 +243,7 @@ pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
             let loc = e.location().unwrap_or(Location::UNKNOWN);
             let message = strip_location(&e.without_snippet().to_string());
             let field = clean_path(&path);
-            let help = hint_for(&message);
+            let help = indentation_hint(source, loc.line()).or_else(|| hint_for(&message));
             let mut d = Diagnostic::error(source.pos(&loc), field, message);
             d.help = help;
             Err(source.diag(d))
@@ -279,6 +279,62 @@ fn strip_location(message: &str) -> String {
 fn clean_path(path: &str) -> String {
     let p = path.replace(".value", "");
     if p == "." { String::new() } else { p }
+}
+
+/// Most structural and type errors of hand-written YAML are indentation
+/// mistakes; say so when the lines around the error show one.
+fn indentation_hint(source: &SourceFile, line: u64) -> Option<String> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let key = |l: &str| {
+        let t = l.trim_start().trim_start_matches("- ");
+        t.split_once(':')
+            .filter(|(k, _)| !k.is_empty() && !k.contains(' '))
+            .map(|(k, v)| (k.to_owned(), v.trim().is_empty()))
+    };
+    let meaningful = |l: &String| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let here = source.line(line)?;
+    let (k, empty) = key(&here)?;
+    let next = (line + 1..line + 20)
+        .filter_map(|n| source.line(n).map(|l| (n, l)))
+        .find(|(_, l)| meaningful(l));
+    let prev = (line.saturating_sub(20).max(1)..line)
+        .rev()
+        .filter_map(|n| source.line(n))
+        .find(meaningful);
+    let (i, deeper_next) = (indent(&here), next.as_ref().map(|(_, l)| indent(l)));
+    // `monitoring:` with its fields not indented under it.
+    if let Some((n, next)) = &next
+        && empty
+        && indent(next) <= i
+        && key(next).is_some()
+    {
+        return Some(format!(
+            "`{k}:` has nothing indented under it: indent the lines that belong to it (line {n} on) by two more spaces than `{k}:`"
+        ));
+    }
+    // A field less indented than the field before it, in the same entry.
+    if let Some(prev) = &prev
+        && !prev.trim_end().ends_with(':')
+        && i < indent(prev)
+        && !here.trim_start().starts_with('-')
+        && deeper_next.is_some_and(|d| d > i)
+    {
+        return Some(format!(
+            "`{k}:` is indented {i} spaces but the fields around it {}: the fields of one entry start in the same column",
+            indent(prev)
+        ));
+    }
+    // `port: 80` followed by a deeper `key:`: YAML reads it as part of the value.
+    if let Some((n, next)) = &next
+        && !empty
+        && indent(next) > i
+        && key(next).is_some()
+    {
+        return Some(format!(
+            "line {n} is indented deeper than `{k}:`, so YAML reads it as part of `{k}`'s value: align it with `{k}:`"
+        ));
+    }
+    None
 }
 
 fn hint_for(message: &str) -> Option<String> {
