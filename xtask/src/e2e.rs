@@ -33,9 +33,24 @@ pub const PROGRAMS: [(&str, &str); 3] = [
 
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(45);
 
+/// A free loopback port, never one handed out before in this run: the kernel
+/// may offer a port again once its probe listener is closed, and two of the
+/// stack's programs on one port fail with "Address already in use".
 fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().map_err(|e| e.to_string())?;
+    for _ in 0..100 {
+        let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+        let port = l
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| e.to_string())?;
+        if !given.contains(&port) {
+            given.push(port);
+            return Ok(port);
+        }
+    }
+    Err("no free port after 100 tries".into())
 }
 
 /// A child process that is killed when dropped, on success and failure alike.

@@ -61,9 +61,13 @@ impl Report {
 
 /// The manifest as an output of its own, so `check` sees it drift too.
 pub fn manifest(outputs: &[Output]) -> Output {
+    manifest_of(outputs.iter().map(|o| o.path.as_str()))
+}
+
+fn manifest_of<'a>(paths: impl IntoIterator<Item = &'a str>) -> Output {
     let mut body = String::new();
-    for o in outputs {
-        body.push_str(&o.path);
+    for p in paths {
+        body.push_str(p);
         body.push('\n');
     }
     Output::new(
@@ -104,6 +108,14 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
     for entry in walk {
         let entry =
             entry.map_err(|e| IoError(format!("cannot read {}: {e}", out_dir.display())))?;
+        // gen writes real files inside the output folder only: through a link it
+        // would write (and leave stale files) where it cannot see them.
+        if entry.path_is_symlink() && entry.depth() > 0 {
+            return Err(IoError(format!(
+                "error: {} is a symbolic link inside the output folder; gen writes only inside it and never follows links there\n   = help: replace the link with a real folder or file (or point --out at the real folder); nothing was written",
+                entry.path().display()
+            )));
+        }
         if entry.file_type().is_file() {
             let rel = entry.path().strip_prefix(out_dir).unwrap_or(entry.path());
             let rel: Vec<_> = rel
@@ -129,6 +141,21 @@ pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, I
             let path = out_dir.join(&file);
             std::fs::remove_file(&path)
                 .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
+        }
+    }
+    if mode == Mode::Write {
+        // Record what this run may create before creating it: a run stopped
+        // half-way (killed, disk full) leaves a manifest that lists every file
+        // it wrote, so the next gen can delete those it no longer produces.
+        let pending: BTreeSet<&str> = previous
+            .iter()
+            .map(String::as_str)
+            .chain(produced.iter().copied())
+            .filter(|p| *p != MANIFEST)
+            .collect();
+        if pending.len() > previous.len() {
+            let m = manifest_of(pending);
+            write_atomic(&out_dir.join(MANIFEST), m.contents.as_bytes())?;
         }
     }
     put(out_dir, outputs, mode, &mut report)?;

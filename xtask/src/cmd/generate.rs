@@ -57,9 +57,55 @@ impl Folders {
     }
 }
 
+/// `p` made absolute with symbolic links resolved, also when its last parts do
+/// not exist yet (an output folder gen is about to create).
+fn resolved(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut missing = Vec::new();
+    let mut base = abs.as_path();
+    loop {
+        if let Ok(c) = base.canonicalize() {
+            return missing.iter().rev().fold(c, |acc, part| acc.join(part));
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_owned());
+                base = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// The output folder may not be, or lie inside, the registry or template
+/// folder (gen would read its own output as registry files), nor hold them
+/// (gen would delete or overwrite them).
+fn refuse_nesting(f: &Folders) -> Result<(), Failure> {
+    let out = resolved(&f.out);
+    for (what, dir) in [("registry", &f.registry), ("template", &f.templates)] {
+        let dir = resolved(dir);
+        let problem = if out == dir {
+            "is the same folder as"
+        } else if out.starts_with(&dir) {
+            "is inside"
+        } else if dir.starts_with(&out) {
+            "contains"
+        } else {
+            continue;
+        };
+        return Err(Failure::Io(format!(
+            "error: the output folder {} {problem} the {what} folder {}\n   = help: give --out a folder of its own, such as generated/ beside registry/; nothing was written",
+            f.out.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Returns whether the run is clean (for check: no drift).
 pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
+    refuse_nesting(&f)?;
     let parse_back = if mode == Mode::Write {
         ParseBack::Yes
     } else {

@@ -85,8 +85,20 @@ pub fn registry_files(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
         )));
     }
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| IoError(format!("cannot read {}: {e}", dir.display())))?;
+    // Symbolic links are followed (a team may link a shared file in); a link
+    // loop is an error, never a silent skip.
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .follow_links(true)
+    {
+        let entry = entry.map_err(|e| match (e.loop_ancestor(), e.path()) {
+            (Some(ancestor), Some(link)) => IoError(format!(
+                "error: the symbolic link {} in the registry folder points back to {}, a loop\n   = help: point it at a file or a folder outside its own ancestors",
+                link.display(),
+                ancestor.display()
+            )),
+            _ => IoError(format!("cannot read {}: {e}", dir.display())),
+        })?;
         let path = entry.path();
         let is_yaml = matches!(
             path.extension().and_then(|e| e.to_str()),

@@ -1,0 +1,131 @@
+//! Interrupted runs, symbolic links and nested folders: gen recovers from a run
+//! stopped half-way, follows links in the registry, refuses links in its output
+//! folder and refuses an output folder nested with the registry.
+
+mod common;
+use common::*;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn run_gen(reg: &Path, out: &Path) -> std::process::Output {
+    xtask(&[
+        "gen",
+        "--registry",
+        &reg.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ])
+}
+
+fn check(reg: &Path, out: &Path) -> std::process::Output {
+    xtask(&[
+        "check",
+        "--registry",
+        &reg.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ])
+}
+
+fn registry_of(dir: &Path, n: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("r.yaml"), xtask::bench::synthetic_registry(n)).unwrap();
+}
+
+#[test]
+fn a_run_stopped_half_way_leaves_nothing_the_next_gen_cannot_remove() {
+    let t = TempDir::new("orphans");
+    let (small, big, out) = (t.join("small"), t.join("big"), t.join("out"));
+    registry_of(&small, 10);
+    registry_of(&big, 1000);
+    assert!(run_gen(&small, &out).status.success());
+    // Stop a large gen at several moments while it writes.
+    for delay_ms in [150, 300, 600, 900, 1400] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["gen", "--registry", &big.to_string_lossy()])
+            .args(["--out", &out.to_string_lossy()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let o = run_gen(&small, &out);
+        assert!(o.status.success(), "{}", text(&o));
+        let c = check(&small, &out);
+        assert!(
+            c.status.success(),
+            "after a gen stopped at {delay_ms} ms, one gen must make check green:\n{}",
+            text(&c)
+        );
+    }
+}
+
+#[test]
+fn symbolic_links_in_the_registry_are_followed_and_loops_refused() {
+    let t = TempDir::new("links");
+    let shared = t.join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(
+        shared.join("api.yaml"),
+        "api_endpoints:\n  - path: /api/v1/x\n    method: GET\n    slo_availability: 99.9\n    service: web\n",
+    )
+    .unwrap();
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    std::fs::write(
+        reg.join("s.yaml"),
+        "services:\n  - name: web\n    type: docker\n    host: 127.0.0.1\n    port: 8080\n    owner: team\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&shared, reg.join("linked")).unwrap();
+    let out = t.join("out");
+    let o = run_gen(&reg, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out.join("prometheus/slo/web.rules.yml").exists(),
+        "the endpoint in the linked folder must not vanish:\n{}",
+        text(&o)
+    );
+    std::os::unix::fs::symlink(&reg, reg.join("loop")).unwrap();
+    let o = run_gen(&reg, &t.join("out2"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("a loop"), "{}", text(&o));
+}
+
+#[test]
+fn a_symbolic_link_inside_the_output_folder_is_refused() {
+    let t = TempDir::new("outlink");
+    let reg = root().join("registry");
+    let out = t.join("out");
+    assert!(run_gen(&reg, &out).status.success());
+    let elsewhere = t.join("elsewhere");
+    std::fs::rename(out.join("prometheus"), &elsewhere).unwrap();
+    std::fs::write(elsewhere.join("rules/stale.rules.yml"), "groups: []\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("prometheus")).unwrap();
+    for o in [run_gen(&reg, &out), check(&reg, &out)] {
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains("is a symbolic link inside the output folder"),
+            "{}",
+            text(&o)
+        );
+    }
+}
+
+#[test]
+fn an_output_folder_nested_with_the_registry_is_refused_before_writing() {
+    let t = TempDir::new("nested");
+    let reg = t.join("reg");
+    registry_of(&reg, 3);
+    let before = tree(&reg);
+    for out in [reg.clone(), reg.join("generated"), t.path().to_path_buf()] {
+        let o = run_gen(&reg, &out);
+        assert_eq!(o.status.code(), Some(2), "{}: {}", out.display(), text(&o));
+        assert!(text(&o).contains("the registry folder"), "{}", text(&o));
+        assert_eq!(tree(&reg), before, "nothing may be written");
+    }
+}
