@@ -116,7 +116,7 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
                 entry.path().display()
             )));
         }
-        if entry.file_type().is_file() {
+        if entry.file_type().is_file() && entry.file_name() != LOCK {
             let rel = entry.path().strip_prefix(out_dir).unwrap_or(entry.path());
             let rel: Vec<_> = rel
                 .components()
@@ -128,7 +128,42 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
     Ok(files)
 }
 
+/// Held while gen writes, so two gens never interleave in one folder.
+pub const LOCK: &str = ".xtask-gen.lock";
+
+/// Takes the output folder's lock, or says which process holds it.
+fn lock(out_dir: &Path) -> Result<std::fs::File, IoError> {
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| IoError(format!("cannot create {}: {e}", out_dir.display())))?;
+    let path = out_dir.join(LOCK);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| IoError(format!("cannot open {}: {e}", path.display())))?;
+    if file.try_lock().is_err() {
+        let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        return Err(IoError(format!(
+            "error: another gen ({}) is writing to {}\n   = help: wait for it to finish, then run gen again; nothing was written",
+            holder.trim(),
+            out_dir.display()
+        )));
+    }
+    let _ = file.set_len(0);
+    let _ = write!(file, "process {}", std::process::id());
+    Ok(file)
+}
+
 pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, IoError> {
+    // Released when the file is dropped at the end of this function, or by the
+    // system when the process ends however it ends.
+    let _lock = if mode == Mode::Write {
+        Some(lock(out_dir)?)
+    } else {
+        None
+    };
     let mut report = Report::default();
     let produced: BTreeSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
     let previous = read_manifest(out_dir);

@@ -120,7 +120,7 @@ fn a_symbolic_link_inside_the_output_folder_is_refused() {
 fn an_output_folder_nested_with_the_registry_is_refused_before_writing() {
     let t = TempDir::new("nested");
     let reg = t.join("reg");
-    registry_of(&reg, 3);
+    registry_of(&reg, 20);
     let before = tree(&reg);
     for out in [reg.clone(), reg.join("generated"), t.path().to_path_buf()] {
         let o = run_gen(&reg, &out);
@@ -128,4 +128,49 @@ fn an_output_folder_nested_with_the_registry_is_refused_before_writing() {
         assert!(text(&o).contains("the registry folder"), "{}", text(&o));
         assert_eq!(tree(&reg), before, "nothing may be written");
     }
+}
+
+#[test]
+fn a_second_gen_into_the_same_folder_stops_naming_the_first() {
+    let t = TempDir::new("lock");
+    let reg = t.join("reg");
+    registry_of(&reg, 20);
+    let out = t.join("out");
+    assert!(run_gen(&reg, &out).status.success());
+    // Hold the lock as a running gen would.
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(out.join(xtask::write::LOCK))
+        .unwrap();
+    held.try_lock().unwrap();
+    std::fs::write(out.join(xtask::write::LOCK), "process 4242").unwrap();
+    let o = run_gen(&reg, &out);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("another gen (process 4242) is writing to"),
+        "{}",
+        text(&o)
+    );
+    drop(held);
+    // Two real gens at once: each either finishes or names the other; the
+    // folder ends up valid.
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["gen", "--registry", &reg.to_string_lossy()])
+            .args(["--out", &out.to_string_lossy()])
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+    });
+    for o in [&a, &b] {
+        assert!(
+            o.status.success() || text(o).contains("another gen (process "),
+            "{}",
+            text(o)
+        );
+    }
+    assert!(check(&reg, &out).status.success());
 }
