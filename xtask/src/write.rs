@@ -131,29 +131,55 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
 /// Held while gen writes, so two gens never interleave in one folder.
 pub const LOCK: &str = ".xtask-gen.lock";
 
+/// The output folder's lock; the file is removed when the run ends, so it is
+/// never part of the output.
+struct Lock {
+    path: PathBuf,
+    _file: std::fs::File,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held: a gen that opened it meanwhile finds it
+        // unlinked (below) and tries again on a fresh file.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Takes the output folder's lock, or says which process holds it.
-fn lock(out_dir: &Path) -> Result<std::fs::File, IoError> {
+fn lock(out_dir: &Path) -> Result<Lock, IoError> {
+    use std::os::unix::fs::MetadataExt;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| IoError(format!("cannot create {}: {e}", out_dir.display())))?;
     let path = out_dir.join(LOCK);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| IoError(format!("cannot open {}: {e}", path.display())))?;
-    if file.try_lock().is_err() {
-        let holder = std::fs::read_to_string(&path).unwrap_or_default();
-        return Err(IoError(format!(
-            "error: another gen ({}) is writing to {}\n   = help: wait for it to finish, then run gen again; nothing was written",
-            holder.trim(),
-            out_dir.display()
-        )));
+    for _ in 0..10 {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| IoError(format!("cannot open {}: {e}", path.display())))?;
+        if file.try_lock().is_err() {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(IoError(format!(
+                "error: another gen ({}) is writing to {}\n   = help: wait for it to finish, then run gen again; nothing was written",
+                holder.trim(),
+                out_dir.display()
+            )));
+        }
+        // The holder before us may have removed the file after we opened it.
+        let same = match (file.metadata(), std::fs::metadata(&path)) {
+            (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+            _ => false,
+        };
+        if same {
+            let _ = file.set_len(0);
+            let _ = write!(file, "process {}", std::process::id());
+            return Ok(Lock { path, _file: file });
+        }
     }
-    let _ = file.set_len(0);
-    let _ = write!(file, "process {}", std::process::id());
-    Ok(file)
+    Err(IoError(format!("cannot take the lock {}", path.display())))
 }
 
 pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, IoError> {

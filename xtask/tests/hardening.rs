@@ -139,6 +139,8 @@ fn a_second_gen_into_the_same_folder_stops_naming_the_first() {
     assert!(run_gen(&reg, &out).status.success());
     // Hold the lock as a running gen would.
     let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
         .write(true)
         .open(out.join(xtask::write::LOCK))
         .unwrap();
@@ -152,6 +154,7 @@ fn a_second_gen_into_the_same_folder_stops_naming_the_first() {
         text(&o)
     );
     drop(held);
+    std::fs::remove_file(out.join(xtask::write::LOCK)).unwrap();
     // Two real gens at once: each either finishes or names the other; the
     // folder ends up valid.
     let spawn = || {
