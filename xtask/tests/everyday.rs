@@ -255,13 +255,7 @@ fn thousands_of_warnings_print_a_screenful() {
     }
     std::fs::create_dir_all(t.join("reg")).unwrap();
     std::fs::write(t.join("reg/r.yaml"), y).unwrap();
-    let out = xtask(&[
-        "gen",
-        "--registry",
-        &t.join("reg").to_string_lossy(),
-        "--out",
-        &t.join("out").to_string_lossy(),
-    ]);
+    let out = on("gen", &t.join("reg"), &t.join("out"));
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(
@@ -295,13 +289,7 @@ fn out_of_range_threshold_is_a_positioned_warning() {
         "services:\n  - name: web\n    type: docker\n    host: 127.0.0.1\n    port: 8080\n    health_endpoint: /health\n    owner: team\n    alerts: [{name: memory_high, threshold: 80}]\n",
     )
     .unwrap();
-    let out = xtask(&[
-        "gen",
-        "--registry",
-        &t.join("reg").to_string_lossy(),
-        "--out",
-        &t.join("out").to_string_lossy(),
-    ]);
+    let out = on("gen", &t.join("reg"), &t.join("out"));
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(

@@ -10,23 +10,11 @@ use std::process::Command;
 use std::time::Duration;
 
 fn run_gen(reg: &Path, out: &Path) -> std::process::Output {
-    xtask(&[
-        "gen",
-        "--registry",
-        &reg.to_string_lossy(),
-        "--out",
-        &out.to_string_lossy(),
-    ])
+    on("gen", reg, out)
 }
 
 fn check(reg: &Path, out: &Path) -> std::process::Output {
-    xtask(&[
-        "check",
-        "--registry",
-        &reg.to_string_lossy(),
-        "--out",
-        &out.to_string_lossy(),
-    ])
+    on("check", reg, out)
 }
 
 fn registry_of(dir: &Path, n: usize) {

@@ -128,3 +128,14 @@ pub fn gen_into(reg: &Path) -> TempDir {
     assert!(out.status.success(), "{}", text(&out));
     t
 }
+
+/// `xtask <cmd> --registry REG --out OUT`.
+pub fn on(cmd: &str, reg: &Path, out: &Path) -> Output {
+    xtask(&[
+        cmd,
+        "--registry",
+        &reg.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ])
+}
