@@ -16,7 +16,18 @@ fn fuzz_regressions_and_corpus_load_without_panicking() {
                 continue;
             };
             let (loaded, mut diags) = xtask::registry::load::load_text(&name, &text);
-            let (_, more) = xtask::registry::validate::validate(loaded, &catalogue);
+            let (registry, more) = xtask::registry::validate::validate(loaded, &catalogue);
+            // As the fuzz target asserts: an accepted registry's Rust module
+            // parses and shows no hidden character raw.
+            if let Some(registry) = registry {
+                let module = xtask::render::code::rust_module(&registry)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let hidden = |c: char| c != '\n' && xtask::render::filters::is_hidden(c);
+                assert!(
+                    !module.chars().any(hidden),
+                    "{name}: a raw hidden character"
+                );
+            }
             diags.extend(more);
             let rendered = xtask::diagnostics::render_all(&mut diags);
             // The regressions are hostile inputs: each must be rejected with a

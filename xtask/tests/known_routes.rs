@@ -247,3 +247,86 @@ console.log("ok", expected.length);
         assert!(run.status.success(), "{}: {}", reg.display(), text(&run));
     }
 }
+
+/// Control, format and bidi characters (Trojan Source) in page names: the
+/// crate compiles, names round-trip, and its docs show them escaped.
+#[test]
+fn control_and_bidi_characters_build_and_are_escaped_in_docs() {
+    let t = TempDir::new("bidi");
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    // No `*/` in any name, so prettyplease prints the table as a block comment.
+    let names = [
+        "rtl \u{202E} override",
+        "isolate \u{2066} first \u{2069}",
+        "zero \u{200B} width",
+        "bell \u{7} and del \u{7f}",
+        "line \u{2028} and paragraph \u{2029}",
+        "pipe | in a table",
+    ];
+    let pages: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("  - path: /p{i}\n    name: \"{}\"\n", yaml_escape(n)))
+        .collect();
+    std::fs::write(
+        reg.join("r.yaml"),
+        format!("pages:\n{pages}defaults: {{page_owner: web}}\nsettings: {{pages_base_url: 'http://127.0.0.1:1'}}\n"),
+    )
+    .unwrap();
+    let out = t.join("out");
+    let o = on("gen", &reg, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let lib = out.join("rust/known-routes/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    // No raw control, format or separator character anywhere in the source.
+    let raw: Vec<String> = source
+        .chars()
+        .filter(|&c| {
+            !matches!(c, '\n' | '"' | '\'' | '\\')
+                && format!("a{c}").escape_debug().to_string() != format!("a{c}")
+        })
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect();
+    assert!(raw.is_empty(), "raw characters in lib.rs: {raw:?}");
+    // The doc table keeps three columns per row.
+    for line in source.lines().filter(|l| l.contains("| `/p")) {
+        let cells = line.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 4, "a table row with a broken column: {line}");
+    }
+    let main = t.join("main.rs");
+    std::fs::write(
+        &main,
+        format!(
+            "#[path = {:?}]\n#[allow(dead_code)]\nmod known;\nfn main() {{ for p in known::PAGES {{ println!(\"{{:?}}\", p.name); }} }}\n",
+            lib.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let bin = t.join("names");
+    let built = Command::new("rustc")
+        .args(["--edition", "2021", "-o"])
+        .arg(&bin)
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "the generated module does not compile:\n{}",
+        text(&built)
+    );
+    let run = Command::new(&bin).output().unwrap();
+    let expected: String = names.iter().map(|n| format!("{n:?}\n")).collect();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), expected);
+}
+
+/// A YAML double-quoted string body with every non-printable character as `\uXXXX`.
+fn yaml_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' => format!("\\{c}"),
+            c if c.is_ascii_graphic() || c == ' ' => c.to_string(),
+            c => format!("\\u{:04X}", c as u32),
+        })
+        .collect()
+}

@@ -1,6 +1,7 @@
 //! Property tests over generated registries with hostile strings: gen either
-//! rejects the registry with a positioned error, or produces files that parse
-//! and that promtool and amtool accept; and gen is deterministic.
+//! rejects the registry with a positioned error, or produces files that parse,
+//! a Rust module that compiles, and configs promtool and amtool accept; and gen
+//! is deterministic.
 
 mod common;
 use common::*;
@@ -38,6 +39,18 @@ fn hostile() -> impl Strategy<Value = String> {
         "\u{2028}",
         "\u{85}",
         "\u{feff}",
+        // Bidi controls (Trojan Source), other format characters (Cf), controls
+        // (Cc), the paragraph separator (Zp), a tag beyond the BMP, a table pipe.
+        "\u{202e}",
+        "\u{2066}",
+        "\u{2069}",
+        "\u{200b}",
+        "\u{7}",
+        "\u{7f}",
+        "\u{9b}",
+        "\u{2029}",
+        "\u{e0001}",
+        "|",
         "é",
         "授權管理",
         "🙂",
@@ -145,6 +158,14 @@ proptest! {
                 prop_assert_eq!(&g.outputs, &again.outputs, "two runs differ");
                 let out = t.join("out");
                 xtask::write::apply(&out, &g.outputs, xtask::write::Mode::Write).unwrap();
+                // The generated Rust module compiles (type-checked, no code generated).
+                let o = std::process::Command::new("rustc")
+                    .args(["--edition", "2021", "--crate-type", "lib", "--emit", "metadata", "--crate-name", "known_routes", "--out-dir"])
+                    .arg(t.join("rustc"))
+                    .arg(out.join("rust/known-routes/src/lib.rs"))
+                    .output()
+                    .unwrap();
+                prop_assert!(o.status.success(), "the known-routes crate does not compile: {}", text(&o));
                 let (promtool, amtool) = tools();
                 if promtool {
                     let o = std::process::Command::new("promtool").args(["check", "config", "prometheus.yml"]).current_dir(out.join("prometheus")).output().unwrap();

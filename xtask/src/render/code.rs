@@ -14,6 +14,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Renderer;
+use super::filters::is_hidden;
 use crate::output::{Format, GENERATED_BY, Output};
 use crate::registry::Registry;
 
@@ -35,6 +36,22 @@ fn opt_f64(v: Option<f64>) -> TokenStream {
     }
 }
 
+/// A registry string as one cell of a doc-comment table. prettyplease may print
+/// docs as comments, where rustc refuses bidi controls (Trojan Source) and raw
+/// control characters would garble the text: hidden characters are shown as
+/// their `\u{…}` escape, and `|` cannot end the cell.
+fn doc_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            c if is_hidden(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The Rust module: types, sorted tables, lookups and their unit tests.
 pub fn rust_module(reg: &Registry) -> Result<String, String> {
     let mut pages: Vec<_> = reg.pages.iter().collect();
@@ -49,9 +66,9 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
         .map(|p| {
             format!(
                 "\n| `{}` | {} | {} |",
-                p.path.replace('`', "'"),
-                p.name.replace(['\n', '\r'], " "),
-                p.owner
+                doc_cell(&p.path.replace('`', "'")),
+                doc_cell(&p.name),
+                doc_cell(&p.owner)
             )
         })
         .collect();

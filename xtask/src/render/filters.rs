@@ -20,11 +20,19 @@ pub fn promql(value: &Value) -> Result<String, Error> {
     Ok(double_quoted(as_str(value, "promql")?, false))
 }
 
+/// Whether a reader cannot see `c` or it can reorder the text around it:
+/// control, format and bidi characters (Trojan Source), line and paragraph
+/// separators, noncharacters and unassigned code points. These are exactly the
+/// characters Rust's `Debug` escapes (with combining marks, harmless escaped).
+pub fn is_hidden(c: char) -> bool {
+    !matches!(c, ' '..='~') && c.escape_debug().len() > 1
+}
+
 /// A double-quoted literal in the syntax PromQL (Go), YAML, JSON and TypeScript
-/// share: quotes, backslashes and line breaks escaped, every other control
-/// character and the invisible separators (U+2028, U+2029, BOM) as `\uXXXX`;
-/// with `escape_lt`, `<` too (so `</script>` cannot end an inline script).
-fn double_quoted(s: &str, escape_lt: bool) -> String {
+/// share: quotes, backslashes and line breaks escaped, every hidden character
+/// as `\uXXXX` (beyond the BMP `\UXXXXXXXX` in Go and YAML, `\u{…}` with
+/// `js`); with `js`, `<` too (so `</script>` cannot end an inline script).
+fn double_quoted(s: &str, js: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -34,9 +42,15 @@ fn double_quoted(s: &str, escape_lt: bool) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' if escape_lt => out.push_str("\\u003c"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            '<' if js => out.push_str("\\u003c"),
+            c if is_hidden(c) && (c as u32) <= 0xffff => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c if is_hidden(c) && js => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c if is_hidden(c) => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
             }
             c => out.push(c),
         }
@@ -110,15 +124,7 @@ pub fn yaml(value: &Value) -> Result<String, Error> {
 /// Single-quoted when the string is one printable line (readable: PromQL keeps
 /// its `"`), double-quoted with escapes otherwise.
 pub fn yaml_str(s: &str) -> String {
-    let plain_char = |c: char| {
-        matches!(c, ' '..='~')
-            || (c >= '\u{a0}'
-                && !matches!(
-                    c,
-                    '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
-                ))
-    };
-    if !s.is_empty() && s.chars().all(plain_char) && !s.starts_with(' ') && !s.ends_with(' ') {
+    if !s.is_empty() && !s.chars().any(is_hidden) && !s.starts_with(' ') && !s.ends_with(' ') {
         return format!("'{}'", s.replace('\'', "''"));
     }
     double_quoted(s, false)
@@ -160,6 +166,7 @@ mod tests {
             "null",
             "123",
             "é 授權管理",
+            "bidi \u{202e} \u{2066} \u{200b} \u{e0001} \u{1d173} \u{7f}",
         ] {
             let quoted = yaml_str(s);
             let back: String = serde_saphyr::from_str(&format!("v: {quoted}\n"))
