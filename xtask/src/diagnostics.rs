@@ -118,6 +118,21 @@ impl fmt::Display for Diagnostic {
 pub const SHOWN_PER_KIND: usize = 3;
 
 /// "1 error, 2 warnings".
+/// A registry value inside a message: quoted like Rust's `Debug` (so hidden
+/// characters show), and cut after 80 characters so a huge value cannot flood
+/// the terminal.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 80;
+    match value.char_indices().nth(MAX) {
+        Some((cut, _)) => format!(
+            "{:?}… ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        ),
+        None => format!("{value:?}"),
+    }
+}
+
 pub fn counts(diags: &[Diagnostic]) -> String {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;

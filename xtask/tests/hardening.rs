@@ -165,3 +165,61 @@ fn a_second_gen_into_the_same_folder_stops_naming_the_first() {
     }
     assert!(check(&reg, &out).status.success());
 }
+
+/// Registry strings are data in every consumer's template language: `{{` in a
+/// runbook URL is not a Go template in Prometheus's annotation, and `$`/`[[`
+/// in an endpoint path are not Grafana variables in a dashboard query.
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn template_markers_in_registry_strings_stay_literal() {
+    let t = TempDir::new("markers");
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    let runbook = "https://wiki.example.org/{{$labels.service}}/{{.Foo}}";
+    std::fs::write(
+        reg.join("r.yaml"),
+        format!(
+            "services:\n  - name: s\n    type: docker\n    host: 127.0.0.1\n    port: 80\n    health_endpoint: /h\n    alerts: [service_down]\n    owner: t\n    runbook_url: '{runbook}'\n\
+             api_endpoints:\n  - path: '/api/$__range/[[var]]/${{x}}'\n    method: GET\n    service: s\n    slo_availability: 99.9\n\
+             defaults: {{runbook_base_url: 'https://wiki.example.org/{{{{x}}}}', api_owner: t}}\n\
+             settings: {{alertmanager: {{default_webhook_url: 'http://127.0.0.1:1/x'}}}}\n"
+        ),
+    )
+    .unwrap();
+    let out = t.join("out");
+    let o = run_gen(&reg, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    // The generated unit test expects the URL exactly as written; promtool proves
+    // Prometheus expands the annotation to it.
+    let test = std::fs::read_to_string(out.join("prometheus/tests/s.test.yml")).unwrap();
+    assert!(
+        test.contains(runbook),
+        "the expected runbook_url is not literal:\n{test}"
+    );
+    if require_tool("promtool", "prometheus") {
+        let o = Command::new("promtool")
+            .args(["test", "rules", "tests/s.test.yml"])
+            .current_dir(out.join("prometheus"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "promtool test rules: {}", text(&o));
+    }
+    // No query of any dashboard holds something Grafana would substitute.
+    let mut queries = 0;
+    for (name, bytes) in tree(&out.join("grafana")) {
+        let text = String::from_utf8(bytes).unwrap();
+        for line in text.lines().filter(|l| l.contains("\"expr\"")) {
+            queries += 1;
+            for marker in ["$__range", "[[var]]", "${x}"] {
+                assert!(
+                    !line.contains(marker),
+                    "{name}: Grafana would substitute {marker} in {line}"
+                );
+            }
+        }
+    }
+    assert!(queries > 0);
+}

@@ -5,6 +5,7 @@
 pub mod load;
 pub mod model;
 pub mod settings;
+pub mod url;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -142,6 +143,7 @@ pub struct Team {
     pub webhook_url: Option<String>,
     pub paging_webhook_url: Option<String>,
     pub webhook_credentials_file: Option<String>,
+    pub slack_api_url_file: Option<String>,
 }
 
 /// An alert attached to a service or page, with the registry's overrides.

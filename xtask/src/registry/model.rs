@@ -71,6 +71,8 @@ pub struct DiscoverySettings {
 pub struct AlertmanagerSettings {
     /// The receiver of teams without a webhook, and of alerts whose owner has no route.
     pub default_webhook_url: Option<Spanned<String>>,
+    /// A file with the bearer token the default webhook needs.
+    pub default_webhook_credentials_file: Option<String>,
     pub group_wait: Option<Spanned<String>>,
     pub group_interval: Option<Spanned<String>>,
     pub repeat_interval: Option<Spanned<String>>,
@@ -194,7 +196,7 @@ pub struct Service {
     pub alerts: Vec<Spanned<AlertRef>>,
     pub owner: Option<Spanned<String>>,
     pub description: Option<String>,
-    pub runbook_url: Option<String>,
+    pub runbook_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -264,6 +266,9 @@ pub struct Team {
     /// A file with the bearer token the webhook needs, so secrets stay out of
     /// generated files.
     pub webhook_credentials_file: Option<String>,
+    /// A file holding a Slack incoming-webhook URL (which is itself a secret):
+    /// the team's alerts also go to Slack, through Alertmanager's `api_url_file`.
+    pub slack_api_url_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,7 +280,7 @@ pub struct Defaults {
     pub api_owner: Option<Spanned<String>>,
     pub api_service: Option<Spanned<String>>,
     /// Prefix for `runbook_url` annotations: `<base>/<alert name>`.
-    pub runbook_base_url: Option<String>,
+    pub runbook_base_url: Option<Spanned<String>>,
 }
 
 /// An entry of an `alerts:` list: a catalogue name, or a name with overrides

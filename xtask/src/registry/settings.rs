@@ -8,6 +8,7 @@ use serde_saphyr::Spanned;
 
 use super::load::SourceFile;
 use super::model;
+use super::url;
 use crate::diagnostics::Diagnostic;
 
 pub const DEFAULT_BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -90,6 +91,7 @@ pub struct Settings {
 #[derive(Debug, Clone, Serialize)]
 pub struct Alertmanager {
     pub default_webhook_url: Option<String>,
+    pub default_webhook_credentials_file: Option<String>,
     pub group_wait: String,
     pub group_interval: String,
     pub repeat_interval: String,
@@ -224,19 +226,13 @@ pub fn resolve(
         &mut err,
     );
     let pages_base_url = match &s.pages_base_url {
-        Some(u)
-            if !(u.value.starts_with("http://") || u.value.starts_with("https://"))
-                || u.value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
-        {
-            err(
-                &u.referenced,
-                "pages_base_url",
-                format!("{:?} is not an http(s) URL", u.value),
-                "write it as https://app.example.org",
-            );
-            None
-        }
-        Some(u) => Some(u.value.trim_end_matches('/').to_owned()),
+        Some(u) => match url::problem(&u.value, url::Use::ProbeTarget) {
+            Some((message, help)) => {
+                err(&u.referenced, "pages_base_url", message, &help);
+                None
+            }
+            None => Some(u.value.trim_end_matches('/').to_owned()),
+        },
         None => None,
     };
     let latency_buckets_seconds = match &s.latency_buckets_seconds {
@@ -315,13 +311,13 @@ pub fn resolve(
     let group_interval = am_duration(|a| &a.group_interval, "group_interval", "5m", &mut err);
     let repeat_interval = am_duration(|a| &a.repeat_interval, "repeat_interval", "4h", &mut err);
     let default_webhook_url = match am.and_then(|a| a.default_webhook_url.as_ref()) {
-        Some(u) => match super::validate::webhook_problem(&u.value) {
+        Some(u) => match url::problem(&u.value, url::Use::DefaultWebhook) {
             Some((message, help)) => {
                 err(
                     &u.referenced,
                     "alertmanager.default_webhook_url",
                     message,
-                    help,
+                    &help,
                 );
                 None
             }
@@ -331,6 +327,8 @@ pub fn resolve(
     };
     let alertmanager = Alertmanager {
         default_webhook_url,
+        default_webhook_credentials_file: am
+            .and_then(|a| a.default_webhook_credentials_file.clone()),
         group_wait,
         group_interval,
         repeat_interval,

@@ -13,6 +13,7 @@ use super::load::{Loaded, SourceFile};
 use super::model::{self, AlertRef, ServiceType};
 use super::{
     AlertUse, Endpoint, Page, Probe, Registry, Scrape, Service, ServiceMonitoring, Team, settings,
+    url,
 };
 use crate::catalogue::{Catalogue, Need, SEVERITIES, TargetKind};
 use crate::diagnostics::{Diagnostic, did_you_mean};
@@ -332,11 +333,19 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     "keep one definition of each team",
                 );
             }
-            for u in [&t.value.webhook_url, &t.value.paging_webhook_url]
-                .into_iter()
-                .flatten()
-            {
-                check_webhook(&mut c, src, u, &field);
+            for (u, key) in [
+                (&t.value.webhook_url, "webhook_url"),
+                (&t.value.paging_webhook_url, "paging_webhook_url"),
+            ] {
+                if let Some(u) = u {
+                    check_url(
+                        &mut c,
+                        src,
+                        u,
+                        &format!("{field}.{key}"),
+                        url::Use::TeamWebhook,
+                    );
+                }
             }
             teams.insert(
                 name.clone(),
@@ -348,6 +357,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                         .as_ref()
                         .map(|u| u.value.clone()),
                     webhook_credentials_file: t.value.webhook_credentials_file.clone(),
+                    slack_api_url_file: t.value.slack_api_url_file.clone(),
                 },
             );
         }
@@ -392,7 +402,10 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 check_owner(&mut c, src, o, f.into());
             }
         }
-        runbook_base_url = d.value.runbook_base_url.clone();
+        if let Some(u) = &d.value.runbook_base_url {
+            check_url(&mut c, src, u, "defaults.runbook_base_url", url::Use::Link);
+            runbook_base_url = Some(u.value.clone());
+        }
     }
     let dv = |f: fn(&model::Defaults) -> &Option<Spanned<String>>| {
         defaults
@@ -711,7 +724,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     if settings.alertmanager.default_webhook_url.is_none() {
         for (fi, file) in files.iter().enumerate() {
             for (name, t) in &file.teams {
-                if t.value.webhook_url.is_none() {
+                if t.value.webhook_url.is_none() && t.value.slack_api_url_file.is_none() {
                     c.error(
                         &sources[fi],
                         t,
@@ -803,6 +816,9 @@ fn check_service(
     let svc = &s.value;
     let kind = svc.kind.value;
     c.name(src, &svc.name, format!("{field}.name"), "service name");
+    if let Some(u) = &svc.runbook_url {
+        check_url(c, src, u, &format!("{field}.runbook_url"), url::Use::Link);
+    }
     let owner = match &svc.owner {
         Some(o) => {
             check_owner(c, src, o, format!("{field}.owner"));
@@ -1034,7 +1050,7 @@ fn check_service(
         alerts,
         owner,
         description: svc.description.clone(),
-        runbook_url: svc.runbook_url.clone(),
+        runbook_url: svc.runbook_url.as_ref().map(|u| u.value.clone()),
         source: src.name.clone(),
         probe,
         scrape,
@@ -1083,51 +1099,18 @@ fn probe_for(svc: &model::Service, kind: ServiceType, port: Option<u16>) -> Prob
     }
 }
 
-/// Webhook URLs land in the generated Alertmanager config, so they must carry
-/// no secret: no user info, no token-like query parameter.
-pub fn check_webhook(c: &mut Checker, src: &SourceFile, u: &Spanned<String>, field: &str) {
-    if let Some((message, help)) = webhook_problem(&u.value) {
+/// A URL field: checked by [`url::problem`] (no secret may reach a generated
+/// file), refused at the value's position.
+pub fn check_url(
+    c: &mut Checker,
+    src: &SourceFile,
+    u: &Spanned<String>,
+    field: &str,
+    purpose: url::Use,
+) {
+    if let Some((message, help)) = url::problem(&u.value, purpose) {
         c.error(src, u, field.to_owned(), message, help);
     }
-}
-
-pub fn webhook_problem(url: &str) -> Option<(String, &'static str)> {
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://"))
-        || url.chars().any(|ch| ch.is_whitespace() || ch.is_control())
-    {
-        return Some((
-            format!("{url:?} is not an http(s) URL"),
-            "write it as https://host/path",
-        ));
-    }
-    let authority = url
-        .split("://")
-        .nth(1)
-        .unwrap_or("")
-        .split('/')
-        .next()
-        .unwrap_or("");
-    let query = url
-        .split_once('?')
-        .map_or("", |(_, q)| q)
-        .to_ascii_lowercase();
-    let secret_param = [
-        "token", "key", "secret", "password", "passwd", "auth", "sig",
-    ]
-    .iter()
-    .any(|k| {
-        query
-            .split('&')
-            .any(|p| p.split('=').next().is_some_and(|n| n.contains(k)))
-    });
-    if authority.contains('@') || secret_param {
-        return Some((
-            "the webhook URL carries a secret, which would be written to generated files".into(),
-            "put the token in a file and name it in `webhook_credentials_file` (sent as a bearer token)",
-        ));
-    }
-    None
 }
 
 /// FNV-1a 64 over the registry files sorted by relative path (`path NUL text

@@ -200,8 +200,9 @@ fn rules_for(
                 .as_ref()
                 .map(|b| format!("{}/{}", b.trim_end_matches('/'), a.name))
         });
+        // Prometheus expands annotations as Go templates: the URL is data.
         if let Some(url) = runbook {
-            annotations.insert("runbook_url".into(), url);
+            annotations.insert("runbook_url".into(), filters::gotmpl_str(&url));
         }
         rules.push(Rule {
             name: a.name.clone(),

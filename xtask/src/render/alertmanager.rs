@@ -27,6 +27,8 @@ pub struct TeamRoute {
     pub url: Option<String>,
     pub paging_url: Option<String>,
     pub credentials_file: Option<String>,
+    /// Both receivers also post to Slack, the URL read from this file.
+    pub slack_api_url_file: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,7 +46,9 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
             .teams
             .iter()
             .map(|(name, t)| {
-                let url = t.webhook_url.clone().or_else(|| default.clone());
+                // A team that posts to Slack does not also get the default webhook.
+                let fallback = default.clone().filter(|_| t.slack_api_url_file.is_none());
+                let url = t.webhook_url.clone().or(fallback);
                 TeamRoute {
                     team: name.clone(),
                     receiver: name.clone(),
@@ -52,6 +56,7 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
                     paging_url: t.paging_webhook_url.clone().or_else(|| url.clone()),
                     url,
                     credentials_file: t.webhook_credentials_file.clone(),
+                    slack_api_url_file: t.slack_api_url_file.clone(),
                 }
             })
             .collect();
@@ -73,13 +78,15 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
             url: default.clone(),
             paging_url: default.clone(),
             credentials_file: None,
+            slack_api_url_file: None,
         })
         .collect()
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
     let teams = team_routes(reg);
-    let default = context! { name => DEFAULT_RECEIVER, url => reg.settings.alertmanager.default_webhook_url.clone() };
+    let am = &reg.settings.alertmanager;
+    let default = context! { name => DEFAULT_RECEIVER, url => &am.default_webhook_url, credentials_file => &am.default_webhook_credentials_file };
     let tiers: Vec<TierInhibition> = TIERS
         .iter()
         .enumerate()

@@ -106,8 +106,21 @@ pub fn uid(prefix: &str, name: &str) -> String {
     )
 }
 
+/// A PromQL string literal inside a Grafana query. Grafana substitutes
+/// `$name`, `${name}` and `[[name]]` anywhere in a query, strings included, so
+/// `$`, and `[` before `[`, are written as the PromQL escapes `\x24`, `\x5b`.
 fn q(s: &str) -> String {
-    promql(&minijinja::Value::from(s)).unwrap_or_default()
+    let literal = promql(&minijinja::Value::from(s)).unwrap_or_default();
+    let mut out = String::with_capacity(literal.len());
+    let mut chars = literal.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' => out.push_str("\\x24"),
+            '[' if chars.peek() == Some(&'[') => out.push_str("\\x5b"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Lays panels out left to right, 24 columns wide, and numbers them.
