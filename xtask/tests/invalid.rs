@@ -268,6 +268,73 @@ const CASES: &[Case] = &[
         help: None,
     },
     Case {
+        name: "decimal port",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    port: 8000.0\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:5:11",
+        message: "`port` must be a whole number, not \"8000.0\"",
+        help: Some("without quotes or a decimal point"),
+    },
+    Case {
+        name: "null name",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: null\n    type: docker\n    host: h\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:2:11",
+        message: "`name` has no value",
+        help: Some("write a value after the colon"),
+    },
+    Case {
+        name: "two documents in one file",
+        files: &[("a.yaml", "services: []\n---\npages: []\n")],
+        at: "reg/a.yaml:3:1",
+        message: "a registry file holds one YAML document",
+        help: Some("into a file of its own"),
+    },
+    Case {
+        name: "kubernetes label key",
+        files: &[(
+            "a.yaml",
+            "settings:\n  kubernetes:\n    labels: {'bad key': x}\n",
+        )],
+        at: "reg/a.yaml:3:14",
+        message: "label name \"bad key\"",
+        help: Some("63"),
+    },
+    Case {
+        name: "kubernetes label value",
+        files: &[(
+            "a.yaml",
+            "settings:\n  kubernetes:\n    labels: {release: 'kube prometheus'}\n",
+        )],
+        at: "reg/a.yaml:3:23",
+        message: "label value \"kube prometheus\"",
+        help: Some("63"),
+    },
+    Case {
+        name: "metrics port name",
+        files: &[(
+            "a.yaml",
+            "settings:\n  kubernetes:\n    metrics_port_name: Metrics_Port\n",
+        )],
+        at: "reg/a.yaml:3:24",
+        message: "port name \"Metrics_Port\"",
+        help: Some("15"),
+    },
+    Case {
+        name: "blackbox prober",
+        files: &[(
+            "a.yaml",
+            "settings:\n  kubernetes:\n    blackbox_prober: http://blackbox:9115\n",
+        )],
+        at: "reg/a.yaml:3:22",
+        message: "not host:port",
+        help: Some("blackbox-exporter.monitoring.svc:9115"),
+    },
+    Case {
         name: "alias bomb",
         files: &[(
             "a.yaml",
@@ -446,4 +513,30 @@ fn indentation_mistakes_get_an_indentation_hint() {
             text(&out)
         );
     }
+}
+
+/// One mistake, one error: an invalid port is not reported again as a missing
+/// one; and a huge value is cut in the message.
+#[test]
+fn one_mistake_gives_one_error_and_long_values_are_cut() {
+    let (out, _t) = run_case(&[(
+        "a.yaml",
+        b"services:\n  - name: x\n    type: docker\n    host: h\n    port: 0\n    health_endpoint: /h\n    monitoring: {prometheus: true}\n    owner: t\n",
+    )]);
+    let s = text(&out);
+    assert_eq!(s.matches("error:").count(), 1, "{s}");
+    assert!(s.contains("port 0 is outside 1-65535"), "{s}");
+    let long = format!(
+        "services:\n  - name: {}\n    type: docker\n    host: h\n    owner: t\n",
+        "X".repeat(5000)
+    );
+    let (out, _t) = run_case(&[("a.yaml", long.as_bytes())]);
+    let s = text(&out);
+    assert!(s.contains("(5000 characters)"), "{s}");
+    assert!(
+        s.lines()
+            .all(|l| l.chars().count() < 400 || l.starts_with(' ') || l.contains(" | ")),
+        "a message line is not cut:\n{}",
+        &s[..s.len().min(2000)]
+    );
 }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::{Location, budget::Budget};
 
 use super::model::RegistryFile;
-use crate::diagnostics::{Diagnostic, Pos, did_you_mean};
+use super::wording;
+use crate::diagnostics::{Diagnostic, Pos};
 
 /// Larger registry files are refused before parsing: 64 MiB is about 200,000
 /// services, far beyond any real registry, and keeps memory bounded.
@@ -253,9 +254,11 @@ pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
         }
         Err(e) => {
             let loc = e.location().unwrap_or(Location::UNKNOWN);
-            let message = strip_location(&e.without_snippet().to_string());
+            let raw = strip_location(&e.without_snippet().to_string());
             let field = clean_path(&path);
-            let help = indentation_hint(source, loc.line()).or_else(|| hint_for(&message));
+            let value = source.line(loc.line()).map(|l| value_at(&l, loc.column()));
+            let (message, help) = wording::plain(&raw, &field, value.as_deref());
+            let help = indentation_hint(source, loc.line()).or(help);
             let mut d = Diagnostic::error(source.pos(&loc), field, message);
             d.help = help;
             Err(source.diag(d))
@@ -293,10 +296,25 @@ fn clean_path(path: &str) -> String {
     if p == "." { String::new() } else { p }
 }
 
+/// The scalar a parser error points at: from its column to the end of the line,
+/// without a trailing comment.
+fn value_at(line: &str, column: u64) -> String {
+    let rest: String = line
+        .chars()
+        .skip(column.saturating_sub(1) as usize)
+        .collect();
+    let rest = rest.split(" #").next().unwrap_or("");
+    rest.trim().trim_end_matches(',').to_owned()
+}
+
 /// Most structural and type errors of hand-written YAML are indentation
 /// mistakes; say so when the lines around the error show one.
 fn indentation_hint(source: &SourceFile, line: u64) -> Option<String> {
-    let indent = |l: &str| l.len() - l.trim_start().len();
+    // The column where a line's key starts (after `- ` for a list entry).
+    let indent = |l: &str| {
+        let t = l.trim_start();
+        l.len() - t.len() + if t.starts_with("- ") { 2 } else { 0 }
+    };
     let key = |l: &str| {
         let t = l.trim_start().trim_start_matches("- ");
         t.split_once(':')
@@ -347,47 +365,4 @@ fn indentation_hint(source: &SourceFile, line: u64) -> Option<String> {
         ));
     }
     None
-}
-
-fn hint_for(message: &str) -> Option<String> {
-    let expected = |m: &str| -> Vec<String> {
-        let list = m
-            .split_once("expected one of ")
-            .map(|(_, l)| l)
-            .or_else(|| m.split_once("expected ").map(|(_, l)| l));
-        list.map(|l| {
-            l.split(", ")
-                .map(|s| s.trim_matches('`').to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-    };
-    let found = |m: &str| m.split('`').nth(1).map(str::to_owned);
-    if message.starts_with("unknown field") || message.starts_with("unknown variant") {
-        let what = if message.starts_with("unknown field") {
-            "field"
-        } else {
-            "value"
-        };
-        let allowed = expected(message);
-        let suggestion = found(message)
-            .and_then(|f| did_you_mean(&f, allowed.iter().map(String::as_str)).map(str::to_owned));
-        return Some(match suggestion {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("allowed {what}s: {}", allowed.join(", ")),
-        });
-    }
-    if message.starts_with("duplicate mapping key") {
-        return Some("each key may appear once per entry; remove or rename one of them".into());
-    }
-    if message.contains("budget") || message.contains("limit") {
-        return Some("the file is too large or too deeply nested (or uses many aliases); split it or remove aliases".into());
-    }
-    if message.contains("missing field") {
-        return Some("add the field to this entry".into());
-    }
-    if message.contains("invalid") || message.contains("expected") {
-        return Some("check the value's type: quote strings, write numbers without quotes".into());
-    }
-    Some("check indentation and quoting near here; YAML lists start with `- `".into())
 }

@@ -7,6 +7,7 @@ pub mod model;
 pub mod settings;
 pub mod url;
 pub mod validate;
+pub mod wording;
 
 use std::collections::BTreeMap;
 

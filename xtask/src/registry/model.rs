@@ -95,8 +95,9 @@ pub struct GrafanaSettings {
 pub struct KubernetesSettings {
     pub namespace: Option<Spanned<String>>,
     /// Labels on every resource, such as the `release` the operator selects.
+    /// (A hash map because positions make keys unordered; sorted when checked.)
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: std::collections::HashMap<Spanned<String>, Spanned<String>>,
     /// In-cluster `host:port` of the Blackbox exporter, for `Probe` resources.
     pub blackbox_prober: Option<Spanned<String>>,
     /// Name of the port, on the k8s Service, that serves `/metrics`.

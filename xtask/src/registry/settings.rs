@@ -9,7 +9,7 @@ use serde_saphyr::Spanned;
 use super::load::SourceFile;
 use super::model;
 use super::url;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, shown};
 
 pub const DEFAULT_BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
@@ -179,7 +179,7 @@ pub fn resolve(
                 err(
                     &d.referenced,
                     field,
-                    format!("{:?} is not a Prometheus duration", d.value),
+                    format!("{} is not a Prometheus duration", shown(&d.value)),
                     "write a duration such as 15s or 1m",
                 );
                 default.to_owned()
@@ -205,7 +205,7 @@ pub fn resolve(
                 err(
                     &a.referenced,
                     field,
-                    format!("{:?} is not host:port", a.value),
+                    format!("{} is not host:port", shown(&a.value)),
                     "write it as host:port, such as 127.0.0.1:9115",
                 );
                 default.to_owned()
@@ -258,14 +258,14 @@ pub fn resolve(
                 err(
                     &m.referenced,
                     "burn_rate_for",
-                    format!("unknown burn-rate tier {k:?}"),
+                    format!("unknown burn-rate tier {}", shown(k)),
                     "tiers are fast, medium, slow and long",
                 );
             } else if !super::validate::is_duration(v) {
                 err(
                     &m.referenced,
                     "burn_rate_for",
-                    format!("{v:?} is not a Prometheus duration"),
+                    format!("{} is not a Prometheus duration", shown(v)),
                     "write a duration such as 2m",
                 );
             } else {
@@ -278,7 +278,14 @@ pub fn resolve(
         namespace: k
             .and_then(|k| k.namespace.as_ref())
             .map_or_else(|| "monitoring".to_owned(), |n| n.value.clone()),
-        labels: k.map(|k| k.labels.clone()).unwrap_or_default(),
+        labels: k
+            .map(|k| {
+                k.labels
+                    .iter()
+                    .map(|(key, v)| (key.value.clone(), v.value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         blackbox_prober: k.and_then(|k| k.blackbox_prober.as_ref()).map_or_else(
             || "blackbox-exporter.monitoring.svc:9115".to_owned(),
             |n| n.value.clone(),
@@ -287,6 +294,9 @@ pub fn resolve(
             .and_then(|k| k.metrics_port_name.as_ref())
             .map_or_else(|| "metrics".to_owned(), |n| n.value.clone()),
     };
+    if let Some(k) = s.kubernetes.as_ref() {
+        check_kubernetes(&k.value, &mut err);
+    }
     if let Some(k) = s.kubernetes.as_ref()
         && let Some(ns) = &k.value.namespace
         && !super::validate::is_valid_name(&ns.value)
@@ -294,7 +304,7 @@ pub fn resolve(
         err(
             &ns.referenced,
             "kubernetes.namespace",
-            format!("{:?} is not a valid namespace", ns.value),
+            format!("{} is not a valid namespace", shown(&ns.value)),
             "use lowercase letters, digits and `-`",
         );
     }
@@ -395,6 +405,97 @@ pub fn le_regex(seconds: f64) -> String {
         .map(|a| a.replace('.', "\\."))
         .collect::<Vec<_>>()
         .join("|")
+}
+
+/// Kubernetes grammars the API server would enforce at apply time, checked
+/// here so the mistake points at the registry: label keys and values, the
+/// metrics port's name, the Blackbox prober's address.
+fn check_kubernetes(
+    k: &model::KubernetesSettings,
+    err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str),
+) {
+    let mut labels: Vec<_> = k.labels.iter().collect();
+    labels.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+    for (key, value) in labels {
+        let field = format!("kubernetes.labels.{}", key.value);
+        if !is_label_key(&key.value) {
+            err(
+                &key.referenced,
+                &field,
+                format!(
+                    "label name {} is not a Kubernetes label key",
+                    shown(&key.value)
+                ),
+                "a label key is an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit",
+            );
+        }
+        if !(value.value.is_empty() || is_label_name(&value.value)) {
+            err(
+                &value.referenced,
+                &field,
+                format!(
+                    "label value {} is not a Kubernetes label value",
+                    shown(&value.value)
+                ),
+                "a label value is empty or up to 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit",
+            );
+        }
+    }
+    if let Some(p) = &k.metrics_port_name
+        && !is_port_name(&p.value)
+    {
+        err(
+            &p.referenced,
+            "kubernetes.metrics_port_name",
+            format!(
+                "port name {} is not a Kubernetes port name",
+                shown(&p.value)
+            ),
+            "a port name is up to 15 lowercase letters, digits and `-`, with at least one letter, such as `metrics`",
+        );
+    }
+    if let Some(p) = &k.blackbox_prober
+        && !is_host_port(&p.value)
+    {
+        err(
+            &p.referenced,
+            "kubernetes.blackbox_prober",
+            format!("{} is not host:port", shown(&p.value)),
+            "write the Blackbox exporter's in-cluster address as host:port, such as blackbox-exporter.monitoring.svc:9115",
+        );
+    }
+}
+
+/// A label name: 1–63 characters of `[A-Za-z0-9._-]`, alphanumeric at both ends.
+fn is_label_name(s: &str) -> bool {
+    let edge = |c: char| c.is_ascii_alphanumeric();
+    (1..=63).contains(&s.len())
+        && s.chars().all(|c| edge(c) || matches!(c, '-' | '_' | '.'))
+        && s.starts_with(edge)
+        && s.ends_with(edge)
+}
+
+/// `[prefix/]name`: the prefix a DNS subdomain of at most 253 characters.
+fn is_label_key(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((prefix, name)) => {
+            prefix.len() <= 253
+                && prefix.split('.').all(super::validate::is_valid_name)
+                && is_label_name(name)
+        }
+        None => is_label_name(s),
+    }
+}
+
+/// An IANA service name, as container and Service port names must be.
+fn is_port_name(s: &str) -> bool {
+    (1..=15).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars().any(|c| c.is_ascii_lowercase())
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
 }
 
 #[cfg(test)]

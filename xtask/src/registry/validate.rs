@@ -16,7 +16,7 @@ use super::{
     url,
 };
 use crate::catalogue::{Catalogue, Need, SEVERITIES, TargetKind};
-use crate::diagnostics::{Diagnostic, did_you_mean};
+use crate::diagnostics::{Diagnostic, did_you_mean, shown};
 
 pub const HTTP_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -119,7 +119,7 @@ impl Checker<'_> {
                 src,
                 s,
                 field,
-                format!("{what} {:?} is not a valid name", s.value),
+                format!("{what} {} is not a valid name", shown(&s.value)),
                 NAME_RULE,
             );
         }
@@ -201,7 +201,7 @@ impl Checker<'_> {
                     src,
                     s,
                     format!("{f}.severity"),
-                    format!("unknown severity {:?}", s.value),
+                    format!("unknown severity {}", shown(&s.value)),
                     help,
                 );
             }
@@ -212,7 +212,7 @@ impl Checker<'_> {
                     src,
                     d,
                     format!("{f}.for"),
-                    format!("{:?} is not a Prometheus duration", d.value),
+                    format!("{} is not a Prometheus duration", shown(&d.value)),
                     "write a duration such as 30s, 5m or 1h",
                 );
             }
@@ -320,7 +320,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     t,
                     field.clone(),
-                    format!("team name {name:?} is not a valid name"),
+                    format!("team name {} is not a valid name", shown(name)),
                     NAME_RULE,
                 );
             }
@@ -329,7 +329,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     t,
                     field.clone(),
-                    format!("team {name:?} is defined twice"),
+                    format!("team {} is defined twice", shown(name)),
                     "keep one definition of each team",
                 );
             }
@@ -386,7 +386,10 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     owner,
                     field,
-                    format!("owner {:?} is not a team of the registry", owner.value),
+                    format!(
+                        "owner {} is not a team of the registry",
+                        shown(&owner.value)
+                    ),
                     help,
                 );
             }
@@ -427,7 +430,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                         src,
                         &s.value.name,
                         format!("{field}.name"),
-                        format!("service \"{}\" is already defined at {first}", svc.name),
+                        format!("service {} is already defined at {first}", shown(&svc.name)),
                         "service names must be unique across all registry files",
                     );
                 } else {
@@ -449,7 +452,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     s,
                     field,
-                    format!("service {:?} is not in the registry", s.value),
+                    format!("service {} is not in the registry", shown(&s.value)),
                     help,
                 );
             }
@@ -479,7 +482,10 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     path,
                     format!("{field}.path"),
-                    format!("page path {:?} contains control characters", path.value),
+                    format!(
+                        "page path {} contains control characters",
+                        shown(&path.value)
+                    ),
                     "a URL path is one line of printable characters",
                 );
             } else if !path.value.starts_with('/') {
@@ -487,7 +493,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     path,
                     format!("{field}.path"),
-                    format!("page path {:?} does not start with `/`", path.value),
+                    format!("page path {} does not start with `/`", shown(&path.value)),
                     format!("write it as \"/{}\"", path.value),
                 );
             } else if let Some(first) = paths.get(&path.value) {
@@ -495,7 +501,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     path,
                     format!("{field}.path"),
-                    format!("page {:?} is already defined at {first}", path.value),
+                    format!("page {} is already defined at {first}", shown(&path.value)),
                     "page paths must be unique",
                 );
             } else {
@@ -512,7 +518,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 (None, Some(o)) => o,
                 (None, None) => {
                     if !page.alerts.is_empty() {
-                        c.warn(src, path, "pages without an owner", format!("{field}.owner"), format!("page {:?} has alerts but no owner; they are labelled owner=\"{UNASSIGNED}\"", path.value), "set `owner:` on the page or `defaults.page_owner`");
+                        c.warn(src, path, "pages without an owner", format!("{field}.owner"), format!("page {} has alerts but no owner; they are labelled owner=\"{UNASSIGNED}\"", shown(&path.value)), "set `owner:` on the page or `defaults.page_owner`");
                     }
                     UNASSIGNED.into()
                 }
@@ -525,7 +531,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 (None, Some(s)) => s,
                 (None, None) => {
                     if !page.alerts.is_empty() {
-                        c.warn(src, path, "pages without a serving service", format!("{field}.service"), format!("page {:?} has alerts but no serving service; they are labelled service=\"{UNASSIGNED}\"", path.value), "set `service:` on the page or `defaults.page_service`");
+                        c.warn(src, path, "pages without a serving service", format!("{field}.service"), format!("page {} has alerts but no serving service; they are labelled service=\"{UNASSIGNED}\"", shown(&path.value)), "set `service:` on the page or `defaults.page_service`");
                     }
                     UNASSIGNED.into()
                 }
@@ -565,7 +571,10 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     &ep.path,
                     format!("{field}.path"),
-                    format!("endpoint path {:?} does not start with `/`", ep.path.value),
+                    format!(
+                        "endpoint path {} does not start with `/`",
+                        shown(&ep.path.value)
+                    ),
                     format!("write it as \"/{}\"", ep.path.value),
                 );
             }
@@ -584,7 +593,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     src,
                     method,
                     format!("{field}.method"),
-                    format!("unknown HTTP method {:?}", method.value),
+                    format!("unknown HTTP method {}", shown(&method.value)),
                     help,
                 );
             }
@@ -629,7 +638,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                                 src,
                                 a,
                                 format!("{field}.slo_availability"),
-                                format!("unknown availability preset {name:?}"),
+                                format!("unknown availability preset {}", shown(name)),
                                 help,
                             );
                             None
@@ -662,7 +671,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                             src,
                             t,
                             format!("{field}.burn_rate_tiers"),
-                            format!("unknown burn-rate tier {name:?}"),
+                            format!("unknown burn-rate tier {}", shown(name)),
                             "tiers are fast, medium, slow and long",
                         );
                     }
@@ -729,7 +738,10 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                         &sources[fi],
                         t,
                         format!("teams.{name}.webhook_url"),
-                        format!("team {name:?} has no webhook_url and there is no default"),
+                        format!(
+                            "team {} has no webhook_url and there is no default",
+                            shown(name)
+                        ),
                         "set its `webhook_url`, or `settings.alertmanager.default_webhook_url`",
                     );
                 }
@@ -829,7 +841,7 @@ fn check_service(
                 src,
                 &svc.name,
                 format!("{field}.owner"),
-                format!("service \"{}\" has no owner", svc.name.value),
+                format!("service {} has no owner", shown(&svc.name.value)),
                 "add `owner: <team>`: alerts are routed by owner",
             );
             String::new()
@@ -849,6 +861,8 @@ fn check_service(
         Some(p) => u16::try_from(p.value).ok(),
         None => None,
     };
+    // An invalid port is reported once, not again as a missing one.
+    let bad_port = svc.port.is_some() && port.is_none();
     let misplaced = |c: &mut Checker,
                      present: bool,
                      at: &Spanned<model::ServiceType>,
@@ -871,7 +885,7 @@ fn check_service(
                     src,
                     &svc.kind,
                     format!("{field}.namespace"),
-                    format!("k8s service \"{}\" has no namespace", svc.name.value),
+                    format!("k8s service {} has no namespace", shown(&svc.name.value)),
                     "add `namespace:`: probes and scrapes are scoped to it",
                 ),
                 Some(ns) => c.name(src, ns, format!("{field}.namespace"), "namespace"),
@@ -897,14 +911,17 @@ fn check_service(
                     src,
                     &svc.kind,
                     format!("{field}.host"),
-                    format!("{kind} service \"{}\" has no host", svc.name.value),
+                    format!("{kind} service {} has no host", shown(&svc.name.value)),
                     "add `host:` with the machine's name or address",
                 ),
                 Some(h) if !is_hostname(&h.value) => c.error(
                     src,
                     h,
                     format!("{field}.host"),
-                    format!("host {:?} is not a host name or IPv4 address", h.value),
+                    format!(
+                        "host {} is not a host name or IPv4 address",
+                        shown(&h.value)
+                    ),
                     "write a name such as db1.example.org or an address such as 10.0.0.5",
                 ),
                 Some(_) => {}
@@ -933,14 +950,14 @@ fn check_service(
                 src,
                 &svc.kind,
                 format!("{field}.service_name"),
-                format!("systemd service \"{}\" has no unit", svc.name.value),
+                format!("systemd service {} has no unit", shown(&svc.name.value)),
                 "add `service_name:` with the unit, such as nginx.service",
             ),
             Some(u) if !is_unit_name(&u.value) => c.error(
                 src,
                 u,
                 format!("{field}.service_name"),
-                format!("{:?} is not a systemd unit name", u.value),
+                format!("{} is not a systemd unit name", shown(&u.value)),
                 "unit names use letters, digits and :_.@-\\",
             ),
             Some(_) => {}
@@ -984,7 +1001,7 @@ fn check_service(
                 src,
                 p,
                 format!("{field}.metrics.path"),
-                format!("metrics path {:?} is not a URL path", p.value),
+                format!("metrics path {} is not a URL path", shown(&p.value)),
                 "write it as /metrics",
             );
             "/metrics".to_owned()
@@ -998,14 +1015,15 @@ fn check_service(
             address: format!("{}:{p}", h.value),
             path: metrics_path.clone(),
         }),
+        (_, true, _, None) if bad_port => None,
         (_, true, _, None) => {
             c.error(
                 src,
                 &svc.kind,
                 format!("{field}.metrics"),
                 format!(
-                    "service \"{}\" has `prometheus: true` but no port to scrape",
-                    svc.name.value
+                    "service {} has `prometheus: true` but no port to scrape",
+                    shown(&svc.name.value)
                 ),
                 "add `port:` or `metrics: {port: …}` (the exporter's port)",
             );
@@ -1015,6 +1033,7 @@ fn check_service(
     };
     if let (Some(h), Probe::None { reason }) = (&svc.health_endpoint, &probe)
         && kind == ServiceType::Docker
+        && !bad_port
     {
         c.error(
             src,
