@@ -17,6 +17,7 @@ pub mod diagnostics;
 pub mod discover;
 pub mod e2e;
 pub mod flags;
+pub mod interrupt;
 pub mod output;
 pub mod readme;
 pub mod registry;

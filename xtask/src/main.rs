@@ -42,7 +42,9 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::from(1),
         Err(f) => {
             errln!("{f}");
-            ExitCode::from(f.exit_code() as u8)
+            // Stopped by a signal: the exit status the shell expects (130, 143).
+            let code = xtask::interrupt::received().map_or(f.exit_code(), |s| 128 + s);
+            ExitCode::from(code as u8)
         }
     }
 }

@@ -249,6 +249,15 @@ pub fn put(
     report: &mut Report,
 ) -> Result<(), IoError> {
     for o in outputs {
+        if mode == Mode::Write
+            && let Some(signal) = crate::interrupt::received()
+        {
+            return Err(IoError(format!(
+                "stopped by {} after writing {} files; every file is whole and the next `cargo xtask gen` finishes the job",
+                crate::interrupt::name(signal),
+                report.changed.len()
+            )));
+        }
         let path = out_dir.join(&o.path);
         let current = match std::fs::read(&path) {
             Ok(bytes) => Some(bytes),

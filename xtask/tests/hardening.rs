@@ -223,3 +223,113 @@ fn template_markers_in_registry_strings_stay_literal() {
     }
     assert!(queries > 0);
 }
+
+/// Ctrl-C and SIGTERM stop gen cleanly: exit 130/143 with a message, no
+/// temporary or lock file left, and one gen of the small registry makes
+/// check green (no orphan of the stopped run survives).
+#[test]
+fn sigint_and_sigterm_stop_gen_cleanly() {
+    let t = TempDir::new("signals");
+    let (small, big, out) = (t.join("small"), t.join("big"), t.join("out"));
+    registry_of(&small, 10);
+    registry_of(&big, 1000);
+    assert!(run_gen(&small, &out).status.success());
+    let files_before = tree(&out).len();
+    // Before writing (while rendering) and while writing (once files appear).
+    for (signal, code, delay_ms, writing) in [
+        ("INT", 130, 300, false),
+        ("INT", 130, 0, true),
+        ("TERM", 143, 0, true),
+        ("TERM", 143, 200, true),
+    ] {
+        let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["gen", "--registry", &big.to_string_lossy()])
+            .args(["--out", &out.to_string_lossy()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if writing {
+            let start = std::time::Instant::now();
+            while tree(&out).len() <= files_before + 1 && start.elapsed() < Duration::from_secs(60)
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let o = child.wait_with_output().unwrap();
+        let s = text(&o);
+        // A gen that finished before the signal arrived proves nothing.
+        assert!(
+            !o.status.success(),
+            "SIG{signal}: gen finished before the signal"
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "SIG{signal} at {delay_ms} ms: not a clean stop:\n{s}"
+        );
+        let phase = if writing {
+            "after writing"
+        } else {
+            "before anything was written"
+        };
+        assert!(
+            s.contains(phase),
+            "SIG{signal}: expected a stop {phase}:\n{s}"
+        );
+        assert!(s.contains("stopped by"), "{s}");
+        let left: Vec<String> = tree(&out)
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.ends_with(".tmp") || p.contains(".xtask-gen.lock"))
+            .collect();
+        assert!(left.is_empty(), "SIG{signal}: left behind {left:?}");
+        let o = run_gen(&small, &out);
+        assert!(o.status.success(), "{}", text(&o));
+        let c = check(&small, &out);
+        assert!(
+            c.status.success(),
+            "after SIG{signal} one gen must make check green:\n{}",
+            text(&c)
+        );
+    }
+}
+
+/// A write that fails half-way (a file-size limit stands in for a full disk:
+/// both fail `write` mid-run) exits 2 naming the file; once the limit is gone
+/// one gen finishes the job, and gen of another registry leaves no orphan.
+#[test]
+fn a_failed_write_half_way_is_recovered_by_the_next_gen() {
+    let t = TempDir::new("full");
+    let (small, big, out) = (t.join("small"), t.join("big"), t.join("out"));
+    registry_of(&small, 10);
+    registry_of(&big, 300);
+    assert!(run_gen(&small, &out).status.success());
+    // 16 KiB per file: the large rule and dashboard files cannot be written.
+    let script = format!(
+        "ulimit -f 16; trap '' XFSZ; exec '{}' gen --registry '{}' --out '{}'",
+        env!("CARGO_BIN_EXE_xtask"),
+        big.display(),
+        out.display()
+    );
+    let o = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{s}");
+    assert!(
+        s.contains("cannot write") && s.contains("File too large"),
+        "{s}"
+    );
+    let o = run_gen(&big, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(check(&big, &out).status.success());
+    let o = run_gen(&small, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let c = check(&small, &out);
+    assert!(c.status.success(), "{}", text(&c));
+}

@@ -106,6 +106,9 @@ fn refuse_nesting(f: &Folders) -> Result<(), Failure> {
 pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
     refuse_nesting(&f)?;
+    if mode == Mode::Write {
+        crate::interrupt::install();
+    }
     let parse_back = if mode == Mode::Write {
         ParseBack::Yes
     } else {
@@ -114,6 +117,12 @@ pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
     let mut generated = generate_with(&f.registry, &f.templates, parse_back)?;
     let warnings = &mut generated.warnings;
     crate::term::err(format_args!("{}", diagnostics::render(warnings, verbose)));
+    if let Some(signal) = crate::interrupt::received() {
+        return Err(Failure::Io(format!(
+            "stopped by {} before anything was written",
+            crate::interrupt::name(signal)
+        )));
+    }
     let report = write::apply(&f.out, &generated.outputs, mode)?;
     // The project files: snapshots and the README's table.
     let mut project = Report::default();
