@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::diagnostics::{Diagnostic, Pos};
-use crate::registry::load::{IoError, SourceFile, display_name};
 use crate::registry::model::ServiceType;
+use crate::source::{IoError, SourceFile, display_name};
 
 /// What an alert can be attached to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
@@ -259,7 +259,7 @@ fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Dia
             ),
         );
     }
-    if !crate::registry::validate::is_duration(&t.for_.value) {
+    if !crate::syntax::is_duration(&t.for_.value) {
         diags.push(
             source.diag(
                 Diagnostic::error(

@@ -10,6 +10,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod bench;
+pub mod burn_rate;
 pub mod catalogue;
 pub mod cmd;
 pub mod coverage;
@@ -23,6 +24,8 @@ pub mod readme;
 pub mod registry;
 pub mod render;
 pub mod snapshots;
+pub mod source;
+pub mod syntax;
 pub mod term;
 pub mod write;
 
@@ -56,8 +59,8 @@ pub enum Failure {
     Io(String),
 }
 
-impl From<registry::load::IoError> for Failure {
-    fn from(e: registry::load::IoError) -> Self {
+impl From<source::IoError> for Failure {
+    fn from(e: source::IoError) -> Self {
         Failure::Io(e.0)
     }
 }

@@ -53,7 +53,7 @@ impl Output {
             Format::Yaml => {
                 // Large outputs (an SLO file of a thousand endpoints) need a budget
                 // in proportion, like large registries.
-                let budget = crate::registry::load::budget_for(self.contents.len());
+                let budget = crate::source::budget_for(self.contents.len());
                 let options = serde_saphyr::options! { budget: Some(budget) };
                 serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
                     &self.contents,

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::output::{Format, GENERATED_BY, Output, REGENERATE};
-use crate::registry::load::IoError;
+use crate::source::IoError;
 
 /// Lists every file gen wrote, so a later gen knows what it may delete.
 pub const MANIFEST: &str = "manifest.txt";

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use xtask::render::alert_rules::Rule;
+use xtask::render::rule_file::Rule;
 
 /// The contents of every `{…}` label selector of a PromQL expression, and every
 /// metric name used without one.

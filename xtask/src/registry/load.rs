@@ -6,76 +6,21 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_saphyr::{Location, budget::Budget};
+use serde_saphyr::Location;
 
 use super::model::RegistryFile;
 use super::wording;
 use crate::diagnostics::{Diagnostic, Pos};
+use crate::source::{IoError, SourceFile, budget_for, display_name};
 
 /// Larger registry files are refused before parsing: 64 MiB is about 200,000
 /// services, far beyond any real registry, and keeps memory bounded.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// A registry file's text, kept for error snippets.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    /// Shown in messages and headers: `<registry folder name>/<relative path>`,
-    /// never an absolute path, so output is the same on every machine.
-    pub name: String,
-    pub text: String,
-    /// Byte offset of each line's start, computed on the first snippet, so
-    /// thousands of diagnostics cost one pass over the file, not one each.
-    line_starts: std::sync::OnceLock<Vec<usize>>,
-}
-
-impl SourceFile {
-    pub fn new(name: String, text: String) -> SourceFile {
-        SourceFile {
-            name,
-            text,
-            line_starts: std::sync::OnceLock::new(),
-        }
-    }
-
-    pub fn pos(&self, loc: &Location) -> Pos {
-        Pos {
-            file: self.name.clone(),
-            line: loc.line(),
-            column: loc.column(),
-        }
-    }
-
-    pub fn line(&self, line: u64) -> Option<String> {
-        let idx = usize::try_from(line).ok()?.checked_sub(1)?;
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        let start = *starts.get(idx)?;
-        if start >= self.text.len() && idx > 0 {
-            return None; // after the final newline: `lines()` has no such line
-        }
-        let end = starts.get(idx + 1).map_or(self.text.len(), |e| e - 1);
-        let l = &self.text[start..end];
-        Some(l.strip_suffix('\r').unwrap_or(l).to_owned())
-    }
-
-    /// A diagnostic at `loc` with the source line attached.
-    pub fn diag(&self, d: Diagnostic) -> Diagnostic {
-        let source_line = self.line(d.pos.line);
-        Diagnostic { source_line, ..d }
-    }
-}
-
 pub struct Loaded {
     pub sources: Vec<SourceFile>,
     pub files: Vec<RegistryFile>,
 }
-
-/// Problems that are not the registry's content: exit code 2.
-#[derive(Debug)]
-pub struct IoError(pub String);
 
 /// The registry files of `dir`, sorted by path so merge order is stable.
 pub fn registry_files(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
@@ -110,19 +55,6 @@ pub fn registry_files(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
         }
     }
     Ok(files)
-}
-
-pub fn display_name(dir: &Path, file: &Path) -> String {
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "registry".into());
-    let rel = file.strip_prefix(dir).unwrap_or(file);
-    let rel: Vec<_> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    format!("{base}/{}", rel.join("/"))
 }
 
 /// Parses one registry file's text (for the fuzz target and tests).
@@ -226,15 +158,6 @@ fn read_text(path: &Path, name: &str) -> Result<String, Result<Diagnostic, IoErr
         )
         .help("save the file as UTF-8"))
     })
-}
-
-/// Budgets scale with the input: a legitimate registry has at most about one
-/// node per byte, while an alias bomb has many more, so bombs still fail.
-pub fn budget_for(len: usize) -> Budget {
-    let mut budget = Budget::default();
-    budget.max_nodes = budget.max_nodes.max(len);
-    budget.max_events = budget.max_events.max(len.saturating_mul(2));
-    budget
 }
 
 pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {

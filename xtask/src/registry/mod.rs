@@ -13,8 +13,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use load::SourceFile;
 pub use model::ServiceType;
+
+/// The owner or service label used when the registry names none (with a warning).
+pub const UNASSIGNED: &str = "unassigned";
 
 /// A registry that passed validation. Lists are sorted (services by name, pages
 /// by path, endpoints by path and method) so output never depends on file order.

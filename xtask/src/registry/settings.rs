@@ -6,67 +6,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_saphyr::Spanned;
 
-use super::load::SourceFile;
 use super::model;
 use super::url;
+use crate::burn_rate::{DEFAULT_BUCKETS, TIERS};
 use crate::diagnostics::{Diagnostic, shown};
-
-pub const DEFAULT_BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-
-/// Availability presets that may stand in for a percentage.
-pub const PRESETS: [(&str, f64); 3] = [("critical", 99.99), ("high", 99.9), ("low", 99.0)];
-
-/// A multiwindow, multi-burn-rate tier (Google SRE workbook, chapter 5): it
-/// alerts when `budget_share` of the period's error budget is spent within
-/// `long`, confirmed by `short`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Tier {
-    pub name: &'static str,
-    pub long: &'static str,
-    pub short: &'static str,
-    pub budget_share: f64,
-    /// `page` (critical) or `ticket` (warning).
-    pub action: &'static str,
-    pub default_for: &'static str,
-}
-
-pub const TIERS: [Tier; 4] = [
-    Tier {
-        name: "fast",
-        long: "1h",
-        short: "5m",
-        budget_share: 0.02,
-        action: "page",
-        default_for: "2m",
-    },
-    Tier {
-        name: "medium",
-        long: "6h",
-        short: "30m",
-        budget_share: 0.05,
-        action: "page",
-        default_for: "15m",
-    },
-    Tier {
-        name: "slow",
-        long: "1d",
-        short: "2h",
-        budget_share: 0.10,
-        action: "ticket",
-        default_for: "1h",
-    },
-    Tier {
-        name: "long",
-        long: "3d",
-        short: "6h",
-        budget_share: 0.10,
-        action: "ticket",
-        default_for: "3h",
-    },
-];
-
-/// Every window the recording rules cover.
-pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
+use crate::source::SourceFile;
+use crate::syntax::{duration_hours, is_duration, is_host_port, is_valid_name};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
@@ -112,47 +57,6 @@ pub struct Kubernetes {
     pub metrics_port_name: String,
 }
 
-/// Hours in a Prometheus duration; `None` when it is not one.
-pub fn duration_hours(s: &str) -> Option<f64> {
-    if !super::validate::is_duration(s) {
-        return None;
-    }
-    let mut hours = 0.0;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let unit = if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            1.0 / 3_600_000.0
-        } else {
-            match c {
-                'y' => 365.0 * 24.0,
-                'w' => 7.0 * 24.0,
-                'd' => 24.0,
-                'h' => 1.0,
-                'm' => 1.0 / 60.0,
-                's' => 1.0 / 3600.0,
-                _ => return None,
-            }
-        };
-        hours += num.parse::<f64>().ok()? * unit;
-        num.clear();
-    }
-    Some(hours)
-}
-
-/// Burn-rate factor of a tier: the share of budget it may spend, times the
-/// period over the long window. 30 days: 14.4, 6, 3, 1.
-pub fn factor(tier: &Tier, period_hours: f64) -> f64 {
-    let long = duration_hours(tier.long).unwrap_or(1.0);
-    // Rounded so 28 days gives 13.44 rather than 13.440000000000001.
-    (tier.budget_share * period_hours / long * 1e6).round() / 1e6
-}
-
 pub fn resolve(
     src_and_settings: Option<(&SourceFile, &Spanned<model::Settings>)>,
     diags: &mut Vec<Diagnostic>,
@@ -175,7 +79,7 @@ pub fn resolve(
          field: &str,
          default: &str,
          err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match v {
-            Some(d) if !super::validate::is_duration(&d.value) => {
+            Some(d) if !is_duration(&d.value) => {
                 err(
                     &d.referenced,
                     field,
@@ -261,7 +165,7 @@ pub fn resolve(
                     format!("unknown burn-rate tier {}", shown(k)),
                     "tiers are fast, medium, slow and long",
                 );
-            } else if !super::validate::is_duration(v) {
+            } else if !is_duration(v) {
                 err(
                     &m.referenced,
                     "burn_rate_for",
@@ -299,7 +203,7 @@ pub fn resolve(
     }
     if let Some(k) = s.kubernetes.as_ref()
         && let Some(ns) = &k.value.namespace
-        && !super::validate::is_valid_name(&ns.value)
+        && !is_valid_name(&ns.value)
     {
         err(
             &ns.referenced,
@@ -375,38 +279,6 @@ pub fn resolve(
     }
 }
 
-fn is_host_port(s: &str) -> bool {
-    s.rsplit_once(':').is_some_and(|(h, p)| {
-        !h.is_empty()
-            && h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && p.parse::<u16>().is_ok_and(|p| p > 0)
-    })
-}
-
-/// The bucket list with `extra` thresholds added, sorted and without duplicates.
-pub fn with_thresholds(buckets: &[f64], extra: impl IntoIterator<Item = f64>) -> Vec<f64> {
-    let mut all: Vec<f64> = buckets.iter().copied().chain(extra).collect();
-    all.sort_by(f64::total_cmp);
-    all.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
-    all
-}
-
-/// The `le` label values a client library may write for a bucket boundary: Go
-/// writes `1`, Python `1.0`; both are matched.
-pub fn le_regex(seconds: f64) -> String {
-    let go = format!("{seconds}");
-    let alts = if go.contains('.') || go.contains('e') {
-        vec![go]
-    } else {
-        vec![go.clone(), format!("{go}.0")]
-    };
-    alts.iter()
-        .map(|a| a.replace('.', "\\."))
-        .collect::<Vec<_>>()
-        .join("|")
-}
-
 /// Kubernetes grammars the API server would enforce at apply time, checked
 /// here so the mistake points at the registry: label keys and values, the
 /// metrics port's name, the Blackbox prober's address.
@@ -479,9 +351,7 @@ fn is_label_name(s: &str) -> bool {
 fn is_label_key(s: &str) -> bool {
     match s.split_once('/') {
         Some((prefix, name)) => {
-            prefix.len() <= 253
-                && prefix.split('.').all(super::validate::is_valid_name)
-                && is_label_name(name)
+            prefix.len() <= 253 && prefix.split('.').all(is_valid_name) && is_label_name(name)
         }
         None => is_label_name(s),
     }
@@ -496,31 +366,4 @@ fn is_port_name(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn burn_rate_factors_follow_the_period() {
-        let f30: Vec<f64> = TIERS.iter().map(|t| factor(t, 720.0)).collect();
-        assert_eq!(f30, [14.4, 6.0, 3.0, 1.0]);
-        let f28: Vec<f64> = TIERS.iter().map(|t| factor(t, 672.0)).collect();
-        assert_eq!(f28, [13.44, 5.6, 2.8, 0.933333]);
-    }
-
-    #[test]
-    fn durations_in_hours() {
-        assert_eq!(duration_hours("30d"), Some(720.0));
-        assert_eq!(duration_hours("1h30m"), Some(1.5));
-        assert_eq!(duration_hours("90x"), None);
-    }
-
-    #[test]
-    fn buckets_gain_thresholds_once() {
-        assert_eq!(with_thresholds(&[0.1, 1.0], [0.25, 1.0]), [0.1, 0.25, 1.0]);
-        assert_eq!(le_regex(1.0), r"1|1\.0");
-        assert_eq!(le_regex(0.25), r"0\.25");
-    }
 }

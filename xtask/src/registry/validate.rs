@@ -9,74 +9,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_saphyr::Spanned;
 
-use super::load::{Loaded, SourceFile};
+use super::load::Loaded;
 use super::model::{self, AlertRef, ServiceType};
 use super::{
-    AlertUse, Endpoint, Page, Probe, Registry, Scrape, Service, ServiceMonitoring, Team, settings,
-    url,
+    AlertUse, Endpoint, Page, Probe, Registry, Scrape, Service, ServiceMonitoring, Team,
+    UNASSIGNED, settings, url,
 };
+use crate::burn_rate;
 use crate::catalogue::{Catalogue, Need, SEVERITIES, TargetKind};
 use crate::diagnostics::{Diagnostic, did_you_mean, shown};
+use crate::source::SourceFile;
+use crate::syntax::{
+    NAME_RULE, fnv1a, is_duration, is_hostname, is_unit_name, is_valid_name, percent_encode_path,
+};
 
 pub const HTTP_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-/// The owner or service label used when the registry names none (with a warning).
-pub const UNASSIGNED: &str = "unassigned";
-
-const NAME_RULE: &str = "use 1-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit (a valid label value, file name and Kubernetes name)";
-
-/// Service and team names: `[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?`.
-pub fn is_valid_name(s: &str) -> bool {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    (1..=63).contains(&s.len())
-        && s.chars().all(|c| ok_char(c) || c == '-' || c == '.')
-        && s.starts_with(ok_char)
-        && s.ends_with(ok_char)
-}
-
-/// A Prometheus duration such as `90s`, `5m` or `1h30m`.
-pub fn is_duration(s: &str) -> bool {
-    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
-    let mut rest = s;
-    let mut last_unit = None::<usize>;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest.chars().take_while(char::is_ascii_digit).count();
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        // `ms` before `m`, so "5ms" is not read as 5 minutes then "s".
-        let Some(unit) = [6, 0, 1, 2, 3, 4, 5]
-            .into_iter()
-            .find(|&i| rest.starts_with(UNITS[i]))
-        else {
-            return false;
-        };
-        if last_unit.is_some_and(|l| unit <= l) {
-            return false;
-        }
-        last_unit = Some(unit);
-        rest = &rest[UNITS[unit].len()..];
-    }
-    true
-}
-
-fn is_hostname(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-}
-
-fn is_unit_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 255
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || ":_.@-\\".contains(c))
-}
 
 /// Collects diagnostics while walking the files.
 pub struct Checker<'a> {
@@ -625,11 +572,11 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                     None
                 }
                 model::Availability::Preset(name) => {
-                    match settings::PRESETS.iter().find(|(n, _)| n == name) {
+                    match burn_rate::PRESETS.iter().find(|(n, _)| n == name) {
                         Some((_, p)) => Some(*p),
                         None => {
                             let names: Vec<&str> =
-                                settings::PRESETS.iter().map(|(n, _)| *n).collect();
+                                burn_rate::PRESETS.iter().map(|(n, _)| *n).collect();
                             let help = did_you_mean(name, names.iter().copied()).map_or_else(
                                 || format!("use a percentage or a preset: {}", names.join(", ")),
                                 |s| format!("did you mean \"{s}\"?"),
@@ -648,7 +595,8 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
             });
             if let (Some(a), Some(at)) = (availability, &ep.slo_availability) {
                 let budget = (100.0 - a) / 100.0;
-                if budget * settings::factor(&settings::TIERS[0], settings.slo_period_hours) >= 1.0
+                if budget * burn_rate::factor(&burn_rate::TIERS[0], settings.slo_period_hours)
+                    >= 1.0
                 {
                     c.warn(src, at, "objectives whose fast tier can never fire", format!("{field}.slo_availability"), format!("at {a}% the fast burn-rate tier can never fire: it needs an error ratio above 100%"), "the slower tiers still alert; consider a stricter objective");
                 }
@@ -663,7 +611,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
                 c.error(src, l, format!("{field}.slo_latency_ms"), "a latency objective needs `slo_availability`: the share of requests that must be faster".into(), "add slo_availability, such as 99.9 or a preset: critical, high, low");
             }
             let mut tiers: Vec<String> =
-                settings::TIERS.iter().map(|t| t.name.to_owned()).collect();
+                burn_rate::TIERS.iter().map(|t| t.name.to_owned()).collect();
             if let Some(t) = &ep.burn_rate_tiers {
                 for name in &t.value {
                     if !tiers.contains(name) {
@@ -795,7 +743,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     // The application buckets gain every latency threshold, so each SLO threshold
     // is a bucket boundary the rules can select.
     let mut settings = settings;
-    settings.latency_buckets_seconds = settings::with_thresholds(
+    settings.latency_buckets_seconds = burn_rate::with_thresholds(
         &settings.latency_buckets_seconds,
         endpoints.iter().filter_map(Endpoint::latency_seconds),
     );
@@ -1138,65 +1086,12 @@ pub fn check_url(
 pub fn content_hash<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     let mut files: Vec<(&str, &str)> = files.collect();
     files.sort();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    };
+    let mut bytes = Vec::new();
     for (path, text) in files {
-        eat(path.as_bytes());
-        eat(&[0]);
-        eat(text.replace("\r\n", "\n").as_bytes());
-        eat(&[0]);
+        bytes.extend_from_slice(path.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(text.replace("\r\n", "\n").as_bytes());
+        bytes.push(0);
     }
-    format!("fnv1a64:{h:016x}")
-}
-
-/// A URL path with everything but unreserved characters, `/` and sub-delims
-/// percent-encoded, so any page path makes a valid probe URL.
-pub fn percent_encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        for ok in ["a", "awoooi-api", "db.1", "x".repeat(63).as_str()] {
-            assert!(is_valid_name(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "-a",
-            "a-",
-            "A",
-            "a_b",
-            "a b",
-            "a\"b",
-            "x".repeat(64).as_str(),
-        ] {
-            assert!(!is_valid_name(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn durations() {
-        for ok in ["1m", "90s", "1h30m", "5ms", "1y2w3d4h5m6s7ms"] {
-            assert!(is_duration(ok), "{ok}");
-        }
-        for bad in ["", "m", "5", "5x", "1m1h", "1.5m", "-1m", "5m "] {
-            assert!(!is_duration(bad), "{bad}");
-        }
-    }
+    format!("fnv1a64:{:016x}", fnv1a(&bytes))
 }

@@ -9,9 +9,9 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
+use crate::burn_rate::TIERS;
 use crate::output::{Format, Output};
 use crate::registry::Registry;
-use crate::registry::settings::TIERS;
 
 pub const DEFAULT_RECEIVER: &str = "_default";
 
@@ -67,7 +67,7 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
         .map(|s| s.owner.as_str())
         .chain(reg.pages.iter().map(|p| p.owner.as_str()))
         .chain(reg.endpoints.iter().filter_map(|e| e.owner.as_deref()))
-        .filter(|o| *o != crate::registry::validate::UNASSIGNED)
+        .filter(|o| *o != crate::registry::UNASSIGNED)
         .collect();
     owners
         .into_iter()

@@ -12,10 +12,11 @@ use serde::Serialize;
 use super::Renderer;
 use super::filters::{promql, re_escape};
 use super::slo::Sli;
+use crate::burn_rate::TIERS;
 use crate::coverage::Coverage;
 use crate::output::{Format, Output};
-use crate::registry::settings::TIERS;
 use crate::registry::{Registry, Service, ServiceType};
+use crate::syntax::fnv1a;
 
 /// The schema version of a current Grafana (11.x / 12.x).
 pub const SCHEMA_VERSION: u32 = 41;
@@ -79,12 +80,6 @@ pub struct Query {
 }
 
 /// FNV-1a: a stable hash (the std hasher may change between Rust releases).
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// A dashboard uid from a name: readable, at most 40 characters, and unique
 /// (the hash of the full name tells apart names that slug or cut alike).
 pub fn uid(prefix: &str, name: &str) -> String {
@@ -102,7 +97,7 @@ pub fn uid(prefix: &str, name: &str) -> String {
     format!(
         "{}-{:08x}",
         cut.trim_end_matches('-'),
-        fnv1a(&format!("{prefix}/{name}")) as u32
+        fnv1a(format!("{prefix}/{name}").as_bytes()) as u32
     )
 }
 

@@ -10,10 +10,11 @@ use minijinja::context;
 use minijinja::value::Serde;
 
 use super::Renderer;
-use super::alert_rules::{Group, Rules};
+use super::alert_rules::Rules;
+use super::rule_file::Group;
 use super::slo::Slo;
 use crate::output::{Format, Output};
-use crate::registry::validate::UNASSIGNED;
+use crate::registry::UNASSIGNED;
 use crate::registry::{Probe, Registry, ServiceType};
 
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");

@@ -12,6 +12,7 @@ pub mod filters;
 pub mod grafana;
 pub mod kubernetes;
 pub mod plan;
+pub mod rule_file;
 pub mod rule_tests;
 pub mod scrape;
 pub mod slo;
@@ -21,7 +22,7 @@ use std::path::Path;
 use minijinja::{Environment, UndefinedBehavior};
 
 use crate::catalogue::Catalogue;
-use crate::registry::load::IoError;
+use crate::source::IoError;
 
 pub struct Renderer {
     pub env: Environment<'static>,

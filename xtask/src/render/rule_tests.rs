@@ -10,8 +10,8 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
-use super::alert_rules::{Group, Rule, Series};
-use crate::registry::settings::duration_hours;
+use super::rule_file::{Group, Rule, Series};
+use crate::syntax::duration_hours;
 
 pub const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
 

@@ -13,13 +13,14 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
-use super::alert_rules::{Group, Record, Rule, RuleTest, Series, TEMPLATE};
 use super::filters::{gotmpl_str, promql};
+use super::rule_file::{Group, Record, Rule, RuleTest, Series, TEMPLATE};
 use super::rule_tests::{self, Case};
+use crate::burn_rate::{TIERS, WINDOWS, factor, le_regex};
 use crate::output::{Format, Output};
-use crate::registry::settings::{TIERS, WINDOWS, duration_hours, factor, le_regex};
-use crate::registry::validate::UNASSIGNED;
+use crate::registry::UNASSIGNED;
 use crate::registry::{Endpoint, Registry};
+use crate::syntax::duration_hours;
 
 /// The two SLIs: what counts as a bad request.
 #[derive(Debug, Clone, Copy)]
