@@ -57,30 +57,28 @@ pub struct Kubernetes {
     pub metrics_port_name: String,
 }
 
-pub fn resolve(
-    src_and_settings: Option<(&SourceFile, &Spanned<model::Settings>)>,
-    diags: &mut Vec<Diagnostic>,
-) -> Settings {
-    let empty = model::Settings::default();
-    let (src, s) = match src_and_settings {
-        Some((src, s)) => (Some(src), &s.value),
-        None => (None, &empty),
-    };
-    let mut err =
-        |at: &serde_saphyr::Location, field: &str, msg: String, help: &str| {
-            if let Some(src) = src {
-                diags.push(src.diag(
+/// Reports a settings problem at its position (settings without a file are
+/// the defaults and have none), and reads values with their defaults.
+struct Resolver<'a> {
+    src: Option<&'a SourceFile>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn err(&mut self, at: &serde_saphyr::Location, field: &str, msg: String, help: &str) {
+        if let Some(src) = self.src {
+            self.diags.push(
+                src.diag(
                     Diagnostic::error(src.pos(at), format!("settings.{field}"), msg).help(help),
-                ));
-            }
-        };
-    let duration =
-        |v: &Option<Spanned<String>>,
-         field: &str,
-         default: &str,
-         err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match v {
+                ),
+            );
+        }
+    }
+
+    fn duration(&mut self, v: &Option<Spanned<String>>, field: &str, default: &str) -> String {
+        match v {
             Some(d) if !is_duration(&d.value) => {
-                err(
+                self.err(
                     &d.referenced,
                     field,
                     format!("{} is not a Prometheus duration", shown(&d.value)),
@@ -90,23 +88,13 @@ pub fn resolve(
             }
             Some(d) => d.value.clone(),
             None => default.to_owned(),
-        };
-    let scrape_interval = duration(&s.scrape_interval, "scrape_interval", "15s", &mut err);
-    let evaluation_interval = duration(
-        &s.evaluation_interval,
-        "evaluation_interval",
-        "15s",
-        &mut err,
-    );
-    let slo_period = duration(&s.slo_period, "slo_period", "30d", &mut err);
-    let slo_period_hours = duration_hours(&slo_period).unwrap_or(720.0);
-    let address =
-        |v: &Option<Spanned<String>>,
-         field: &str,
-         default: &str,
-         err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match v {
+        }
+    }
+
+    fn address(&mut self, v: &Option<Spanned<String>>, field: &str, default: &str) -> String {
+        match v {
             Some(a) if !is_host_port(&a.value) => {
-                err(
+                self.err(
                     &a.referenced,
                     field,
                     format!("{} is not host:port", shown(&a.value)),
@@ -116,138 +104,159 @@ pub fn resolve(
             }
             Some(a) => a.value.clone(),
             None => default.to_owned(),
-        };
-    let blackbox_address = address(
-        &s.blackbox_address,
-        "blackbox_address",
-        "127.0.0.1:9115",
-        &mut err,
-    );
-    let alertmanager_address = address(
-        &s.alertmanager_address,
-        "alertmanager_address",
-        "127.0.0.1:9093",
-        &mut err,
-    );
-    let pages_base_url = match &s.pages_base_url {
-        Some(u) => match url::problem(&u.value, url::Use::ProbeTarget) {
+        }
+    }
+
+    /// A URL without a secret (see `url::problem`), or none.
+    fn url(
+        &mut self,
+        v: Option<&Spanned<String>>,
+        field: &str,
+        purpose: url::Use,
+    ) -> Option<String> {
+        let u = v?;
+        match url::problem(&u.value, purpose) {
             Some((message, help)) => {
-                err(&u.referenced, "pages_base_url", message, &help);
+                self.err(&u.referenced, field, message, &help);
                 None
             }
-            None => Some(u.value.trim_end_matches('/').to_owned()),
-        },
-        None => None,
-    };
-    let latency_buckets_seconds = match &s.latency_buckets_seconds {
-        Some(b) if b.value.is_empty() || b.value.iter().any(|x| !(x.is_finite() && *x > 0.0)) => {
-            err(
-                &b.referenced,
-                "latency_buckets_seconds",
-                "buckets must be a non-empty list of positive numbers".into(),
-                "such as [0.1, 0.5, 1, 5]",
-            );
-            DEFAULT_BUCKETS.to_vec()
+            None => Some(u.value.clone()),
         }
-        Some(b) => b.value.clone(),
-        None => DEFAULT_BUCKETS.to_vec(),
-    };
-    let mut burn_rate_for: BTreeMap<String, String> = TIERS
-        .iter()
-        .map(|t| (t.name.to_owned(), t.default_for.to_owned()))
-        .collect();
-    if let Some(m) = &s.burn_rate_for {
+    }
+
+    fn buckets(&mut self, v: &Option<Spanned<Vec<f64>>>) -> Vec<f64> {
+        match v {
+            Some(b)
+                if b.value.is_empty() || b.value.iter().any(|x| !(x.is_finite() && *x > 0.0)) =>
+            {
+                self.err(
+                    &b.referenced,
+                    "latency_buckets_seconds",
+                    "buckets must be a non-empty list of positive numbers".into(),
+                    "such as [0.1, 0.5, 1, 5]",
+                );
+                DEFAULT_BUCKETS.to_vec()
+            }
+            Some(b) => b.value.clone(),
+            None => DEFAULT_BUCKETS.to_vec(),
+        }
+    }
+
+    /// Each tier's `for`: the tier's default unless the registry sets it.
+    fn burn_rate_for(
+        &mut self,
+        v: &Option<Spanned<BTreeMap<String, String>>>,
+    ) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = TIERS
+            .iter()
+            .map(|t| (t.name.to_owned(), t.default_for.to_owned()))
+            .collect();
+        let Some(m) = v else { return out };
         for (k, v) in &m.value {
-            if !burn_rate_for.contains_key(k) {
-                err(
+            if !out.contains_key(k) {
+                self.err(
                     &m.referenced,
                     "burn_rate_for",
                     format!("unknown burn-rate tier {}", shown(k)),
                     "tiers are fast, medium, slow and long",
                 );
             } else if !is_duration(v) {
-                err(
+                self.err(
                     &m.referenced,
                     "burn_rate_for",
                     format!("{} is not a Prometheus duration", shown(v)),
                     "write a duration such as 2m",
                 );
             } else {
-                burn_rate_for.insert(k.clone(), v.clone());
+                out.insert(k.clone(), v.clone());
             }
         }
+        out
     }
-    let k = s.kubernetes.as_ref().map(|k| &k.value);
-    let kubernetes = Kubernetes {
-        namespace: k
-            .and_then(|k| k.namespace.as_ref())
-            .map_or_else(|| "monitoring".to_owned(), |n| n.value.clone()),
-        labels: k
-            .map(|k| {
-                k.labels
-                    .iter()
-                    .map(|(key, v)| (key.value.clone(), v.value.clone()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        blackbox_prober: k.and_then(|k| k.blackbox_prober.as_ref()).map_or_else(
-            || "blackbox-exporter.monitoring.svc:9115".to_owned(),
-            |n| n.value.clone(),
-        ),
-        metrics_port_name: k
-            .and_then(|k| k.metrics_port_name.as_ref())
-            .map_or_else(|| "metrics".to_owned(), |n| n.value.clone()),
-    };
-    if let Some(k) = s.kubernetes.as_ref() {
-        check_kubernetes(&k.value, &mut err);
-    }
-    if let Some(k) = s.kubernetes.as_ref()
-        && let Some(ns) = &k.value.namespace
-        && !is_valid_name(&ns.value)
-    {
-        err(
-            &ns.referenced,
-            "kubernetes.namespace",
-            format!("{} is not a valid namespace", shown(&ns.value)),
-            "use lowercase letters, digits and `-`",
-        );
-    }
-    let am = s.alertmanager.as_ref().map(|a| &a.value);
-    let am_duration =
-        |f: fn(&model::AlertmanagerSettings) -> &Option<Spanned<String>>,
-         name: &str,
-         default: &str,
-         err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str)| match am {
-            Some(a) => duration(f(a), &format!("alertmanager.{name}"), default, err),
-            None => default.to_owned(),
+
+    fn kubernetes(&mut self, k: Option<&model::KubernetesSettings>) -> Kubernetes {
+        if let Some(k) = k {
+            check_kubernetes(k, &mut |at, field, msg, help| {
+                self.err(at, field, msg, help)
+            });
+        }
+        let text = |f: fn(&model::KubernetesSettings) -> &Option<Spanned<String>>,
+                    default: &str| {
+            k.and_then(|k| f(k).as_ref())
+                .map_or_else(|| default.to_owned(), |v| v.value.clone())
         };
-    let group_wait = am_duration(|a| &a.group_wait, "group_wait", "30s", &mut err);
-    let group_interval = am_duration(|a| &a.group_interval, "group_interval", "5m", &mut err);
-    let repeat_interval = am_duration(|a| &a.repeat_interval, "repeat_interval", "4h", &mut err);
-    let default_webhook_url = match am.and_then(|a| a.default_webhook_url.as_ref()) {
-        Some(u) => match url::problem(&u.value, url::Use::DefaultWebhook) {
-            Some((message, help)) => {
-                err(
-                    &u.referenced,
-                    "alertmanager.default_webhook_url",
-                    message,
-                    &help,
-                );
-                None
-            }
-            None => Some(u.value.clone()),
-        },
-        None => None,
+        Kubernetes {
+            namespace: text(|k| &k.namespace, "monitoring"),
+            labels: k
+                .map(|k| {
+                    k.labels
+                        .iter()
+                        .map(|(key, v)| (key.value.clone(), v.value.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            blackbox_prober: text(
+                |k| &k.blackbox_prober,
+                "blackbox-exporter.monitoring.svc:9115",
+            ),
+            metrics_port_name: text(|k| &k.metrics_port_name, "metrics"),
+        }
+    }
+
+    fn alertmanager(&mut self, am: Option<&model::AlertmanagerSettings>) -> Alertmanager {
+        let none = model::AlertmanagerSettings::default();
+        let a = am.unwrap_or(&none);
+        Alertmanager {
+            default_webhook_url: self.url(
+                a.default_webhook_url.as_ref(),
+                "alertmanager.default_webhook_url",
+                url::Use::DefaultWebhook,
+            ),
+            default_webhook_credentials_file: a.default_webhook_credentials_file.clone(),
+            group_wait: self.duration(&a.group_wait, "alertmanager.group_wait", "30s"),
+            group_interval: self.duration(&a.group_interval, "alertmanager.group_interval", "5m"),
+            repeat_interval: self.duration(
+                &a.repeat_interval,
+                "alertmanager.repeat_interval",
+                "4h",
+            ),
+            unknown_owners_to_default: a.unknown_owners_to_default,
+        }
+    }
+}
+
+/// The stack settings with their documented defaults, every problem reported.
+pub fn resolve(
+    src_and_settings: Option<(&SourceFile, &Spanned<model::Settings>)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Settings {
+    let empty = model::Settings::default();
+    let (src, s) = match src_and_settings {
+        Some((src, s)) => (Some(src), &s.value),
+        None => (None, &empty),
     };
-    let alertmanager = Alertmanager {
-        default_webhook_url,
-        default_webhook_credentials_file: am
-            .and_then(|a| a.default_webhook_credentials_file.clone()),
-        group_wait,
-        group_interval,
-        repeat_interval,
-        unknown_owners_to_default: am.is_some_and(|a| a.unknown_owners_to_default),
-    };
+    let mut r = Resolver { src, diags };
+    let scrape_interval = r.duration(&s.scrape_interval, "scrape_interval", "15s");
+    let evaluation_interval = r.duration(&s.evaluation_interval, "evaluation_interval", "15s");
+    let slo_period = r.duration(&s.slo_period, "slo_period", "30d");
+    let slo_period_hours = duration_hours(&slo_period).unwrap_or(720.0);
+    let blackbox_address = r.address(&s.blackbox_address, "blackbox_address", "127.0.0.1:9115");
+    let alertmanager_address = r.address(
+        &s.alertmanager_address,
+        "alertmanager_address",
+        "127.0.0.1:9093",
+    );
+    let pages_base_url = r
+        .url(
+            s.pages_base_url.as_ref(),
+            "pages_base_url",
+            url::Use::ProbeTarget,
+        )
+        .map(|u| u.trim_end_matches('/').to_owned());
+    let latency_buckets_seconds = r.buckets(&s.latency_buckets_seconds);
+    let burn_rate_for = r.burn_rate_for(&s.burn_rate_for);
+    let kubernetes = r.kubernetes(s.kubernetes.as_ref().map(|k| &k.value));
+    let alertmanager = r.alertmanager(s.alertmanager.as_ref().map(|a| &a.value));
     let g = s.grafana.as_ref().map(|g| &g.value);
     let grafana = Grafana {
         dashboards_path: g
@@ -286,6 +295,16 @@ fn check_kubernetes(
     k: &model::KubernetesSettings,
     err: &mut dyn FnMut(&serde_saphyr::Location, &str, String, &str),
 ) {
+    if let Some(ns) = &k.namespace
+        && !is_valid_name(&ns.value)
+    {
+        err(
+            &ns.referenced,
+            "kubernetes.namespace",
+            format!("{} is not a valid namespace", shown(&ns.value)),
+            "use lowercase letters, digits and `-`",
+        );
+    }
     let mut labels: Vec<_> = k.labels.iter().collect();
     labels.sort_by(|a, b| a.0.value.cmp(&b.0.value));
     for (key, value) in labels {
