@@ -193,27 +193,24 @@ pub fn generate_with(
     phases.done("templates");
     let rules =
         render::alert_rules::build(&renderer, &catalogue, &registry).map_err(template_error)?;
-    let mut outputs =
-        render::alert_rules::outputs(&renderer, &registry, &rules).map_err(template_error)?;
     let slo = render::slo::build(&registry);
-    phases.done("alert rules");
     let coverage = coverage::compute(&registry);
     let dashboards = render::grafana::dashboards(&registry, &coverage);
-    // One entry per artefact module; each renders its files in memory.
-    let artefacts = [
-        render::slo::outputs(&renderer, &registry, &slo),
-        render::scrape::outputs(&renderer, &registry),
-        render::alertmanager::outputs(&renderer, &registry),
-        render::kubernetes::outputs(&renderer, &registry, &rules, &slo),
-        render::coverage::outputs(&renderer, &registry, &coverage),
-        render::grafana::outputs(&renderer, &registry, &dashboards),
-        render::code::outputs(&renderer, &registry),
-    ];
-    for artefact in artefacts {
-        outputs.extend(artefact.map_err(template_error)?);
+    let plan = render::Plan {
+        registry: &registry,
+        rules: &rules,
+        slo: &slo,
+        coverage: &coverage,
+        dashboards: &dashboards,
+    };
+    phases.done("plan");
+    let mut outputs = Vec::new();
+    for (_, generate) in render::GENERATORS {
+        outputs.extend(generate(&renderer, &plan).map_err(template_error)?);
     }
-    phases.done("other artefacts");
-    let plan = render::plan::render(&renderer, &registry, &rules, &slo, &dashboards)
+    phases.done("artefacts");
+    // What a registry change does, for reviewers: the plan snapshot.
+    let plan_text = render::plan::render(&renderer, &registry, &rules, &slo, &dashboards)
         .map_err(template_error)?;
 
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
@@ -236,7 +233,7 @@ pub fn generate_with(
     Ok(Generated {
         registry,
         outputs,
-        plan,
+        plan: plan_text,
         rules,
         slo,
         warnings,

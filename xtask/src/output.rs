@@ -12,6 +12,8 @@ pub enum Format {
     Json,
     Markdown,
     Text,
+    /// Rust and TypeScript: `//` comments; rustc and tsc judge them in tests.
+    Code,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,7 @@ impl Output {
     pub fn new(path: impl Into<String>, format: Format, sources: &str, body: &str) -> Output {
         let contents = match format {
             Format::Yaml | Format::Text => format!("{}{body}", header("#", sources)),
+            Format::Code => format!("{}{body}", header("//", sources)),
             Format::Markdown => format!("<!-- {} -->\n{body}", header("", sources).trim()),
             Format::Json => body.to_owned(),
         };
@@ -65,7 +68,7 @@ impl Output {
             Format::Json => serde_json::from_str::<serde::de::IgnoredAny>(&self.contents)
                 .map(drop)
                 .map_err(|e| e.to_string()),
-            Format::Text | Format::Markdown => Ok(()),
+            Format::Text | Format::Markdown | Format::Code => Ok(()),
         };
         result.map_err(|e| format!("{} is not valid {:?}: {e}", self.path, self.format))
     }

@@ -224,17 +224,16 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
             &source,
             &r.render("rust/Cargo.toml.j2", ctx.clone())?,
         ),
-        Output {
-            path: format!("{CRATE_DIR}/build.rs"),
-            format: Format::Text,
-            contents: format!(
-                "// {GENERATED_BY} from templates/rust/build.rs.j2; do not edit.\n{}",
-                r.render("rust/build.rs.j2", ctx)?
-            ),
-        },
+        Output::new(
+            format!("{CRATE_DIR}/build.rs"),
+            Format::Code,
+            "templates/rust/build.rs.j2",
+            &r.render("rust/build.rs.j2", ctx)?,
+        ),
+        // Its header is the module's first doc line, written by `rust_module`.
         Output {
             path: format!("{CRATE_DIR}/src/lib.rs"),
-            format: Format::Text,
+            format: Format::Code,
             contents: rust_module(reg)?,
         },
         // Exactly what cargo writes for a crate without dependencies, so a build
@@ -253,10 +252,11 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
         "typescript/known-pages.ts.j2",
         context! { pages => Serde(&pages), endpoints => Serde(&endpoints), buckets => Serde(&reg.settings.latency_buckets_seconds), registry_hash => &reg.content_hash },
     )?;
-    out.push(Output {
-        path: "typescript/known-pages.ts".into(),
-        format: Format::Text,
-        contents: format!("// {GENERATED_BY} from {source}; do not edit.\n{ts}"),
-    });
+    out.push(Output::new(
+        "typescript/known-pages.ts",
+        Format::Code,
+        &source,
+        &ts,
+    ));
     Ok(out)
 }

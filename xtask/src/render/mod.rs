@@ -22,7 +22,56 @@ use std::path::Path;
 use minijinja::{Environment, UndefinedBehavior};
 
 use crate::catalogue::Catalogue;
+use crate::coverage::Coverage;
+use crate::output::Output;
+use crate::registry::Registry;
 use crate::source::IoError;
+
+/// What every generator reads: the checked registry and what is derived from
+/// it once (alert rules, SLOs, coverage, dashboards), shared by several
+/// artefacts and by the plan snapshot.
+pub struct Plan<'a> {
+    pub registry: &'a Registry,
+    pub rules: &'a alert_rules::Rules,
+    pub slo: &'a slo::Slo,
+    pub coverage: &'a Coverage,
+    pub dashboards: &'a [(String, grafana::Dashboard)],
+}
+
+/// A generator: the files of one artefact, rendered in memory.
+pub type Generator = fn(&Renderer, &Plan) -> Result<Vec<Output>, String>;
+
+/// Every artefact, in one table: what it writes, and its generator. A new
+/// artefact is a module of `render/` and a line here.
+pub const GENERATORS: &[(&str, Generator)] = &[
+    ("Prometheus alert rules and their unit tests", |r, p| {
+        alert_rules::outputs(r, p.registry, p.rules)
+    }),
+    (
+        "SLO recording and burn-rate rules and their unit tests",
+        |r, p| slo::outputs(r, p.registry, p.slo),
+    ),
+    (
+        "Prometheus config, scrape targets and Blackbox modules",
+        |r, p| scrape::outputs(r, p.registry),
+    ),
+    ("Alertmanager routes, receivers and inhibitions", |r, p| {
+        alertmanager::outputs(r, p.registry)
+    }),
+    ("prometheus-operator resources", |r, p| {
+        kubernetes::outputs(r, p.registry, p.rules, p.slo)
+    }),
+    ("the coverage report", |r, p| {
+        coverage::outputs(r, p.registry, p.coverage)
+    }),
+    ("Grafana dashboards and provisioning", |r, p| {
+        grafana::outputs(r, p.registry, p.dashboards)
+    }),
+    (
+        "known pages and endpoints for Rust and TypeScript",
+        |r, p| code::outputs(r, p.registry),
+    ),
+];
 
 pub struct Renderer {
     pub env: Environment<'static>,

@@ -19,6 +19,7 @@ use super::rule_tests::{self, Case};
 use crate::burn_rate::{TIERS, WINDOWS, factor, le_regex};
 use crate::output::{Format, Output};
 use crate::registry::UNASSIGNED;
+use crate::registry::settings::Settings;
 use crate::registry::{Endpoint, Registry};
 use crate::syntax::duration_hours;
 
@@ -102,7 +103,66 @@ pub fn build(reg: &Registry) -> Slo {
         .iter()
         .filter(|e| e.slo_availability.is_some())
     {
-        let budget = ep.error_budget().unwrap_or(0.0);
+        let e = EndpointSlo::new(reg, ep);
+        let records = e.records();
+        let mut rules = Vec::new();
+        let mut tier_plans = Vec::new();
+        for tier in TIERS
+            .iter()
+            .filter(|t| ep.tiers.iter().any(|n| n == t.name))
+        {
+            let plan = TierPlan {
+                tier: tier.name,
+                factor: factor(tier, st.slo_period_hours),
+                long: tier.long,
+                short: tier.short,
+                severity: if tier.action == "page" {
+                    "critical"
+                } else {
+                    "warning"
+                },
+                for_: st.burn_rate_for[tier.name].clone(),
+            };
+            rules.extend(e.slis.iter().map(|sli| e.rule(st, &plan, *sli)));
+            tier_plans.push(plan);
+        }
+        let key = format!("{} {}", ep.method, ep.path);
+        plans.insert(
+            key.clone(),
+            EndpointPlan {
+                method: ep.method.clone(),
+                path: ep.path.clone(),
+                budget_percent: (e.budget * 100.0 * 1e6).round() / 1e6,
+                budget_outage: human_duration(e.budget * st.slo_period_hours * 3600.0),
+                slis: e.slis.iter().map(|s| s.name()).collect(),
+                tiers: tier_plans,
+            },
+        );
+        files.entry(e.service.clone()).or_default().push(Group {
+            name: format!("slo {key}"),
+            records,
+            rules,
+        });
+    }
+    Slo { files, plans }
+}
+
+/// One endpoint's objective, with what its recording and alerting rules share.
+struct EndpointSlo<'a> {
+    ep: &'a Endpoint,
+    service: String,
+    owner: String,
+    budget: f64,
+    slis: Vec<Sli>,
+    /// The endpoint's requests in `http_requests_total`.
+    sel: String,
+    /// The labels of its recorded ratios, and a selector for them.
+    record_labels: BTreeMap<String, String>,
+    record_sel: String,
+}
+
+impl<'a> EndpointSlo<'a> {
+    fn new(reg: &Registry, ep: &'a Endpoint) -> Self {
         let service = ep.service.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
         let owner = ep
             .owner
@@ -118,7 +178,6 @@ pub fn build(reg: &Registry) -> Slo {
         if ep.slo_latency_ms.is_some() {
             slis.push(Sli::Latency);
         }
-        let sel = selector(ep);
         let mut record_labels = BTreeMap::from([
             ("method".to_owned(), ep.method.clone()),
             ("path".to_owned(), ep.path.clone()),
@@ -126,134 +185,110 @@ pub fn build(reg: &Registry) -> Slo {
         if let Some(s) = &ep.service {
             record_labels.insert("service".into(), s.clone());
         }
-        let mut records = Vec::new();
-        for sli in &slis {
-            for w in WINDOWS {
-                records.push(Record {
-                    record: sli.record(w),
-                    expr: sli_expr(*sli, ep, &sel, w),
-                    labels: record_labels.clone(),
-                });
-            }
-        }
         let record_sel = record_labels
             .iter()
             .map(|(k, v)| format!("{k}={}", q(v)))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut rules = Vec::new();
-        let mut tier_plans = Vec::new();
-        for tier in TIERS
-            .iter()
-            .filter(|t| ep.tiers.iter().any(|n| n == t.name))
-        {
-            let f = factor(tier, st.slo_period_hours);
-            let severity = if tier.action == "page" {
-                "critical"
-            } else {
-                "warning"
-            };
-            let for_ = st.burn_rate_for[tier.name].clone();
-            tier_plans.push(TierPlan {
-                tier: tier.name,
-                factor: f,
-                long: tier.long,
-                short: tier.short,
-                severity,
-                for_: for_.clone(),
-            });
-            for sli in &slis {
-                let threshold = format!("({f} * {budget})");
-                let mut expr = format!(
-                    "{}{{{record_sel}}} > {threshold} and {}{{{record_sel}}} > {threshold}",
-                    sli.record(tier.long),
-                    sli.record(tier.short)
-                );
-                if let Some(min) = ep.min_request_rate {
-                    expr = format!(
-                        "{expr} and on() sum(rate(http_requests_total{{{sel}}}[{}])) > {min}",
-                        tier.long
-                    );
-                }
-                let labels: BTreeMap<String, String> = [
-                    ("service", service.as_str()),
-                    ("owner", owner.as_str()),
-                    ("severity", severity),
-                    ("burnrate_tier", tier.name),
-                    ("slo", sli.name()),
-                    ("method", ep.method.as_str()),
-                    ("path", ep.path.as_str()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), gotmpl_str(v)))
-                .collect();
-                let what = match sli {
-                    Sli::Errors => "failing (5xx)".to_owned(),
-                    Sli::Latency => {
-                        format!("slower than {} ms", ep.slo_latency_ms.unwrap_or_default())
-                    }
-                };
-                let path = gotmpl_str(&ep.path);
-                let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
-                let annotations = BTreeMap::from([
-                    (
-                        "summary".to_owned(),
-                        format!(
-                            "{} {path}: {} budget burning {f}x ({} tier)",
-                            ep.method,
-                            sli.name(),
-                            tier.name
-                        ),
-                    ),
-                    (
-                        "description".to_owned(),
-                        format!(
-                            "The share of requests {what} over the last {} and {} is above {f} times the error budget of {budget} ({}% availability); at this rate the {} budget is gone in {lasts}.",
-                            tier.long,
-                            tier.short,
-                            ep.slo_availability.unwrap_or_default(),
-                            st.slo_period
-                        ),
-                    ),
-                    ("auto_repair".to_owned(), "none".to_owned()),
-                ]);
-                rules.push(Rule {
-                    name: format!("slo_{}_{}", sli.name(), tier.name),
-                    exporter: "application (http_requests_total, http_request_duration_seconds)"
-                        .into(),
-                    alert: sli.alert().into(),
-                    expr,
-                    for_: for_.clone(),
-                    labels,
-                    annotations,
-                    test: RuleTest {
-                        firing: vec![],
-                        healthy: vec![],
-                        other_firing: vec![],
-                        labels: record_labels.clone(),
-                    },
+        EndpointSlo {
+            ep,
+            service,
+            owner,
+            budget: ep.error_budget().unwrap_or(0.0),
+            slis,
+            sel: selector(ep),
+            record_labels,
+            record_sel,
+        }
+    }
+
+    /// Each SLI's ratio over every window the tiers use.
+    fn records(&self) -> Vec<Record> {
+        let mut records = Vec::new();
+        for sli in &self.slis {
+            for w in WINDOWS {
+                records.push(Record {
+                    record: sli.record(w),
+                    expr: sli_expr(*sli, self.ep, &self.sel, w),
+                    labels: self.record_labels.clone(),
                 });
             }
         }
-        let key = format!("{} {}", ep.method, ep.path);
-        plans.insert(
-            key.clone(),
-            EndpointPlan {
-                method: ep.method.clone(),
-                path: ep.path.clone(),
-                budget_percent: (budget * 100.0 * 1e6).round() / 1e6,
-                budget_outage: human_duration(budget * st.slo_period_hours * 3600.0),
-                slis: slis.iter().map(|s| s.name()).collect(),
-                tiers: tier_plans,
-            },
-        );
-        files.entry(service).or_default().push(Group {
-            name: format!("slo {key}"),
-            records,
-            rules,
-        });
+        records
     }
-    Slo { files, plans }
+
+    /// The burn-rate alert of one SLI in one tier: both windows above the factor
+    /// times the budget (and enough traffic, when `min_request_rate` is set).
+    fn rule(&self, st: &Settings, tier: &TierPlan, sli: Sli) -> Rule {
+        let (ep, f, budget, record_sel) = (self.ep, tier.factor, self.budget, &self.record_sel);
+        let threshold = format!("({f} * {budget})");
+        let mut expr = format!(
+            "{}{{{record_sel}}} > {threshold} and {}{{{record_sel}}} > {threshold}",
+            sli.record(tier.long),
+            sli.record(tier.short)
+        );
+        if let Some(min) = ep.min_request_rate {
+            expr = format!(
+                "{expr} and on() sum(rate(http_requests_total{{{}}}[{}])) > {min}",
+                self.sel, tier.long
+            );
+        }
+        let labels: BTreeMap<String, String> = [
+            ("service", self.service.as_str()),
+            ("owner", self.owner.as_str()),
+            ("severity", tier.severity),
+            ("burnrate_tier", tier.tier),
+            ("slo", sli.name()),
+            ("method", ep.method.as_str()),
+            ("path", ep.path.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), gotmpl_str(v)))
+        .collect();
+        let what = match sli {
+            Sli::Errors => "failing (5xx)".to_owned(),
+            Sli::Latency => format!("slower than {} ms", ep.slo_latency_ms.unwrap_or_default()),
+        };
+        let path = gotmpl_str(&ep.path);
+        let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
+        let annotations = BTreeMap::from([
+            (
+                "summary".to_owned(),
+                format!(
+                    "{} {path}: {} budget burning {f}x ({} tier)",
+                    ep.method,
+                    sli.name(),
+                    tier.tier
+                ),
+            ),
+            (
+                "description".to_owned(),
+                format!(
+                    "The share of requests {what} over the last {} and {} is above {f} times the error budget of {budget} ({}% availability); at this rate the {} budget is gone in {lasts}.",
+                    tier.long,
+                    tier.short,
+                    ep.slo_availability.unwrap_or_default(),
+                    st.slo_period
+                ),
+            ),
+            ("auto_repair".to_owned(), "none".to_owned()),
+        ]);
+        Rule {
+            name: format!("slo_{}_{}", sli.name(), tier.tier),
+            exporter: "application (http_requests_total, http_request_duration_seconds)".into(),
+            alert: sli.alert().into(),
+            expr,
+            for_: tier.for_.clone(),
+            labels,
+            annotations,
+            test: RuleTest {
+                firing: vec![],
+                healthy: vec![],
+                other_firing: vec![],
+                labels: self.record_labels.clone(),
+            },
+        }
+    }
 }
 
 fn q(s: &str) -> String {
