@@ -16,7 +16,7 @@ use quote::quote;
 use super::Renderer;
 use super::filters::is_hidden;
 use crate::output::{Format, GENERATED_BY, Output};
-use crate::registry::Registry;
+use crate::registry::{Endpoint, Page, Registry};
 
 pub const CRATE_DIR: &str = "rust/known-routes";
 
@@ -61,20 +61,7 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
         let description = opt_str(&p.description);
         quote! { Page { path: #path, name: #name, owner: #owner, service: #service, description: #description } }
     });
-    let page_table: String = pages
-        .iter()
-        .map(|p| {
-            format!(
-                "\n| `{}` | {} | {} |",
-                doc_cell(&p.path.replace('`', "'")),
-                doc_cell(&p.name),
-                doc_cell(&p.owner)
-            )
-        })
-        .collect();
-    let page_doc = format!(
-        "The registry's pages, sorted by path.\n\n| path | name | owner |\n|---|---|---|{page_table}"
-    );
+    let page_doc = page_doc(&pages);
     let mut endpoints: Vec<_> = reg.endpoints.iter().collect();
     endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     let endpoint_items = endpoints.iter().map(|e| {
@@ -91,25 +78,8 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
     );
     // Unit tests generated from the same registry: every page and route is found.
     let page_paths = pages.iter().map(|p| &p.path);
-    let route_checks = endpoints.iter().map(|e| {
-        let sample: String = e
-            .path
-            .split('/')
-            .map(|seg| {
-                if seg.starts_with('{') && seg.ends_with('}') && seg.len() > 2 {
-                    "x1"
-                } else {
-                    seg
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/");
-        let (method, path) = (&e.method, &e.path);
-        quote! {
-            let found = endpoint(#method, #sample).expect(#path);
-            assert_eq!((found.method, found.path), (#method, #path));
-        }
-    });
+    let route_checks = endpoints.iter().map(|e| route_check(e));
+    let lookups = lookups();
     let file = quote! {
         #![doc = #header]
         //! The service registry's frontend pages and API endpoints, and the
@@ -153,6 +123,76 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
         /// The registry's API endpoints, sorted by path, then method.
         pub static API_ENDPOINTS: &[ApiEndpoint] = &[#(#endpoint_items),*];
 
+        #lookups
+
+        #[cfg(test)]
+        mod tests {
+            use super::*;
+
+            #[test]
+            fn every_registered_page_is_known() {
+                #(assert!(is_known_page(#page_paths));)*
+                assert!(!is_known_page("/this/page/is/not/registered"));
+            }
+
+            #[test]
+            fn every_route_is_found_and_unknown_ones_are_not() {
+                #(#route_checks)*
+                assert!(endpoint("GET", "/this/route/is/not/registered").is_none());
+            }
+
+            #[test]
+            fn tables_are_sorted_for_lookup() {
+                assert!(PAGES.windows(2).all(|w| w[0].path < w[1].path));
+                assert!(LATENCY_BUCKETS_SECONDS.windows(2).all(|w| w[0] < w[1]));
+            }
+        }
+    };
+    let parsed: syn::File =
+        syn::parse2(file).map_err(|e| format!("the generated Rust module does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&parsed))
+}
+
+/// The doc table of `PAGES`: path, name and owner of each page.
+fn page_doc(pages: &[&Page]) -> String {
+    let rows: String = pages
+        .iter()
+        .map(|p| {
+            format!(
+                "\n| `{}` | {} | {} |",
+                doc_cell(&p.path.replace('`', "'")),
+                doc_cell(&p.name),
+                doc_cell(&p.owner)
+            )
+        })
+        .collect();
+    format!("The registry's pages, sorted by path.\n\n| path | name | owner |\n|---|---|---|{rows}")
+}
+
+/// A generated unit test line: a sample path of the route finds the route.
+fn route_check(e: &Endpoint) -> TokenStream {
+    let sample: String = e
+        .path
+        .split('/')
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') && seg.len() > 2 {
+                "x1"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let (method, path) = (&e.method, &e.path);
+    quote! {
+        let found = endpoint(#method, #sample).expect(#path);
+        assert_eq!((found.method, found.path), (#method, #path));
+    }
+}
+
+/// The lookup functions, the same for every registry.
+fn lookups() -> TokenStream {
+    quote! {
         /// The page registered under exactly this path.
         pub fn page(path: &str) -> Option<&'static Page> {
             PAGES.binary_search_by(|p| p.path.cmp(path)).ok().map(|i| &PAGES[i])
@@ -185,33 +225,7 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
                 }
             }
         }
-
-        #[cfg(test)]
-        mod tests {
-            use super::*;
-
-            #[test]
-            fn every_registered_page_is_known() {
-                #(assert!(is_known_page(#page_paths));)*
-                assert!(!is_known_page("/this/page/is/not/registered"));
-            }
-
-            #[test]
-            fn every_route_is_found_and_unknown_ones_are_not() {
-                #(#route_checks)*
-                assert!(endpoint("GET", "/this/route/is/not/registered").is_none());
-            }
-
-            #[test]
-            fn tables_are_sorted_for_lookup() {
-                assert!(PAGES.windows(2).all(|w| w[0].path < w[1].path));
-                assert!(LATENCY_BUCKETS_SECONDS.windows(2).all(|w| w[0] < w[1]));
-            }
-        }
-    };
-    let parsed: syn::File =
-        syn::parse2(file).map_err(|e| format!("the generated Rust module does not parse: {e}"))?;
-    Ok(prettyplease::unparse(&parsed))
+    }
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
