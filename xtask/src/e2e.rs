@@ -439,41 +439,273 @@ pub fn run(break_route: bool) -> Result<bool, String> {
     }
 }
 
+/// The scenario's steps, each over the running stack.
 fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
-    let ports = Ports {
-        app: free_port()?,
-        tcp: free_port()?,
-        blackbox: free_port()?,
-        prometheus: free_port()?,
-        alertmanager: free_port()?,
-        hook: free_port()?,
-        closed: free_port()?,
-    };
-    step(1, "generate the monitoring of a loopback fixture registry");
-    let reg_dir = tmp.join("registry");
-    std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
-    std::fs::write(reg_dir.join("e2e.yaml"), registry(&ports, break_route))
-        .map_err(|e| e.to_string())?;
-    let generated = crate::generate(&reg_dir, &crate::project_root().join("templates"))
-        .map_err(|e| format!("step 1: {e}"))?;
-    let out = tmp.join("gen");
-    write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;
+    let stack = Stack::start(tmp, break_route)?;
+    stack.wait_until_probed()?;
+    stack.service_down_then_resolved()?;
+    stack.fast_burn_rate_inhibits_slower_tiers()?;
+    stack.nothing_else_alerted()
+}
 
-    step(
-        2,
-        "start the service, a TCP service, the webhook listener, blackbox_exporter, Prometheus and Alertmanager",
-    );
-    let quit = Arc::new(AtomicBool::new(false));
-    let app = App::start(
-        ports.app,
-        generated.registry.settings.latency_buckets_seconds.clone(),
-    );
-    let inbox: Inbox = Arc::default();
-    let _tcp = tcp_service(ports.tcp, quit.clone())?;
-    let _hook = webhook(ports.hook, inbox.clone(), quit.clone())?;
-    let guard = QuitOnDrop(quit);
+/// The programs under test and the fixtures they watch. Fields drop in order:
+/// the real programs first, then the in-process services.
+struct Stack {
+    _procs: Vec<Process>,
+    app: App,
+    inbox: Inbox,
+    ports: Ports,
+    /// Prometheus's address.
+    prom: String,
+    _quit: QuitOnDrop,
+}
+
+impl Stack {
+    /// Steps 1 and 2: generate from a loopback registry, start everything.
+    fn start(tmp: &Path, break_route: bool) -> Result<Stack, String> {
+        let ports = Ports {
+            app: free_port()?,
+            tcp: free_port()?,
+            blackbox: free_port()?,
+            prometheus: free_port()?,
+            alertmanager: free_port()?,
+            hook: free_port()?,
+            closed: free_port()?,
+        };
+        step(1, "generate the monitoring of a loopback fixture registry");
+        let reg_dir = tmp.join("registry");
+        std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
+        std::fs::write(reg_dir.join("e2e.yaml"), registry(&ports, break_route))
+            .map_err(|e| e.to_string())?;
+        let generated = crate::generate(&reg_dir, &crate::project_root().join("templates"))
+            .map_err(|e| format!("step 1: {e}"))?;
+        let out = tmp.join("gen");
+        write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;
+
+        step(
+            2,
+            "start the service, a TCP service, the webhook listener, blackbox_exporter, Prometheus and Alertmanager",
+        );
+        let quit = Arc::new(AtomicBool::new(false));
+        let app = App::start(
+            ports.app,
+            generated.registry.settings.latency_buckets_seconds.clone(),
+        );
+        let inbox: Inbox = Arc::default();
+        // The threads end when `quit` is set (on drop of the stack).
+        let _ = tcp_service(ports.tcp, quit.clone())?;
+        let _ = webhook(ports.hook, inbox.clone(), quit.clone())?;
+        let procs = programs(tmp, &out, &ports)?;
+        let stack = Stack {
+            _procs: procs,
+            app,
+            inbox,
+            prom: format!("127.0.0.1:{}", ports.prometheus),
+            ports,
+            _quit: QuitOnDrop(quit),
+        };
+        stack.wait_until_ready(tmp)?;
+        Ok(stack)
+    }
+
+    fn wait_until_ready(&self, tmp: &Path) -> Result<(), String> {
+        let logs = |name: &str| {
+            std::fs::read_to_string(tmp.join(format!("{name}.log")))
+                .unwrap_or_default()
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        for (name, addr, path) in [
+            ("prometheus", self.prom.clone(), "/-/ready"),
+            (
+                "alertmanager",
+                format!("127.0.0.1:{}", self.ports.alertmanager),
+                "/-/ready",
+            ),
+            (
+                "blackbox",
+                format!("127.0.0.1:{}", self.ports.blackbox),
+                "/-/healthy",
+            ),
+        ] {
+            wait_for(
+                &format!("step 2: {name} ready"),
+                Duration::from_secs(30),
+                || http("GET", &addr, path, "").ok().filter(|(c, _)| *c == 200),
+            )
+            .map_err(|e| format!("{e}; log: {}", logs(name)))?;
+        }
+        Ok(())
+    }
+
+    /// The result of an instant query, when Prometheus answers.
+    fn query(&self, q: &str) -> Option<Vec<Value>> {
+        let path = format!("/api/v1/query?query={}", percent(q));
+        let (_, body) = http("GET", &self.prom, &path, "").ok()?;
+        serde_json::from_str::<Value>(&body).ok()?["data"]["result"]
+            .as_array()
+            .cloned()
+    }
+
+    /// Step 3.
+    fn wait_until_probed(&self) -> Result<(), String> {
+        step(
+            3,
+            "wait until Prometheus sees the service, the TCP service and the page probed up",
+        );
+        for q in [
+            "probe_success{service=\"e2e-app\", page=\"\"} == 1",
+            "probe_success{service=\"e2e-tcp\"} == 1",
+            "probe_success{page=\"/\"} == 1",
+            "up{job=\"e2e-app\"} == 1",
+        ] {
+            wait_for(&format!("step 3: {q}"), Duration::from_secs(30), || {
+                self.query(q).filter(|r| !r.is_empty())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Steps 4 and 5.
+    fn service_down_then_resolved(&self) -> Result<(), String> {
+        step(
+            4,
+            "stop the HTTP service: ServiceDown must reach the owner's receiver",
+        );
+        self.app.stopped.store(true, Ordering::SeqCst);
+        let down = |status: &'static str| {
+            move || {
+                received(&self.inbox).into_iter().find(|(path, st, l, _)| {
+                    path == "/e2e-team"
+                        && st == status
+                        && l["alertname"] == "ServiceDown"
+                        && l["service"] == "e2e-app"
+                })
+            }
+        };
+        let ((_, _, labels, annotations), delivered) = wait_for(
+            "step 4: ServiceDown delivered to e2e-team's receiver",
+            DELIVERY_TIMEOUT,
+            down("firing"),
+        )?;
+        for (k, v) in [
+            ("service", "e2e-app"),
+            ("owner", "e2e-team"),
+            ("severity", "critical"),
+        ] {
+            if labels[k] != v {
+                return Err(format!("step 4: label {k} is {} instead of {v}", labels[k]));
+            }
+        }
+        for k in ["summary", "description", "runbook_url", "auto_repair"] {
+            if annotations[k].as_str().is_none_or(str::is_empty) {
+                return Err(format!("step 4: annotation {k} missing"));
+            }
+        }
+
+        step(5, "start it again: the resolved notification must arrive");
+        self.app.stopped.store(false, Ordering::SeqCst);
+        let (_, resolved) = wait_for(
+            "step 5: ServiceDown resolved",
+            DELIVERY_TIMEOUT,
+            down("resolved"),
+        )?;
+        outln!(
+            "alert delivered in {} s, resolved in {} s",
+            delivered.as_secs(),
+            resolved.as_secs()
+        );
+        Ok(())
+    }
+
+    /// Step 6.
+    fn fast_burn_rate_inhibits_slower_tiers(&self) -> Result<(), String> {
+        step(
+            6,
+            "a burst of 5xx: the fast burn-rate alert arrives, the slower tiers stay inhibited",
+        );
+        self.app.failing.store(true, Ordering::SeqCst);
+        let traffic_quit = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicU64::new(0));
+        let traffic = {
+            let (q, sent, addr) = (
+                traffic_quit.clone(),
+                sent.clone(),
+                format!("127.0.0.1:{}", self.ports.app),
+            );
+            thread::spawn(move || {
+                while !q.load(Ordering::SeqCst) {
+                    let _ = http("GET", &addr, "/api/v1/work", "");
+                    sent.fetch_add(1, Ordering::SeqCst);
+                    thread::sleep(Duration::from_millis(50));
+                }
+            })
+        };
+        let burn = |tier: &str| {
+            received(&self.inbox).into_iter().any(|(_, st, l, _)| {
+                st == "firing"
+                    && l["alertname"] == "SLOErrorBudgetBurn"
+                    && l["burnrate_tier"] == tier
+            })
+        };
+        let fast = wait_for(
+            "step 6: SLOErrorBudgetBurn (fast) delivered",
+            DELIVERY_TIMEOUT,
+            || burn("fast").then_some(()),
+        );
+        // The slower tiers must be firing in Prometheus, and yet not delivered.
+        let slower_firing = wait_for(
+            "step 6: the slower tiers firing in Prometheus",
+            Duration::from_secs(20),
+            || {
+                self.query("count(ALERTS{alertname=\"SLOErrorBudgetBurn\", alertstate=\"firing\", burnrate_tier=~\"medium|slow|long\"}) == 3").filter(|r| !r.is_empty())
+            },
+        );
+        thread::sleep(Duration::from_secs(4));
+        traffic_quit.store(true, Ordering::SeqCst);
+        let _ = traffic.join();
+        let (_, fast_in) = fast?;
+        slower_firing?;
+        for tier in ["medium", "slow", "long"] {
+            if burn(tier) {
+                return Err(format!(
+                    "step 6: the {tier} tier was delivered although the fast tier fires (inhibition failed)"
+                ));
+            }
+        }
+        outln!(
+            "fast burn-rate alert delivered in {} s after {} requests; medium, slow and long inhibited",
+            fast_in.as_secs(),
+            sent.load(Ordering::SeqCst)
+        );
+        Ok(())
+    }
+
+    /// Step 7.
+    fn nothing_else_alerted(&self) -> Result<(), String> {
+        step(
+            7,
+            "the TCP service and the page stayed silent the whole time",
+        );
+        let noise: Vec<String> = received(&self.inbox)
+            .into_iter()
+            .filter(|(_, _, l, _)| l["service"] == "e2e-tcp" || l["alertname"] == "SlowPageLoad")
+            .map(|(_, _, l, _)| l.to_string())
+            .collect();
+        if !noise.is_empty() {
+            return Err(format!("step 7: unexpected alerts: {}", noise.join(", ")));
+        }
+        Ok(())
+    }
+}
+
+/// blackbox_exporter, Alertmanager and Prometheus on the generated configs.
+fn programs(tmp: &Path, out: &Path, ports: &Ports) -> Result<Vec<Process>, String> {
     let s = |p: &Path| p.to_string_lossy().into_owned();
-    let procs = [
+    Ok(vec![
         spawn(
             "prometheus-blackbox-exporter",
             &[
@@ -507,184 +739,7 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
             ],
             &tmp.join("prometheus.log"),
         )?,
-    ];
-    let prom = format!("127.0.0.1:{}", ports.prometheus);
-    let ready = |addr: String, path: &'static str| {
-        move || http("GET", &addr, path, "").ok().filter(|(c, _)| *c == 200)
-    };
-    let logs = |name: &str| {
-        std::fs::read_to_string(tmp.join(format!("{name}.log")))
-            .unwrap_or_default()
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .join(" | ")
-    };
-    for (name, addr, path) in [
-        ("prometheus", prom.clone(), "/-/ready"),
-        (
-            "alertmanager",
-            format!("127.0.0.1:{}", ports.alertmanager),
-            "/-/ready",
-        ),
-        (
-            "blackbox",
-            format!("127.0.0.1:{}", ports.blackbox),
-            "/-/healthy",
-        ),
-    ] {
-        wait_for(
-            &format!("step 2: {name} ready"),
-            Duration::from_secs(30),
-            ready(addr, path),
-        )
-        .map_err(|e| format!("{e}; log: {}", logs(name)))?;
-    }
-    let query = |q: &str| -> Option<Vec<Value>> {
-        let path = format!("/api/v1/query?query={}", percent(q));
-        let (_, body) = http("GET", &prom, &path, "").ok()?;
-        serde_json::from_str::<Value>(&body).ok()?["data"]["result"]
-            .as_array()
-            .cloned()
-    };
-    step(
-        3,
-        "wait until Prometheus sees the service, the TCP service and the page probed up",
-    );
-    for q in [
-        "probe_success{service=\"e2e-app\", page=\"\"} == 1",
-        "probe_success{service=\"e2e-tcp\"} == 1",
-        "probe_success{page=\"/\"} == 1",
-        "up{job=\"e2e-app\"} == 1",
-    ] {
-        wait_for(&format!("step 3: {q}"), Duration::from_secs(30), || {
-            query(q).filter(|r| !r.is_empty())
-        })?;
-    }
-
-    step(
-        4,
-        "stop the HTTP service: ServiceDown must reach the owner's receiver",
-    );
-    app.stopped.store(true, Ordering::SeqCst);
-    let down = |status: &'static str| {
-        let inbox = inbox.clone();
-        move || {
-            received(&inbox).into_iter().find(|(path, st, l, _)| {
-                path == "/e2e-team"
-                    && st == status
-                    && l["alertname"] == "ServiceDown"
-                    && l["service"] == "e2e-app"
-            })
-        }
-    };
-    let ((_, _, labels, annotations), delivered) = wait_for(
-        "step 4: ServiceDown delivered to e2e-team's receiver",
-        DELIVERY_TIMEOUT,
-        down("firing"),
-    )?;
-    for (k, v) in [
-        ("service", "e2e-app"),
-        ("owner", "e2e-team"),
-        ("severity", "critical"),
-    ] {
-        if labels[k] != v {
-            return Err(format!("step 4: label {k} is {} instead of {v}", labels[k]));
-        }
-    }
-    for k in ["summary", "description", "runbook_url", "auto_repair"] {
-        if annotations[k].as_str().is_none_or(str::is_empty) {
-            return Err(format!("step 4: annotation {k} missing"));
-        }
-    }
-
-    step(5, "start it again: the resolved notification must arrive");
-    app.stopped.store(false, Ordering::SeqCst);
-    let (_, resolved) = wait_for(
-        "step 5: ServiceDown resolved",
-        DELIVERY_TIMEOUT,
-        down("resolved"),
-    )?;
-    outln!(
-        "alert delivered in {} s, resolved in {} s",
-        delivered.as_secs(),
-        resolved.as_secs()
-    );
-
-    step(
-        6,
-        "a burst of 5xx: the fast burn-rate alert arrives, the slower tiers stay inhibited",
-    );
-    app.failing.store(true, Ordering::SeqCst);
-    let traffic_quit = Arc::new(AtomicBool::new(false));
-    let sent = Arc::new(AtomicU64::new(0));
-    let traffic = {
-        let (q, sent, addr) = (
-            traffic_quit.clone(),
-            sent.clone(),
-            format!("127.0.0.1:{}", ports.app),
-        );
-        thread::spawn(move || {
-            while !q.load(Ordering::SeqCst) {
-                let _ = http("GET", &addr, "/api/v1/work", "");
-                sent.fetch_add(1, Ordering::SeqCst);
-                thread::sleep(Duration::from_millis(50));
-            }
-        })
-    };
-    let burn = |inbox: &Inbox, tier: &str| {
-        received(inbox).into_iter().any(|(_, st, l, _)| {
-            st == "firing" && l["alertname"] == "SLOErrorBudgetBurn" && l["burnrate_tier"] == tier
-        })
-    };
-    let fast = wait_for(
-        "step 6: SLOErrorBudgetBurn (fast) delivered",
-        DELIVERY_TIMEOUT,
-        || burn(&inbox, "fast").then_some(()),
-    );
-    // The slower tiers must be firing in Prometheus, and yet not delivered.
-    let slower_firing = wait_for(
-        "step 6: the slower tiers firing in Prometheus",
-        Duration::from_secs(20),
-        || {
-            query("count(ALERTS{alertname=\"SLOErrorBudgetBurn\", alertstate=\"firing\", burnrate_tier=~\"medium|slow|long\"}) == 3").filter(|r| !r.is_empty())
-        },
-    );
-    thread::sleep(Duration::from_secs(4));
-    traffic_quit.store(true, Ordering::SeqCst);
-    let _ = traffic.join();
-    let (_, fast_in) = fast?;
-    slower_firing?;
-    for tier in ["medium", "slow", "long"] {
-        if burn(&inbox, tier) {
-            return Err(format!(
-                "step 6: the {tier} tier was delivered although the fast tier fires (inhibition failed)"
-            ));
-        }
-    }
-    outln!(
-        "fast burn-rate alert delivered in {} s after {} requests; medium, slow and long inhibited",
-        fast_in.as_secs(),
-        sent.load(Ordering::SeqCst)
-    );
-
-    step(
-        7,
-        "the TCP service and the page stayed silent the whole time",
-    );
-    let noise: Vec<String> = received(&inbox)
-        .into_iter()
-        .filter(|(_, _, l, _)| l["service"] == "e2e-tcp" || l["alertname"] == "SlowPageLoad")
-        .map(|(_, _, l, _)| l.to_string())
-        .collect();
-    if !noise.is_empty() {
-        return Err(format!("step 7: unexpected alerts: {}", noise.join(", ")));
-    }
-    drop(procs);
-    drop(app);
-    drop(guard);
-    Ok(())
+    ])
 }
 
 struct QuitOnDrop(Arc<AtomicBool>);
