@@ -9,14 +9,12 @@
 // Diagnostics are returned on the cold error path only; their size does not matter.
 #![allow(clippy::result_large_err)]
 
-pub mod bench;
 pub mod burn_rate;
 pub mod catalogue;
 pub mod cmd;
 pub mod coverage;
 pub mod diagnostics;
 pub mod discover;
-pub mod e2e;
 pub mod flags;
 pub mod interrupt;
 pub mod output;
@@ -142,23 +140,13 @@ impl Phases {
 }
 
 /// Parses every output back, on all cores: it is the largest part of a big gen.
+/// The first error in path order is reported.
 fn first_syntax_error(outputs: &[Output]) -> Option<String> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let chunk = outputs.len().div_ceil(threads).max(1);
-    let mut errors: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = outputs
-            .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().find_map(|o| o.check_syntax().err())))
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().ok().flatten())
-            .collect()
-    });
-    errors.sort();
-    errors.into_iter().next()
+    render::par_map(outputs, |o| Ok(o.check_syntax().err()))
+        .ok()?
+        .into_iter()
+        .flatten()
+        .next()
 }
 
 /// Validates and renders everything in memory; nothing touches the disk.

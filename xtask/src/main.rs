@@ -25,15 +25,15 @@ fn main() -> ExitCode {
             strict,
             timeout_seconds,
         } => cmd::discover::run(&paths, inventory.as_deref(), strict, timeout_seconds),
-        Command::E2e { break_route } => xtask::e2e::run(break_route).map_err(Failure::Io),
-        Command::Bench => xtask::bench::run().map(|()| true).map_err(Failure::Io),
+        Command::E2e { break_route } => xtask::cmd::e2e::run(break_route).map_err(Failure::Io),
+        Command::Bench => xtask::cmd::bench::run().map(|()| true).map_err(Failure::Io),
         Command::Help(text) => {
             outln!("{}", text.trim_end());
             Ok(true)
         }
     };
-    if std::env::var_os(xtask::bench::PEAK_ENV).is_some()
-        && let Some(kb) = xtask::bench::peak_memory_kb()
+    if std::env::var_os(xtask::cmd::bench::PEAK_ENV).is_some()
+        && let Some(kb) = xtask::cmd::bench::peak_memory_kb()
     {
         errln!("peak memory: {kb} kB");
     }

@@ -80,10 +80,15 @@ pub fn display_name(dir: &Path, file: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "registry".into());
+    format!("{base}/{}", relative(dir, file))
+}
+
+/// `file` relative to `dir`, with `/` separators on every system.
+pub fn relative(dir: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(dir).unwrap_or(file);
-    let rel: Vec<_> = rel
+    let parts: Vec<_> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    format!("{base}/{}", rel.join("/"))
+    parts.join("/")
 }

@@ -117,12 +117,7 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
             )));
         }
         if entry.file_type().is_file() && entry.file_name() != LOCK {
-            let rel = entry.path().strip_prefix(out_dir).unwrap_or(entry.path());
-            let rel: Vec<_> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            files.insert(rel.join("/"));
+            files.insert(crate::source::relative(out_dir, entry.path()));
         }
     }
     Ok(files)

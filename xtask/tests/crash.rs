@@ -23,7 +23,7 @@ fn killed_gen_never_leaves_a_torn_file() {
     let (old_reg, new_reg, out) = (t.join("old"), t.join("new"), t.join("out"));
     std::fs::create_dir_all(&old_reg).unwrap();
     std::fs::create_dir_all(&new_reg).unwrap();
-    let old_text = xtask::bench::synthetic_registry(600);
+    let old_text = xtask::cmd::bench::synthetic_registry(600);
     std::fs::write(old_reg.join("r.yaml"), &old_text).unwrap();
     // Every rule file changes: another threshold, another `for`.
     let new_text = old_text

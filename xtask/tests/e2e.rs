@@ -7,7 +7,7 @@ mod common;
 use common::*;
 
 fn programs_present() -> bool {
-    let missing = xtask::e2e::missing_programs();
+    let missing = xtask::cmd::e2e::missing_programs();
     if missing.is_empty() {
         return true;
     }

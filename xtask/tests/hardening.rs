@@ -19,7 +19,7 @@ fn check(reg: &Path, out: &Path) -> std::process::Output {
 
 fn registry_of(dir: &Path, n: usize) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("r.yaml"), xtask::bench::synthetic_registry(n)).unwrap();
+    std::fs::write(dir.join("r.yaml"), xtask::cmd::bench::synthetic_registry(n)).unwrap();
 }
 
 #[test]

@@ -7,10 +7,10 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::rule_file::{Group, Rule, RuleTest, Series, TEMPLATE};
+use super::rule_file::{Group, Rule, RuleTest, Series};
 use super::{Renderer, filters, rule_tests};
 use crate::catalogue::{AlertTemplate, Catalogue};
-use crate::output::{Format, Output};
+use crate::output::Output;
 use crate::registry::{AlertUse, Page, Registry, Service};
 
 /// File stem of the pages' rule file.
@@ -266,24 +266,15 @@ pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output
     let by_name: BTreeMap<&str, &Service> =
         reg.services.iter().map(|s| (s.name.as_str(), s)).collect();
     // The rule file and its unit tests.
-    let files = |stem: &str, groups: Vec<&Group>, source: String| -> Result<[Output; 2], String> {
-        let body = r.render(TEMPLATE, context! { groups => Serde(&groups) })?;
-        let cases = rule_tests::cases(&groups)?;
-        let test = rule_tests::render(r, &format!("../rules/{stem}.rules.yml"), &cases)?;
-        Ok([
-            Output::new(
-                format!("prometheus/rules/{stem}.rules.yml"),
-                Format::Yaml,
-                &source,
-                &body,
-            ),
-            Output::new(
-                format!("prometheus/tests/{stem}.test.yml"),
-                Format::Yaml,
-                &source,
-                &test,
-            ),
-        ])
+    let files = |stem: &str, groups: Vec<&Group>, source: String| {
+        rule_tests::with_tests(
+            r,
+            "rules",
+            stem,
+            &groups,
+            &rule_tests::cases(&groups)?,
+            &source,
+        )
     };
     let services: Vec<(&String, &Group)> = rules.services.iter().collect();
     let mut out: Vec<Output> = super::par_map(&services, |(name, group)| {

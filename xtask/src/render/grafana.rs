@@ -10,7 +10,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
-use super::filters::{promql, re_escape};
+use super::filters::{error_ratio, promql_str, re_escape};
 use super::slo::Sli;
 use crate::burn_rate::TIERS;
 use crate::coverage::Coverage;
@@ -105,7 +105,7 @@ pub fn uid(prefix: &str, name: &str) -> String {
 /// `$name`, `${name}` and `[[name]]` anywhere in a query, strings included, so
 /// `$`, and `[` before `[`, are written as the PromQL escapes `\x24`, `\x5b`.
 fn q(s: &str) -> String {
-    let literal = promql(&minijinja::Value::from(s)).unwrap_or_default();
+    let literal = promql_str(s);
     let mut out = String::with_capacity(literal.len());
     let mut chars = literal.chars().peekable();
     while let Some(c) = chars.next() {
@@ -217,7 +217,7 @@ fn service_panels(l: &mut Layout, s: &Service) {
         "timeseries",
         "Error rate (5xx share)",
         "percentunit",
-        &[(&format!("sum(rate(http_requests_total{{{svc}, status=~\"5..\"}}[5m])) / sum(rate(http_requests_total{{{svc}}}[5m]))"), "5xx")],
+        &[(&error_ratio(&svc, "5m"), "5xx")],
     );
     l.panel(
         "timeseries",

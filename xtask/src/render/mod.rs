@@ -161,12 +161,8 @@ fn template_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, IoErr
         let entry = entry
             .map_err(|e| IoError(format!("cannot read templates in {}: {e}", dir.display())))?;
         if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "j2") {
-            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            let name: Vec<_> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            out.push((name.join("/"), entry.path().to_path_buf()));
+            let name = crate::source::relative(dir, entry.path());
+            out.push((name, entry.path().to_path_buf()));
         }
     }
     Ok(out)

@@ -10,7 +10,8 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
-use super::rule_file::{Group, Rule, Series};
+use super::rule_file::{Group, Rule, Series, TEMPLATE as RULES_TEMPLATE};
+use crate::output::{Format, Output};
 use crate::syntax::duration_hours;
 
 pub const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
@@ -131,4 +132,38 @@ pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
 
 pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, String> {
     r.render(TEMPLATE, context! { rule_file, cases => Serde(cases) })
+}
+
+/// A rule file under `prometheus/{dir}/{stem}.rules.yml` and its unit tests
+/// under `prometheus/tests/{dir}/…` (the alert rules' `dir` is `rules`, whose
+/// tests sit directly in `tests/`).
+pub fn with_tests(
+    r: &Renderer,
+    dir: &str,
+    stem: &str,
+    groups: &[&Group],
+    cases: &[Case],
+    source: &str,
+) -> Result<[Output; 2], String> {
+    let body = r.render(RULES_TEMPLATE, context! { groups => Serde(groups) })?;
+    let (tests_dir, up) = if dir == "rules" {
+        ("tests".to_owned(), "..")
+    } else {
+        (format!("tests/{dir}"), "../..")
+    };
+    let test = render(r, &format!("{up}/{dir}/{stem}.rules.yml"), cases)?;
+    Ok([
+        Output::new(
+            format!("prometheus/{dir}/{stem}.rules.yml"),
+            Format::Yaml,
+            source,
+            &body,
+        ),
+        Output::new(
+            format!("prometheus/{tests_dir}/{stem}.test.yml"),
+            Format::Yaml,
+            source,
+            &test,
+        ),
+    ])
 }

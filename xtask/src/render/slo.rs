@@ -8,16 +8,14 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::context;
-use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
-use super::filters::{gotmpl_str, promql};
-use super::rule_file::{Group, Record, Rule, RuleTest, Series, TEMPLATE};
+use super::filters::{error_ratio, gotmpl_str, promql_str as q};
+use super::rule_file::{Group, Record, Rule, RuleTest, Series};
 use super::rule_tests::{self, Case};
 use crate::burn_rate::{TIERS, WINDOWS, factor, le_regex};
-use crate::output::{Format, Output};
+use crate::output::Output;
 use crate::registry::UNASSIGNED;
 use crate::registry::settings::Settings;
 use crate::registry::{Endpoint, Registry};
@@ -291,10 +289,6 @@ impl<'a> EndpointSlo<'a> {
     }
 }
 
-fn q(s: &str) -> String {
-    promql(&minijinja::Value::from(s)).unwrap_or_default()
-}
-
 /// The endpoint's requests: by service (when known), method and route.
 fn selector(ep: &Endpoint) -> String {
     let mut parts = Vec::new();
@@ -308,9 +302,7 @@ fn selector(ep: &Endpoint) -> String {
 
 fn sli_expr(sli: Sli, ep: &Endpoint, sel: &str, w: &str) -> String {
     match sli {
-        Sli::Errors => format!(
-            "sum(rate(http_requests_total{{{sel}, status=~\"5..\"}}[{w}])) / sum(rate(http_requests_total{{{sel}}}[{w}]))"
-        ),
+        Sli::Errors => error_ratio(sel, w),
         Sli::Latency => {
             let le = le_regex(ep.latency_seconds().unwrap_or(1.0));
             format!(
@@ -457,24 +449,11 @@ pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, S
         sources.sort_unstable();
         sources.dedup();
         let source = format!("{} (API endpoints of {service})", sources.join(", "));
-        let body = r.render(TEMPLATE, context! { groups => Serde(groups) })?;
-        out.push(Output::new(
-            format!("prometheus/slo/{service}.rules.yml"),
-            Format::Yaml,
-            &source,
-            &body,
-        ));
-        let test = rule_tests::render(
-            r,
-            &format!("../../slo/{service}.rules.yml"),
-            &cases(&by_group, groups)?,
-        )?;
-        out.push(Output::new(
-            format!("prometheus/tests/slo/{service}.test.yml"),
-            Format::Yaml,
-            &source,
-            &test,
-        ));
+        let cases = cases(&by_group, groups)?;
+        let groups: Vec<&Group> = groups.iter().collect();
+        out.extend(rule_tests::with_tests(
+            r, "slo", service, &groups, &cases, &source,
+        )?);
     }
     Ok(out)
 }
