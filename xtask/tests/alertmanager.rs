@@ -257,4 +257,156 @@ fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
         !inhibited(&rules, &tier("medium", "/b"), &firing),
         "another route's tier is not silenced"
     );
+    assert!(
+        !inhibited(
+            &rules,
+            &tier("slow", "/b"),
+            &[tier("fast", "/a"), tier("slow", "/b")]
+        ),
+        "a page on one route does not silence another route's ticket"
+    );
+}
+
+/// The generated inhibitions on a real Alertmanager (API v2, alerts posted
+/// with amtool): a page on one endpoint or service never silences another
+/// target's ticket, and it does silence its own slower tiers and warnings.
+#[test]
+#[cfg_attr(
+    not(all(has_amtool, has_alertmanager)),
+    ignore = "amtool or Alertmanager not found (Debian package prometheus-alertmanager; `.ci/run --install-only` installs it)"
+)]
+fn a_real_alertmanager_inhibits_only_within_one_target() {
+    let (t, file) = generated_config(&root().join("registry"));
+    let port = xtask::cmd::e2e::free_port().unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let mut am = std::process::Command::new("prometheus-alertmanager")
+        .arg(format!("--config.file={}", file.display()))
+        .arg(format!("--storage.path={}", t.join("am").display()))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--cluster.listen-address=")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(std::mem::replace(
+        &mut am,
+        std::process::Command::new("true").spawn().unwrap(),
+    ));
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        xtask::cmd::e2e::http("GET", &addr, "/-/ready", "").is_ok_and(|(c, _)| c == 200)
+    });
+    assert!(ready, "Alertmanager did not start");
+    let slo = |tier: &str, path: &str, severity: &str| {
+        vec![
+            "alertname=SLOErrorBudgetBurn".to_owned(),
+            "service=awoooi-api".into(),
+            "owner=backend-team".into(),
+            "slo=errors".into(),
+            "method=GET".into(),
+            format!("path={path}"),
+            format!("burnrate_tier={tier}"),
+            format!("severity={severity}"),
+        ]
+    };
+    let alert = |name: &str, service: &str, severity: &str| {
+        vec![
+            format!("alertname={name}"),
+            format!("service={service}"),
+            "owner=backend-team".into(),
+            format!("severity={severity}"),
+        ]
+    };
+    let alerts = [
+        ("fast /a", slo("fast", "/a", "critical")),
+        ("slow /a", slo("slow", "/a", "warning")),
+        ("slow /b", slo("slow", "/b", "warning")),
+        (
+            "critical memory of awoooi-api",
+            alert("MemoryHigh", "awoooi-api", "critical"),
+        ),
+        (
+            "warning memory of awoooi-api",
+            alert("MemoryHigh", "awoooi-api", "warning"),
+        ),
+        (
+            "warning memory of awoooi-worker",
+            alert("MemoryHigh", "awoooi-worker", "warning"),
+        ),
+    ];
+    for (_, labels) in &alerts {
+        let o = std::process::Command::new("amtool")
+            .arg("alert")
+            .arg("add")
+            .arg(format!("--alertmanager.url=http://{addr}"))
+            .args(labels)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "amtool alert add: {}", text(&o));
+    }
+    let expect = [
+        ("fast /a", false),
+        ("slow /a", true),
+        ("slow /b", false),
+        ("critical memory of awoooi-api", false),
+        ("warning memory of awoooi-api", true),
+        ("warning memory of awoooi-worker", false),
+    ];
+    let state = |want: &[(&str, bool)]| -> Result<(), String> {
+        let o = std::process::Command::new("amtool")
+            .args([
+                "-o",
+                "json",
+                "alert",
+                "query",
+                "--active",
+                "--inhibited",
+                "--silenced",
+            ])
+            .arg(format!("--alertmanager.url=http://{addr}"))
+            .output()
+            .map_err(|e| e.to_string())?;
+        let listed: Vec<Value> =
+            serde_json::from_slice(&o.stdout).map_err(|e| format!("{e}: {}", text(&o)))?;
+        for (name, silenced) in want {
+            let labels = &alerts.iter().find(|(n, _)| n == name).unwrap().1;
+            let found = listed.iter().find(|a| {
+                labels.iter().all(|l| {
+                    let (k, v) = l.split_once('=').unwrap();
+                    a["labels"][k] == v
+                }) && a["labels"]
+                    .as_object()
+                    .is_some_and(|m| m.len() == labels.len())
+            });
+            let Some(a) = found else {
+                return Err(format!("{name}: not listed"));
+            };
+            let inhibited = !a["status"]["inhibitedBy"]
+                .as_array()
+                .is_none_or(Vec::is_empty);
+            if inhibited != *silenced {
+                return Err(format!(
+                    "{name}: inhibited is {inhibited}, expected {silenced}"
+                ));
+            }
+        }
+        Ok(())
+    };
+    // The inhibitor learns of new alerts asynchronously: poll briefly.
+    let mut last = Err(String::new());
+    for _ in 0..50 {
+        last = state(&expect);
+        if last.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(last.is_ok(), "{}", last.unwrap_err());
 }

@@ -199,3 +199,28 @@ fn selector_extraction_sees_unscoped_expressions() {
     let (_, bare) = selectors(r#"sum by (le) (rate(x{a="}"}[5m]))"#);
     assert!(bare.is_empty(), "{bare:?}");
 }
+
+/// Every alert, SLO burn-rate alerts included, links its runbook when the
+/// registry sets `defaults.runbook_base_url` (the example does).
+#[test]
+fn every_alert_has_a_runbook_url() {
+    let g = xtask::generate(&root().join("registry"), &root().join("templates"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(g.registry.runbook_base_url.is_some());
+    let groups = g.rules.services.values().chain(g.rules.pages.values());
+    let slo_groups = g.slo.files.values().flatten();
+    let mut n = 0;
+    for group in groups.chain(slo_groups) {
+        for rule in &group.rules {
+            n += 1;
+            let url = rule.annotations.get("runbook_url");
+            assert!(
+                url.is_some_and(|u| u.starts_with("https://")),
+                "{} in {} has no runbook_url",
+                rule.alert,
+                group.name
+            );
+        }
+    }
+    assert!(n > 20, "only {n} rules");
+}

@@ -36,7 +36,7 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(45);
 /// A free loopback port, never one handed out before in this run: the kernel
 /// may offer a port again once its probe listener is closed, and two of the
 /// stack's programs on one port fail with "Address already in use".
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     let mut given = GIVEN.lock().map_err(|e| e.to_string())?;
     for _ in 0..100 {

@@ -157,21 +157,38 @@ struct EndpointSlo<'a> {
     /// The labels of its recorded ratios, and a selector for them.
     record_labels: BTreeMap<String, String>,
     record_sel: String,
+    /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
+    runbook: Runbook,
+}
+
+/// Where an SLO alert's runbook is: the service's own page, or one page per
+/// SLI under the registry's runbook base URL (`<base>/slo_errors`).
+enum Runbook {
+    Service(String),
+    Base(String),
+    None,
 }
 
 impl<'a> EndpointSlo<'a> {
     fn new(reg: &Registry, ep: &'a Endpoint) -> Self {
         let service = ep.service.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
+        let serving = reg
+            .services
+            .iter()
+            .find(|s| Some(&s.name) == ep.service.as_ref());
         let owner = ep
             .owner
             .clone()
-            .or_else(|| {
-                reg.services
-                    .iter()
-                    .find(|s| Some(&s.name) == ep.service.as_ref())
-                    .map(|s| s.owner.clone())
-            })
+            .or_else(|| serving.map(|s| s.owner.clone()))
             .unwrap_or_else(|| UNASSIGNED.to_owned());
+        let runbook = match (
+            serving.and_then(|s| s.runbook_url.clone()),
+            &reg.runbook_base_url,
+        ) {
+            (Some(url), _) => Runbook::Service(url),
+            (None, Some(base)) => Runbook::Base(base.trim_end_matches('/').to_owned()),
+            (None, None) => Runbook::None,
+        };
         let mut slis = vec![Sli::Errors];
         if ep.slo_latency_ms.is_some() {
             slis.push(Sli::Latency);
@@ -197,6 +214,7 @@ impl<'a> EndpointSlo<'a> {
             sel: selector(ep),
             record_labels,
             record_sel,
+            runbook,
         }
     }
 
@@ -249,7 +267,7 @@ impl<'a> EndpointSlo<'a> {
         };
         let path = gotmpl_str(&ep.path);
         let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
-        let annotations = BTreeMap::from([
+        let mut annotations = BTreeMap::from([
             (
                 "summary".to_owned(),
                 format!(
@@ -271,6 +289,15 @@ impl<'a> EndpointSlo<'a> {
             ),
             ("auto_repair".to_owned(), "none".to_owned()),
         ]);
+        let runbook = match &self.runbook {
+            Runbook::Service(url) => Some(url.clone()),
+            Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
+            Runbook::None => None,
+        };
+        if let Some(url) = runbook {
+            // Prometheus expands annotations as Go templates: the URL is data.
+            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+        }
         Rule {
             name: format!("slo_{}_{}", sli.name(), tier.tier),
             exporter: "application (http_requests_total, http_request_duration_seconds)".into(),
