@@ -58,6 +58,16 @@ pub enum Need {
     Host,
     /// A systemd unit name (`service_name`).
     Unit,
+    /// A scrape of the service's own `/metrics` (the application's metrics,
+    /// or an exporter beside it): implied by the template's `exporter`.
+    #[serde(skip)]
+    Scrape,
+    /// kube-state-metrics, provided by the cluster.
+    #[serde(skip)]
+    KubeStateMetrics,
+    /// The kubelet's cAdvisor, provided by the cluster.
+    #[serde(skip)]
+    Kubelet,
 }
 
 impl Need {
@@ -68,6 +78,70 @@ impl Need {
             }
             Need::Host => "a `host`",
             Need::Unit => "a systemd unit in `service_name`",
+            Need::Scrape => {
+                "its metrics scraped (`monitoring: {prometheus: true}` and, outside Kubernetes, a port or `metrics: {port}`)"
+            }
+            Need::KubeStateMetrics => {
+                "kube-state-metrics in the cluster (`settings.kubernetes.provides`)"
+            }
+            Need::Kubelet => {
+                "the kubelet's cAdvisor in the cluster (`settings.kubernetes.provides`)"
+            }
+        }
+    }
+}
+
+/// Who produces an alert's metrics; decides which job must scrape them. The
+/// first word of the template's `exporter` line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exporter {
+    /// blackbox_exporter, through the generated probes.
+    Blackbox,
+    /// node_exporter on each docker and systemd host (one generated job).
+    NodeExporter,
+    /// cAdvisor on each docker host (one generated job), the kubelet's on Kubernetes.
+    Cadvisor,
+    /// kube-state-metrics, provided by the cluster.
+    KubeStateMetrics,
+    /// The service's own `/metrics`.
+    Application,
+    /// An exporter beside the service (postgres_exporter, redis_exporter), at `metrics:`.
+    BesideService,
+}
+
+impl Exporter {
+    pub const NAMES: [&str; 7] = [
+        "blackbox_exporter",
+        "node_exporter",
+        "cAdvisor",
+        "kube-state-metrics",
+        "application",
+        "postgres_exporter",
+        "redis_exporter",
+    ];
+
+    pub fn of(text: &str) -> Option<Exporter> {
+        Some(match text.split_whitespace().next()? {
+            "blackbox_exporter" => Exporter::Blackbox,
+            "node_exporter" => Exporter::NodeExporter,
+            "cAdvisor" => Exporter::Cadvisor,
+            "kube-state-metrics" => Exporter::KubeStateMetrics,
+            "application" => Exporter::Application,
+            "postgres_exporter" | "redis_exporter" => Exporter::BesideService,
+            _ => return None,
+        })
+    }
+
+    /// What a target of `kind` must have for this exporter's series of it to
+    /// exist in Prometheus (beyond the template's own `needs`).
+    pub fn need(self, kind: TargetKind) -> Option<Need> {
+        match (self, kind) {
+            (_, TargetKind::Page) | (Exporter::Blackbox, _) => None,
+            (Exporter::Cadvisor, TargetKind::K8sDeployment) => Some(Need::Kubelet),
+            (Exporter::NodeExporter | Exporter::Cadvisor, _) => Some(Need::Host),
+            (Exporter::KubeStateMetrics, _) => Some(Need::KubeStateMetrics),
+            (Exporter::Application | Exporter::BesideService, _) => Some(Need::Scrape),
         }
     }
 }
@@ -271,14 +345,20 @@ fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Dia
             ),
         );
     }
-    if t.exporter.contains('\n') || t.exporter.trim().is_empty() {
+    if t.exporter.contains('\n') || Exporter::of(&t.exporter).is_none() {
         diags.push(
             Diagnostic::error(
                 file_start(),
                 "exporter",
-                "`exporter` must be one non-empty line",
+                format!(
+                    "`exporter` {} does not start with a known exporter",
+                    crate::diagnostics::shown(&t.exporter)
+                ),
             )
-            .help("name the exporter, such as `blackbox_exporter`"),
+            .help(format!(
+                "start it with one of {} (then, in parentheses, what it reads)",
+                Exporter::NAMES.join(", ")
+            )),
         );
     }
     if t.fires.contains('\n') || t.fires.trim().is_empty() {

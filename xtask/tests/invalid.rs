@@ -335,6 +335,36 @@ const CASES: &[Case] = &[
         help: Some("blackbox-exporter.monitoring.svc:9115"),
     },
     Case {
+        name: "application alert on an unscraped service",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n    port: 80\n    owner: t\n    alerts: [high_error_rate]\n",
+        )],
+        at: "reg/a.yaml:7:14",
+        message: "needs its metrics scraped",
+        help: Some("add what it needs"),
+    },
+    Case {
+        name: "cluster without kube-state-metrics",
+        files: &[(
+            "a.yaml",
+            "settings:\n  kubernetes:\n    provides: [cadvisor]\nservices:\n  - name: x\n    type: k8s-deployment\n    namespace: n\n    owner: t\n    alerts: [pod_crash]\n",
+        )],
+        at: "reg/a.yaml:9:14",
+        message: "needs kube-state-metrics in the cluster",
+        help: None,
+    },
+    Case {
+        name: "unknown cluster provider",
+        files: &[(
+            "a.yaml",
+            "settings:\n  kubernetes:\n    provides: [kube-state-metric]\n",
+        )],
+        at: "reg/a.yaml:3:15",
+        message: "is not something a cluster provides",
+        help: Some("kube-state-metrics, cadvisor"),
+    },
+    Case {
         name: "alias bomb",
         files: &[(
             "a.yaml",

@@ -44,6 +44,9 @@ pub struct Settings {
     pub alertmanager_address: Option<Spanned<String>>,
     /// Base URL that page paths are appended to for synthetic page probes.
     pub pages_base_url: Option<Spanned<String>>,
+    /// Ports of the exporters every docker and systemd host runs:
+    /// `{node_exporter: 9100, cadvisor: 8080}` (cAdvisor on docker hosts).
+    pub host_exporters: Option<Spanned<HostExporters>>,
     /// The histogram buckets the applications use; SLO thresholds are added.
     pub latency_buckets_seconds: Option<Spanned<Vec<f64>>>,
     /// The SLO period, such as `30d` or `28d`.
@@ -102,6 +105,9 @@ pub struct KubernetesSettings {
     pub blackbox_prober: Option<Spanned<String>>,
     /// Name of the port, on the k8s Service, that serves `/metrics`.
     pub metrics_port_name: Option<Spanned<String>>,
+    /// What the cluster's monitoring stack scrapes itself (kube-prometheus
+    /// does both): `kube-state-metrics`, `cadvisor` (the kubelet's).
+    pub provides: Option<Spanned<Vec<String>>>,
 }
 
 /// Where the service's metrics are scraped.
@@ -335,4 +341,11 @@ impl<'de> Deserialize<'de> for AlertRef {
         }
         deserializer.deserialize_any(RefVisitor)
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostExporters {
+    pub node_exporter: Option<Spanned<i64>>,
+    pub cadvisor: Option<Spanned<i64>>,
 }

@@ -31,6 +31,10 @@ pub struct Settings {
     pub grafana: Grafana,
     /// Ignore patterns of `cargo xtask discover`.
     pub discovery_ignore: Vec<String>,
+    /// node_exporter's port on every docker and systemd host.
+    pub node_exporter_port: u16,
+    /// cAdvisor's port on every docker host.
+    pub cadvisor_port: u16,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +59,11 @@ pub struct Kubernetes {
     pub labels: BTreeMap<String, String>,
     pub blackbox_prober: String,
     pub metrics_port_name: String,
+    pub provides: Vec<String>,
 }
+
+/// What a cluster's monitoring stack may provide.
+pub const CLUSTER_PROVIDES: [&str; 2] = ["kube-state-metrics", "cadvisor"];
 
 /// Reports a settings problem at its position (settings without a file are
 /// the defaults and have none), and reads values with their defaults.
@@ -104,6 +112,24 @@ impl Resolver<'_> {
             }
             Some(a) => a.value.clone(),
             None => default.to_owned(),
+        }
+    }
+
+    fn port(&mut self, v: Option<&Spanned<i64>>, field: &str, default: u16) -> u16 {
+        match v {
+            Some(p) => u16::try_from(p.value)
+                .ok()
+                .filter(|p| *p > 0)
+                .unwrap_or_else(|| {
+                    self.err(
+                        &p.referenced,
+                        field,
+                        format!("port {} is outside 1-65535", p.value),
+                        "use the port the exporter listens on",
+                    );
+                    default
+                }),
+            None => default,
         }
     }
 
@@ -200,6 +226,10 @@ impl Resolver<'_> {
                 "blackbox-exporter.monitoring.svc:9115",
             ),
             metrics_port_name: text(|k| &k.metrics_port_name, "metrics"),
+            provides: k.and_then(|k| k.provides.as_ref()).map_or_else(
+                || CLUSTER_PROVIDES.map(str::to_owned).to_vec(),
+                |p| p.value.clone(),
+            ),
         }
     }
 
@@ -271,7 +301,20 @@ pub fn resolve(
         .as_ref()
         .map(|d| d.value.ignore.clone())
         .unwrap_or_default();
+    let he = s.host_exporters.as_ref().map(|h| &h.value);
+    let node_exporter_port = r.port(
+        he.and_then(|h| h.node_exporter.as_ref()),
+        "host_exporters.node_exporter",
+        9100,
+    );
+    let cadvisor_port = r.port(
+        he.and_then(|h| h.cadvisor.as_ref()),
+        "host_exporters.cadvisor",
+        8080,
+    );
     Settings {
+        node_exporter_port,
+        cadvisor_port,
         discovery_ignore,
         alertmanager,
         grafana,
@@ -304,6 +347,20 @@ fn check_kubernetes(
             format!("{} is not a valid namespace", shown(&ns.value)),
             "use lowercase letters, digits and `-`",
         );
+    }
+    if let Some(p) = &k.provides {
+        for name in p
+            .value
+            .iter()
+            .filter(|n| !CLUSTER_PROVIDES.contains(&n.as_str()))
+        {
+            err(
+                &p.referenced,
+                "kubernetes.provides",
+                format!("{} is not something a cluster provides here", shown(name)),
+                "list any of: kube-state-metrics, cadvisor",
+            );
+        }
     }
     let mut labels: Vec<_> = k.labels.iter().collect();
     labels.sort_by(|a, b| a.0.value.cmp(&b.0.value));

@@ -70,6 +70,45 @@ pub fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target>> {
     by_job
 }
 
+/// A job of one exporter on many hosts: its name and `host:port` targets.
+#[derive(Serialize)]
+pub struct HostJob {
+    pub job: &'static str,
+    pub targets: Vec<(String, String)>,
+}
+
+/// One job per host exporter, one target per host: node_exporter on every
+/// docker and systemd host, cAdvisor on every docker host. Each target carries
+/// `host`, which the alert expressions select on (with the container or unit).
+pub fn host_jobs(reg: &Registry) -> Vec<HostJob> {
+    let hosts = |kinds: &[ServiceType]| -> std::collections::BTreeSet<&str> {
+        reg.services
+            .iter()
+            .filter(|s| kinds.contains(&s.kind))
+            .filter_map(|s| s.host.as_deref())
+            .collect()
+    };
+    let st = &reg.settings;
+    [
+        (
+            "node_exporter",
+            hosts(&[ServiceType::Docker, ServiceType::Systemd]),
+            st.node_exporter_port,
+        ),
+        ("cadvisor", hosts(&[ServiceType::Docker]), st.cadvisor_port),
+    ]
+    .into_iter()
+    .filter(|(_, hosts, _)| !hosts.is_empty())
+    .map(|(job, hosts, port)| HostJob {
+        job,
+        targets: hosts
+            .into_iter()
+            .map(|h| (h.to_owned(), format!("{h}:{port}")))
+            .collect(),
+    })
+    .collect()
+}
+
 pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
     let source = reg.files.join(", ");
     let jobs: Vec<Job> = reg
@@ -91,11 +130,12 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
         })
         .collect();
     let settings = &reg.settings;
+    let hosts = host_jobs(reg);
     let mut out = vec![Output::new(
         "prometheus/prometheus.yml",
         Format::Yaml,
         &source,
-        &r.render("prometheus/prometheus.yml.j2", context! { settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox) })?,
+        &r.render("prometheus/prometheus.yml.j2", context! { settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox), hosts => Serde(&hosts) })?,
     )];
     for (job, targets) in probe_targets(reg) {
         let file = BLACKBOX_JOBS

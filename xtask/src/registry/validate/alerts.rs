@@ -59,7 +59,8 @@ impl Checker<'_> {
                 );
             }
             let mut skip = false;
-            for need in &t.needs {
+            let implied = crate::catalogue::Exporter::of(&t.exporter).and_then(|e| e.need(kind));
+            for need in t.needs.iter().chain(implied.iter()) {
                 if has(*need) {
                     continue;
                 }

@@ -11,9 +11,6 @@ use crate::registry::{Probe, Scrape, Service, ServiceMonitoring, ServiceType, mo
 use crate::source::SourceFile;
 use crate::syntax::{is_hostname, is_unit_name};
 
-/// node_exporter's port: systemd units are scraped through their host's.
-const NODE_EXPORTER_PORT: u16 = 9100;
-
 pub(super) fn check_all(cx: &mut Cx) -> Vec<Service> {
     let (sources, files) = (cx.sources, cx.files);
     let mut services = Vec::new();
@@ -77,6 +74,7 @@ fn check_service(
             String::new()
         }
     };
+    let provides = &cx.settings.kubernetes.provides;
     let c = &mut cx.c;
     let port = port(
         c,
@@ -114,10 +112,15 @@ fn check_service(
             "add `port:` (and `host:`) so the health check can be probed",
         );
     }
+    let scraped =
+        svc.monitoring.prometheus && (kind == ServiceType::K8sDeployment || scrape.is_some());
     let has = |n: Need| match n {
         Need::Probe => probe.exists(),
         Need::Host => svc.host.is_some(),
         Need::Unit => svc.service_name.is_some(),
+        Need::Scrape => scraped,
+        Need::KubeStateMetrics => provides.iter().any(|p| p == "kube-state-metrics"),
+        Need::Kubelet => provides.iter().any(|p| p == "cadvisor"),
     };
     let alerts = c.alerts(src, &svc.alerts, field, kind.into(), &has);
     if c.diags[before..].iter().any(Diagnostic::is_error) {
@@ -249,8 +252,8 @@ fn placement(c: &mut Checker, src: &SourceFile, svc: &model::Service, field: &st
     }
 }
 
-/// Where `/metrics` is: `metrics.port` (an exporter beside the service), the
-/// host's node_exporter for systemd units, else the service's own port.
+/// Where `/metrics` is: `metrics.port` (an exporter beside the service), else
+/// the service's own port. (Host metrics come from the per-host jobs.)
 fn metrics(
     c: &mut Checker,
     src: &SourceFile,
@@ -267,7 +270,6 @@ fn metrics(
             &format!("{field}.metrics.port"),
             "use the port of /metrics",
         ),
-        None if svc.kind.value == ServiceType::Systemd => Some(NODE_EXPORTER_PORT),
         None => port,
     };
     let path = match m.and_then(|m| m.path.as_ref()) {
@@ -308,6 +310,8 @@ fn scrape(
         metrics_port,
     ) {
         (ServiceType::K8sDeployment, _, _, _) | (_, false, _, _) => None,
+        // A unit without a port of its own: its host's node_exporter job covers it.
+        (ServiceType::Systemd, true, _, None) => None,
         (_, true, Some(h), Some(p)) => Some(Scrape {
             address: format!("{}:{p}", h.value),
             path: path.to_owned(),
