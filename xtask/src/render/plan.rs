@@ -2,6 +2,8 @@
 //! into (per service: owner, probe, alerts with severity). It is kept as a
 //! snapshot so a reviewer sees what a registry change does to alerting.
 
+use std::collections::BTreeMap;
+
 use minijinja::context;
 use minijinja::value::Serde;
 
@@ -9,9 +11,30 @@ use super::Renderer;
 use super::alert_rules::Rules;
 use super::grafana::Dashboard;
 use super::slo::Slo;
-use crate::registry::Registry;
+use crate::catalogue::Exporter;
+use crate::registry::{Probe, Registry, Service, ServiceType};
 
 pub const TEMPLATE: &str = "plan.txt.j2";
+
+/// Which job scrapes the series an alert of `s` reads, for the plan: a reviewer
+/// sees for each alert which exporter and which job feed it.
+fn fed_by(s: &Service, exporter: &str) -> String {
+    let k8s = s.kind == ServiceType::K8sDeployment;
+    match Exporter::of(exporter) {
+        Some(Exporter::Blackbox) if k8s => "Probe resource".into(),
+        Some(Exporter::Blackbox) => match s.probe {
+            Probe::Tcp { .. } => "job blackbox-tcp".into(),
+            _ => "job blackbox-http".into(),
+        },
+        Some(Exporter::NodeExporter) => "job node_exporter".into(),
+        Some(Exporter::Cadvisor) if k8s => "the cluster (kubelet)".into(),
+        Some(Exporter::Cadvisor) => "job cadvisor".into(),
+        Some(Exporter::KubeStateMetrics) => "the cluster".into(),
+        Some(Exporter::Application | Exporter::BesideService) if k8s => "ServiceMonitor".into(),
+        Some(Exporter::Application | Exporter::BesideService) => format!("job {}", s.name),
+        None => "unknown".into(),
+    }
+}
 
 pub fn render(
     r: &Renderer,
@@ -20,9 +43,25 @@ pub fn render(
     slo: &Slo,
     dashboards: &[(String, Dashboard)],
 ) -> Result<String, String> {
+    let fed: BTreeMap<&str, BTreeMap<&str, String>> = reg
+        .services
+        .iter()
+        .filter_map(|s| {
+            let group = rules.services.get(&s.name)?;
+            Some((
+                s.name.as_str(),
+                group
+                    .rules
+                    .iter()
+                    .map(|r| (r.name.as_str(), fed_by(s, &r.exporter)))
+                    .collect(),
+            ))
+        })
+        .collect();
     r.render(
         TEMPLATE,
         context! {
+            fed => Serde(&fed),
             services => Serde(&reg.services),
             pages => Serde(&reg.pages),
             endpoints => Serde(&reg.endpoints),
