@@ -13,6 +13,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("has_alertmanager", "prometheus-alertmanager"),
     ("has_blackbox", "prometheus-blackbox-exporter"),
     ("has_node", "node"),
+    ("has_postgres_exporter", "prometheus-postgres-exporter"),
 ];
 
 fn on_path(program: &str, dirs: &[PathBuf]) -> bool {
@@ -40,6 +41,17 @@ fn main() {
         if ci || on_path(program, &dirs) {
             println!("cargo::rustc-cfg={cfg}");
         }
+    }
+    // PostgreSQL's server programs are off PATH in Debian.
+    println!("cargo::rustc-check-cfg=cfg(has_postgres)");
+    let postgres = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.path().join("bin/initdb").is_file())
+        })
+        .unwrap_or(false);
+    if ci || postgres {
+        println!("cargo::rustc-cfg=has_postgres");
     }
     // tsc is installed into the project by `.ci/run --install-only`.
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node/node_modules/.bin");
