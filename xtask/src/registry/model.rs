@@ -47,6 +47,8 @@ pub struct Settings {
     /// Ports of the exporters every docker and systemd host runs:
     /// `{node_exporter: 9100, cadvisor: 8080}` (cAdvisor on docker hosts).
     pub host_exporters: Option<Spanned<HostExporters>>,
+    /// The coverage floor (percent) `cargo xtask coverage` enforces without `--min`.
+    pub coverage_min: Option<Spanned<f64>>,
     /// The histogram buckets the applications use; SLO thresholds are added.
     pub latency_buckets_seconds: Option<Spanned<Vec<f64>>>,
     /// The SLO period, such as `30d` or `28d`.

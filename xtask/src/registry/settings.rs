@@ -35,6 +35,8 @@ pub struct Settings {
     pub node_exporter_port: u16,
     /// cAdvisor's port on every docker host.
     pub cadvisor_port: u16,
+    /// The coverage floor of `cargo xtask coverage` (CI), in percent.
+    pub coverage_min: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -312,7 +314,21 @@ pub fn resolve(
         "host_exporters.cadvisor",
         8080,
     );
+    let coverage_min = s.coverage_min.as_ref().and_then(|m| {
+        if (0.0..=100.0).contains(&m.value) {
+            Some(m.value)
+        } else {
+            r.err(
+                &m.referenced,
+                "coverage_min",
+                format!("coverage_min {} is not a percentage", m.value),
+                "write a number from 0 to 100, such as 70",
+            );
+            None
+        }
+    });
     Settings {
+        coverage_min,
         node_exporter_port,
         cadvisor_port,
         discovery_ignore,
