@@ -410,3 +410,98 @@ fn a_real_alertmanager_inhibits_only_within_one_target() {
     }
     assert!(last.is_ok(), "{}", last.unwrap_err());
 }
+
+/// Receivers teams use: every channel kind whose secret Alertmanager 0.25 reads
+/// from a file renders a config amtool accepts, routed to the team (all alerts)
+/// and its paging receiver (critical ones); kinds it can only take inline, and
+/// e-mail without a mail server, are refused at their position.
+#[test]
+#[cfg_attr(
+    not(has_amtool),
+    ignore = "amtool not found (Debian package prometheus-alertmanager; `.ci/run --install-only` installs it)"
+)]
+fn every_channel_kind_with_a_file_secret_is_accepted_and_the_others_are_refused() {
+    let t = TempDir::new("channels");
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    std::fs::write(
+        reg.join("r.yaml"),
+        "teams:
+  ops:
+    notify:
+      - slack: {api_url_file: /etc/alertmanager/secrets/slack, channel: '#ops'}
+      - email: {to: ops@example.org}
+      - webex: {room_id: room-1, credentials_file: /etc/alertmanager/secrets/webex}
+    page:
+      - pagerduty: {routing_key_file: /etc/alertmanager/secrets/pagerduty}
+      - opsgenie: {api_key_file: /etc/alertmanager/secrets/opsgenie}
+      - victorops: {api_key_file: /etc/alertmanager/secrets/victorops, routing_key: ops}
+services:
+  - {name: s, type: docker, host: 127.0.0.1, port: 80, health_endpoint: /h, owner: ops, alerts: [service_down]}
+settings:
+  alertmanager:
+    smtp: {smarthost: 'mail.example.org:587', from: alerts@example.org, auth_username: alerts, auth_password_file: /etc/alertmanager/secrets/smtp}
+",
+    )
+    .unwrap();
+    let out = t.join("out");
+    let o = on("gen", &reg, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let file = out.join("alertmanager/alertmanager.yml");
+    let am = std::fs::read_to_string(&file).unwrap();
+    for key in [
+        "slack_configs",
+        "email_configs",
+        "webex_configs",
+        "pagerduty_configs",
+        "opsgenie_configs",
+        "victorops_configs",
+        "smtp_auth_password_file",
+    ] {
+        assert!(am.contains(key), "no {key} in\n{am}");
+    }
+    assert!(
+        !am.contains(": True"),
+        "booleans in YAML 1.2 spelling:\n{am}"
+    );
+    let o = std::process::Command::new("amtool")
+        .args(["check-config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "amtool: {}\n{am}", text(&o));
+    assert_eq!(route(&file, &["owner=ops", "severity=warning"]), "ops");
+    assert_eq!(
+        route(&file, &["owner=ops", "severity=critical"]),
+        "ops/paging"
+    );
+
+    for (channel, message) in [
+        (
+            "telegram: {bot_token: x, chat_id: 1}",
+            "takes its bot token only inline",
+        ),
+        (
+            "discord: {webhook_url: 'https://discord.com/api/webhooks/1/x'}",
+            "takes its webhook URL only inline",
+        ),
+        ("msteams: {}", "Microsoft Teams"),
+        ("wechat: {}", "WeChat"),
+        ("email: {to: a@example.org}", "needs a mail server"),
+    ] {
+        std::fs::write(
+            reg.join("r.yaml"),
+            format!("teams:\n  ops:\n    webhook_url: http://127.0.0.1:1/x\n    page:\n      - {channel}\n"),
+        )
+        .unwrap();
+        let o = on("gen", &reg, &t.join("refused"));
+        let s = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{channel}: {s}");
+        assert!(
+            s.contains(message)
+                && s.contains("--> reg/r.yaml:5:")
+                && s.contains("(teams.ops.page[0])"),
+            "{channel}: {s}"
+        );
+    }
+}

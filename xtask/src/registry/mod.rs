@@ -2,6 +2,7 @@
 //! validation into the checked model below (`validate`), which everything
 //! downstream renders from.
 
+pub mod channels;
 pub mod load;
 pub mod model;
 pub mod settings;
@@ -147,6 +148,9 @@ pub struct Team {
     pub paging_webhook_url: Option<String>,
     pub webhook_credentials_file: Option<String>,
     pub slack_api_url_file: Option<String>,
+    /// Channels for all of the team's alerts, and for its critical ones.
+    pub notify: Vec<channels::ChannelConfig>,
+    pub page: Vec<channels::ChannelConfig>,
 }
 
 /// An alert attached to a service or page, with the registry's overrides.

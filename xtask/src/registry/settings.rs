@@ -47,6 +47,7 @@ pub struct Alertmanager {
     pub group_interval: String,
     pub repeat_interval: String,
     pub unknown_owners_to_default: bool,
+    pub smtp: Option<model::Smtp>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -253,6 +254,7 @@ impl Resolver<'_> {
                 "4h",
             ),
             unknown_owners_to_default: a.unknown_owners_to_default,
+            smtp: a.smtp.as_ref().map(|s| s.value.clone()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! Receiver names: `_default` (team names cannot start with `_`), `<team>` and
 //! `<team>/paging` (team names cannot hold `/`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::context;
 use minijinja::value::Serde;
@@ -11,7 +11,15 @@ use serde::Serialize;
 use super::Renderer;
 use crate::burn_rate::TIERS;
 use crate::output::{Format, Output};
-use crate::registry::Registry;
+use crate::registry::{Registry, channels};
+
+fn owned(
+    m: BTreeMap<&'static str, Vec<&serde_json::Value>>,
+) -> BTreeMap<&'static str, Vec<serde_json::Value>> {
+    m.into_iter()
+        .map(|(k, v)| (k, v.into_iter().cloned().collect()))
+        .collect()
+}
 
 pub const DEFAULT_RECEIVER: &str = "_default";
 
@@ -29,6 +37,10 @@ pub struct TeamRoute {
     pub credentials_file: Option<String>,
     /// Both receivers also post to Slack, the URL read from this file.
     pub slack_api_url_file: Option<String>,
+    /// More channels by Alertmanager key: the team's `notify` ones, and for
+    /// the paging receiver those plus its `page` ones.
+    pub channels: BTreeMap<&'static str, Vec<serde_json::Value>>,
+    pub paging_channels: BTreeMap<&'static str, Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,6 +69,10 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
                     url,
                     credentials_file: t.webhook_credentials_file.clone(),
                     slack_api_url_file: t.slack_api_url_file.clone(),
+                    channels: owned(channels::grouped(&t.notify)),
+                    paging_channels: owned(channels::grouped(
+                        &[t.notify.clone(), t.page.clone()].concat(),
+                    )),
                 }
             })
             .collect();
@@ -79,6 +95,8 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
             paging_url: default.clone(),
             credentials_file: None,
             slack_api_url_file: None,
+            channels: BTreeMap::new(),
+            paging_channels: BTreeMap::new(),
         })
         .collect()
 }

@@ -119,7 +119,9 @@ pub fn num(value: &Value) -> Result<String, Error> {
 pub fn yaml(value: &Value) -> Result<String, Error> {
     match value.kind() {
         ValueKind::String => Ok(yaml_str(value.as_str().unwrap_or_default())),
-        ValueKind::Number | ValueKind::Bool => Ok(value.to_string()),
+        ValueKind::Number => Ok(value.to_string()),
+        // YAML 1.2's spelling (minijinja would write `True`).
+        ValueKind::Bool => Ok(value.is_true().to_string()),
         ValueKind::None => Ok("null".into()),
         // Strict mode lets an undefined value reach a filter; a typo must not become `null`.
         ValueKind::Undefined => Err(Error::new(

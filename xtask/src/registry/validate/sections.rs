@@ -3,12 +3,19 @@
 //! (every alert reaches someone) and the warnings for what the registry lacks.
 
 use super::{Cx, check_url, shown};
-use crate::registry::{Team, settings, url};
+use crate::registry::{Team, channels, settings, url};
 use crate::syntax::NAME_RULE;
 
 /// Finds the sections, checks the teams, and resolves the settings.
 pub(super) fn collect(cx: &mut Cx) {
     let (sources, files) = (cx.sources, cx.files);
+    // The settings may sit in any file: find the mail server first.
+    let has_smtp = files.iter().filter_map(|f| f.settings.as_ref()).any(|s| {
+        s.value
+            .alertmanager
+            .as_ref()
+            .is_some_and(|a| a.value.smtp.is_some())
+    });
     for (fi, file) in files.iter().enumerate() {
         let src = &sources[fi];
         if let Some(d) = &file.defaults {
@@ -70,9 +77,36 @@ pub(super) fn collect(cx: &mut Cx) {
                     );
                 }
             }
+            let mut checked =
+                |list: &[serde_saphyr::Spanned<crate::registry::model::Channel>], key: &str| {
+                    let mut out = Vec::new();
+                    for (i, ch) in list.iter().enumerate() {
+                        match channels::config(&ch.value, has_smtp) {
+                            Ok(c) if c.key == "slack_configs" && t.slack_api_url_file.is_some() => {
+                                cx.c.error(
+                                    src,
+                                    ch,
+                                    format!("{field}.{key}[{i}]"),
+                                    "the team already posts to Slack through `slack_api_url_file`"
+                                        .into(),
+                                    "keep one of the two",
+                                )
+                            }
+                            Ok(c) => out.push(c),
+                            Err((message, help)) => {
+                                cx.c.error(src, ch, format!("{field}.{key}[{i}]"), message, help)
+                            }
+                        }
+                    }
+                    out
+                };
+            let notify = checked(&t.notify, "notify");
+            let page = checked(&t.page, "page");
             cx.teams.insert(
                 name.clone(),
                 Team {
+                    notify,
+                    page,
                     webhook_url: t.webhook_url.as_ref().map(|u| u.value.clone()),
                     paging_webhook_url: t.paging_webhook_url.as_ref().map(|u| u.value.clone()),
                     webhook_credentials_file: t.webhook_credentials_file.clone(),
@@ -131,7 +165,9 @@ pub(super) fn check_routing(cx: &mut Cx, has_runbook_base: bool) {
     if cx.settings.alertmanager.default_webhook_url.is_none() {
         for (fi, file) in files.iter().enumerate() {
             for (name, t) in &file.teams {
-                if t.value.webhook_url.is_none() && t.value.slack_api_url_file.is_none() {
+                let v = &t.value;
+                if v.webhook_url.is_none() && v.slack_api_url_file.is_none() && v.notify.is_empty()
+                {
                     cx.c.error(
                         &sources[fi],
                         t,
