@@ -22,7 +22,7 @@ export interface ApiEndpoint {
 }
 
 /** Hash of the registry files this module was generated from. */
-export const REGISTRY_HASH = "fnv1a64:026c6140182c947b";
+export const REGISTRY_HASH = "fnv1a64:0cd5dfc2ba55e34a";
 
 /** The registry's pages, sorted by path. */
 export const PAGES: readonly Page[] = [

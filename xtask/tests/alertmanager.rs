@@ -87,6 +87,31 @@ fn alerts_reach_their_owners_receivers() {
         "_default"
     );
     assert_eq!(route(&file, &["severity=warning"]), "_default");
+    // The automation loop: an alert with a repair action reaches the automation
+    // webhook and still its team.
+    assert_eq!(
+        route(
+            &file,
+            &[
+                "owner=backend-team",
+                "severity=warning",
+                "auto_repair=analyze_memory_leak"
+            ]
+        ),
+        "_automation,backend-team"
+    );
+    // The rules carry the action as a label exactly when there is one.
+    let g = xtask::generate(&root().join("registry"), &root().join("templates"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for rule in g.rules.services.values().flat_map(|gr| &gr.rules) {
+        let action = &rule.annotations["auto_repair"];
+        assert_eq!(
+            rule.labels.contains_key("auto_repair"),
+            action != "none",
+            "{}",
+            rule.alert
+        );
+    }
 }
 
 /// One inhibit rule, as Alertmanager evaluates it.

@@ -87,6 +87,11 @@ pub struct AlertmanagerSettings {
     pub unknown_owners_to_default: bool,
     /// The mail server, for `email` channels.
     pub smtp: Option<Spanned<Smtp>>,
+    /// The automation loop's webhook (the design's `/api/v1/webhooks/alertmanager`):
+    /// alerts with an `auto_repair` action reach it too (`continue: true`).
+    pub automation_webhook_url: Option<Spanned<String>>,
+    /// A file with the bearer token the automation webhook needs.
+    pub automation_webhook_credentials_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

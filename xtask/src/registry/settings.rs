@@ -48,6 +48,8 @@ pub struct Alertmanager {
     pub repeat_interval: String,
     pub unknown_owners_to_default: bool,
     pub smtp: Option<model::Smtp>,
+    pub automation_webhook_url: Option<String>,
+    pub automation_webhook_credentials_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -255,6 +257,12 @@ impl Resolver<'_> {
             ),
             unknown_owners_to_default: a.unknown_owners_to_default,
             smtp: a.smtp.as_ref().map(|s| s.value.clone()),
+            automation_webhook_url: self.url(
+                a.automation_webhook_url.as_ref(),
+                "alertmanager.automation_webhook_url",
+                url::Use::DefaultWebhook,
+            ),
+            automation_webhook_credentials_file: a.automation_webhook_credentials_file.clone(),
         }
     }
 }

@@ -140,6 +140,11 @@ fn rules_for(
             .map(|(k, v)| ((*k).to_owned(), filters::gotmpl_str(v)))
             .collect();
         rule_labels.insert("severity".into(), severity);
+        // Routes match labels, not annotations: alerts with a repair action
+        // carry it as a label too, so the automation route can select them.
+        if t.auto_repair != "none" {
+            rule_labels.insert("auto_repair".into(), filters::gotmpl_str(&t.auto_repair));
+        }
         let mut annotations = BTreeMap::from([
             ("summary".to_owned(), field("summary")?),
             ("description".to_owned(), field("description")?),

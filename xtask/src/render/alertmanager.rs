@@ -1,6 +1,6 @@
 //! Alertmanager: routes per owner team, receivers from `teams:`, inhibitions.
-//! Receiver names: `_default` (team names cannot start with `_`), `<team>` and
-//! `<team>/paging` (team names cannot hold `/`).
+//! Receiver names: `_default` and `_automation` (team names cannot start with
+//! `_`), `<team>` and `<team>/paging` (team names cannot hold `/`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
