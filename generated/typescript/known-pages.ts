@@ -22,7 +22,7 @@ export interface ApiEndpoint {
 }
 
 /** Hash of the registry files this module was generated from. */
-export const REGISTRY_HASH = "fnv1a64:0cd5dfc2ba55e34a";
+export const REGISTRY_HASH = "fnv1a64:ea09e02957f05c6d";
 
 /** The registry's pages, sorted by path. */
 export const PAGES: readonly Page[] = [
