@@ -108,6 +108,32 @@ fn a_stale_module_warns_locally_and_fails_under_ci() {
     assert!(fixed.status.success(), "{}", text(&fixed));
 }
 
+/// Compiles a program whose `main` runs `body` with the generated module as
+/// `known`, runs it, and returns its output (it must compile and succeed).
+fn run_with_module(t: &TempDir, lib: &Path, body: &str) -> std::process::Output {
+    let main = t.join("main.rs");
+    let source = format!(
+        "#[path = {:?}]\n#[allow(dead_code)]\nmod known;\nfn main() {{ {body} }}\n",
+        lib.to_string_lossy()
+    );
+    std::fs::write(&main, source).unwrap();
+    let bin = t.join("main");
+    let built = Command::new("rustc")
+        .args(["--edition", "2021", "-o"])
+        .arg(&bin)
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "the generated module does not compile:\n{}",
+        text(&built)
+    );
+    let run = Command::new(&bin).output().unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+    run
+}
+
 /// The pages of the hostile fixture, as the registry holds them.
 fn hostile_pages() -> Vec<(String, String)> {
     let g = xtask::generate(
@@ -133,29 +159,11 @@ fn hostile_pages() -> Vec<(String, String)> {
 fn hostile_strings_round_trip_in_rust() {
     let t = gen_into(&root().join("xtask/tests/fixtures/every-kind"));
     let lib = t.join("rust/known-routes/src/lib.rs");
-    let main = t.join("main.rs");
-    std::fs::write(
-        &main,
-        format!(
-            "#[path = {:?}]\n#[allow(dead_code)]\nmod known;\nfn main() {{ for p in known::PAGES {{ assert!(known::is_known_page(p.path)); println!(\"{{:?}} {{:?}}\", p.path, p.name); }} assert!(known::endpoint(\"GET\", \"/api/v1/items/42\").is_some()); }}\n",
-            lib.to_string_lossy()
-        ),
-    )
-    .unwrap();
-    let bin = t.join("roundtrip");
-    let out = Command::new("rustc")
-        .args(["--edition", "2021", "-o"])
-        .arg(&bin)
-        .arg(&main)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the generated module does not compile:\n{}",
-        text(&out)
+    let run = run_with_module(
+        &t,
+        &lib,
+        "for p in known::PAGES { assert!(known::is_known_page(p.path)); println!(\"{:?} {:?}\", p.path, p.name); } assert!(known::endpoint(\"GET\", \"/api/v1/items/42\").is_some());",
     );
-    let run = Command::new(&bin).output().unwrap();
-    assert!(run.status.success(), "{}", text(&run));
     let expected: String = hostile_pages()
         .iter()
         .map(|(p, n)| format!("{p:?} {n:?}\n"))
@@ -294,28 +302,11 @@ fn control_and_bidi_characters_build_and_are_escaped_in_docs() {
         let cells = line.replace("\\|", "").matches('|').count();
         assert_eq!(cells, 4, "a table row with a broken column: {line}");
     }
-    let main = t.join("main.rs");
-    std::fs::write(
-        &main,
-        format!(
-            "#[path = {:?}]\n#[allow(dead_code)]\nmod known;\nfn main() {{ for p in known::PAGES {{ println!(\"{{:?}}\", p.name); }} }}\n",
-            lib.to_string_lossy()
-        ),
-    )
-    .unwrap();
-    let bin = t.join("names");
-    let built = Command::new("rustc")
-        .args(["--edition", "2021", "-o"])
-        .arg(&bin)
-        .arg(&main)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "the generated module does not compile:\n{}",
-        text(&built)
+    let run = run_with_module(
+        &t,
+        &lib,
+        "for p in known::PAGES { println!(\"{:?}\", p.name); }",
     );
-    let run = Command::new(&bin).output().unwrap();
     let expected: String = names.iter().map(|n| format!("{n:?}\n")).collect();
     assert_eq!(String::from_utf8_lossy(&run.stdout), expected);
 }
