@@ -4,7 +4,8 @@
 //! its output. (node_exporter's systemd collector needs a running systemd,
 //! which a CI container lacks; cAdvisor and kube-state-metrics are not in
 //! Debian: their names are checked against their published lists in
-//! `dead_alerts.rs`.)
+//! `dead_alerts.rs`.) The pool-exhaustion alert is also driven: it must fire in
+//! a real Prometheus.
 
 mod common;
 use common::*;
@@ -34,8 +35,9 @@ fn get(addr: &str, path: &str) -> Option<String> {
     body.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
 }
 
+/// `f` until it gives a value, for at most a minute.
 fn wait_until<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    for _ in 0..150 {
+    for _ in 0..600 {
         if let Some(v) = f() {
             return Some(v);
         }
@@ -67,6 +69,78 @@ fn as_postgres(program: &Path) -> Command {
         c
     } else {
         Command::new(program)
+    }
+}
+
+/// PostgreSQL and postgres_exporter on free loopback ports, stopped on drop.
+struct Postgres {
+    _exporter: Kill,
+    _server: Kill,
+    bin: PathBuf,
+    port: u16,
+    exporter: String,
+    /// The exporter's first `/metrics` once it reaches the database.
+    metrics: String,
+}
+
+impl Postgres {
+    fn start(t: &TempDir, max_connections: u32) -> Postgres {
+        let bin = postgres_bin().expect("PostgreSQL's programs under /usr/lib/postgresql");
+        let data = t.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let _ = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(t.path())
+            .status();
+        let init = as_postgres(&bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "--auth=trust", "--no-sync"])
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "initdb: {}", text(&init));
+        let port = xtask::cmd::e2e::free_port().unwrap();
+        let server = Kill(
+            as_postgres(&bin.join("postgres"))
+                .arg("-D")
+                .arg(&data)
+                .args(["-p", &port.to_string(), "-k"])
+                .arg(&data)
+                .args([
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    &format!("max_connections={max_connections}"),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let exporter = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
+        let exporter_process = Kill(
+            Command::new("prometheus-postgres-exporter")
+                .arg(format!("--web.listen-address={exporter}"))
+                .env(
+                    "DATA_SOURCE_NAME",
+                    format!("postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable"),
+                )
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // Up once the exporter reaches the database.
+        let metrics = wait_until(|| get(&exporter, "/metrics").filter(|m| m.contains("pg_up 1")))
+            .expect("postgres_exporter never reported pg_up 1");
+        Postgres {
+            _exporter: exporter_process,
+            _server: server,
+            bin,
+            port,
+            exporter,
+            metrics,
+        }
     }
 }
 
@@ -127,52 +201,9 @@ const TARGET_LABELS: [&str; 5] = ["service", "owner", "host", "instance", "job"]
     ignore = "postgres_exporter or PostgreSQL not found (Debian packages prometheus-postgres-exporter, postgresql; `.ci/run --install-only` installs them)"
 )]
 fn postgres_exporter_exposes_every_metric_and_label_the_postgres_alerts_read() {
-    let bin = postgres_bin().expect("PostgreSQL's programs under /usr/lib/postgresql");
     let t = TempDir::new("pg");
-    let data = t.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let _ = Command::new("chown")
-        .args(["-R", "postgres:postgres"])
-        .arg(t.path())
-        .status();
-    let init = as_postgres(&bin.join("initdb"))
-        .args(["-D"])
-        .arg(&data)
-        .args(["-U", "postgres", "--auth=trust", "--no-sync"])
-        .output()
-        .unwrap();
-    assert!(init.status.success(), "initdb: {}", text(&init));
-    let pg_port = xtask::cmd::e2e::free_port().unwrap();
-    let _pg = Kill(
-        as_postgres(&bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &pg_port.to_string(), "-k"])
-            .arg(&data)
-            .args(["-c", "listen_addresses=127.0.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let exporter_port = xtask::cmd::e2e::free_port().unwrap();
-    let addr = format!("127.0.0.1:{exporter_port}");
-    let _exporter = Kill(
-        Command::new("prometheus-postgres-exporter")
-            .arg(format!("--web.listen-address={addr}"))
-            .env(
-                "DATA_SOURCE_NAME",
-                format!("postgresql://postgres@127.0.0.1:{pg_port}/postgres?sslmode=disable"),
-            )
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    // Up once the exporter reaches the database.
-    let metrics = wait_until(|| get(&addr, "/metrics").filter(|m| m.contains("pg_up 1")))
-        .expect("postgres_exporter never reported pg_up 1");
-    let real = exposition(&metrics);
+    let pg = Postgres::start(&t, 100);
+    let real = exposition(&pg.metrics);
 
     // Every postgres alert of the fixture's database, as generated.
     let g = xtask::generate(
@@ -213,4 +244,97 @@ fn postgres_exporter_exposes_every_metric_and_label_the_postgres_alerts_read() {
     }
     assert!(checked >= 3, "only {checked} selectors checked");
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// The condition, driven for real: with PostgreSQL at `max_connections = 10`,
+/// eight idle sessions push the pool past the alert's threshold, and the
+/// generated ConnectionPoolExhausted rule fires in a real Prometheus scraping
+/// the real exporter through the generated config.
+#[test]
+#[cfg_attr(
+    not(all(has_postgres_exporter, has_postgres, has_prometheus)),
+    ignore = "postgres_exporter, PostgreSQL or Prometheus not found (`.ci/run --install-only` installs them)"
+)]
+fn connection_pool_exhausted_fires_when_the_pool_is_full() {
+    let t = TempDir::new("pg-fire");
+    let pg = Postgres::start(&t, 10);
+    let (_, exporter_port) = pg.exporter.rsplit_once(':').unwrap();
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    std::fs::write(
+        reg.join("r.yaml"),
+        format!(
+            "services:\n  - name: db\n    type: docker\n    host: 127.0.0.1\n    port: {}\n    owner: t\n    monitoring: {{prometheus: true}}\n    metrics: {{port: {exporter_port}}}\n    alerts: [{{name: connection_pool_exhausted, for: 1s, threshold: 0.7}}]\n\
+             settings:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  alertmanager: {{default_webhook_url: 'http://127.0.0.1:1/x'}}\n",
+            pg.port
+        ),
+    )
+    .unwrap();
+    let out = t.join("out");
+    let o = on("gen", &reg, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    let prom = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
+    let _prometheus = Kill(
+        Command::new("prometheus")
+            .arg(format!(
+                "--config.file={}",
+                out.join("prometheus/prometheus.yml").display()
+            ))
+            .arg(format!("--storage.tsdb.path={}", t.join("tsdb").display()))
+            .arg(format!("--web.listen-address={prom}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let firing = |prom: &str| {
+        let (_, body) = xtask::cmd::e2e::http("GET", prom, "/api/v1/query?query=ALERTS%7Balertname%3D%22ConnectionPoolExhausted%22%2Calertstate%3D%22firing%22%7D", "").ok()?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        Some(!v["data"]["result"].as_array()?.is_empty())
+    };
+    // Scraped, and quiet with an idle pool.
+    let up = wait_until(|| {
+        let (_, body) = xtask::cmd::e2e::http(
+            "GET",
+            &prom,
+            "/api/v1/query?query=pg_settings_max_connections%7Bservice%3D%22db%22%7D",
+            "",
+        )
+        .ok()?;
+        body.contains("\"10\"").then_some(())
+    });
+    assert!(
+        up.is_some(),
+        "Prometheus never scraped the exporter through the generated job"
+    );
+    assert_eq!(firing(&prom), Some(false), "fired with an idle pool");
+    // Eight sessions that hold their connection.
+    let psql = pg.bin.join("psql");
+    let sessions: Vec<Kill> = (0..8)
+        .map(|_| {
+            Kill(
+                Command::new(&psql)
+                    .args([
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        &pg.port.to_string(),
+                        "-U",
+                        "postgres",
+                        "-c",
+                        "select pg_sleep(60)",
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let fired = wait_until(|| firing(&prom).filter(|f| *f));
+    drop(sessions);
+    assert!(
+        fired.is_some(),
+        "ConnectionPoolExhausted never fired with 8 of 10 connections in use"
+    );
 }
