@@ -181,6 +181,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         files: &files,
         defaults: None,
         settings_at: None,
+        // The defaults until `sections::collect` resolves the registry's own.
         settings: super::settings::resolve(None, &mut Vec::new()),
         teams: BTreeMap::new(),
         services: BTreeMap::new(),
