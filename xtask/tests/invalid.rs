@@ -365,6 +365,16 @@ const CASES: &[Case] = &[
         help: Some("kube-state-metrics, cadvisor"),
     },
     Case {
+        name: "untested Alertmanager version",
+        files: &[(
+            "a.yaml",
+            "settings:\n  alertmanager:\n    version: '0.27'\n",
+        )],
+        at: "reg/a.yaml:3:14",
+        message: "Alertmanager \"0.27\" is not a version this tool writes for",
+        help: Some("0.25"),
+    },
+    Case {
         name: "alias bomb",
         files: &[(
             "a.yaml",

@@ -81,7 +81,7 @@ pub fn config(ch: &Channel, has_smtp: bool) -> Result<ChannelConfig, (String, St
 fn inline_only(kind: &str, secret: &str, added: &str) -> (String, String) {
     (
         format!(
-            "Alertmanager 0.25 takes {secret} only inline, so a {kind} channel would write a secret to generated files"
+            "Alertmanager 0.25 (`settings.alertmanager.version`) takes {secret} only inline, so a {kind} channel would write a secret to generated files"
         ),
         format!(
             "use a kind with a file option (slack, pagerduty, opsgenie, email, webex, victorops) or a webhook with `webhook_credentials_file`; later Alertmanager versions add {added}"

@@ -87,6 +87,9 @@ pub struct AlertmanagerSettings {
     pub unknown_owners_to_default: bool,
     /// The mail server, for `email` channels.
     pub smtp: Option<Spanned<Smtp>>,
+    /// The Alertmanager version the config is written for (its receiver
+    /// options differ by version): only the one CI tests, "0.25".
+    pub version: Option<Spanned<String>>,
     /// The automation loop's webhook (the design's `/api/v1/webhooks/alertmanager`):
     /// alerts with an `auto_repair` action reach it too (`continue: true`).
     pub automation_webhook_url: Option<Spanned<String>>,

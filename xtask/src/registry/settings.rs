@@ -67,6 +67,10 @@ pub struct Kubernetes {
     pub provides: Vec<String>,
 }
 
+/// The Alertmanager version the receivers are written for: the one CI checks
+/// every generated config with (Debian bookworm's).
+pub const ALERTMANAGER_VERSION: &str = "0.25";
+
 /// What a cluster's monitoring stack may provide.
 pub const CLUSTER_PROVIDES: [&str; 2] = ["kube-state-metrics", "cadvisor"];
 
@@ -241,6 +245,16 @@ impl Resolver<'_> {
     fn alertmanager(&mut self, am: Option<&model::AlertmanagerSettings>) -> Alertmanager {
         let none = model::AlertmanagerSettings::default();
         let a = am.unwrap_or(&none);
+        if let Some(v) = &a.version
+            && v.value != ALERTMANAGER_VERSION
+        {
+            self.err(
+                &v.referenced,
+                "alertmanager.version",
+                format!("Alertmanager {} is not a version this tool writes for: receivers (and which secrets they can read from files) differ by version, and only {ALERTMANAGER_VERSION} is checked by amtool in CI", shown(&v.value)),
+                &format!("set `version: \"{ALERTMANAGER_VERSION}\"` or remove it"),
+            );
+        }
         Alertmanager {
             default_webhook_url: self.url(
                 a.default_webhook_url.as_ref(),
