@@ -230,3 +230,49 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
     }
     assert!(checked > 50, "only {checked} rules checked");
 }
+
+/// One node_exporter target per host, however many units run there (before,
+/// each systemd unit got its own job scraping its host's node_exporter, so a
+/// host with two units was scraped twice under two `service` labels); and
+/// cAdvisor on every docker host.
+#[test]
+fn each_host_exporter_is_scraped_once_per_host() {
+    let t = TempDir::new("hosts");
+    std::fs::write(
+        t.join("r.yaml"),
+        "services:
+  - {name: runner-a, type: systemd, host: 10.0.0.5, service_name: a.service, owner: t, monitoring: {prometheus: true}, alerts: [runner_offline]}
+  - {name: runner-b, type: systemd, host: 10.0.0.5, service_name: b.service, owner: t, monitoring: {prometheus: true}, alerts: [runner_offline]}
+  - {name: cache, type: docker, host: 10.0.0.5, port: 6379, owner: t, alerts: [memory_high]}
+settings: {alertmanager: {default_webhook_url: 'http://127.0.0.1:1/x'}}
+",
+    )
+    .unwrap();
+    let g = xtask::generate(t.path(), &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
+    let prometheus = &g
+        .outputs
+        .iter()
+        .find(|o| o.path == "prometheus/prometheus.yml")
+        .unwrap()
+        .contents;
+    let v: Value = serde_saphyr::from_str(prometheus).unwrap();
+    let scrapes_of = |address: &str| -> Vec<String> {
+        v["scrape_configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| {
+                j["static_configs"]
+                    .as_array()
+                    .is_some_and(|cs| cs.iter().any(|c| c["targets"][0] == address))
+            })
+            .map(|j| j["job_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        scrapes_of("10.0.0.5:9100"),
+        ["node_exporter"],
+        "{prometheus}"
+    );
+    assert_eq!(scrapes_of("10.0.0.5:8080"), ["cadvisor"], "{prometheus}");
+}

@@ -59,7 +59,7 @@ fn postgres_bin() -> Option<PathBuf> {
 
 /// A command run as `postgres` when this process is root (PostgreSQL refuses root).
 fn as_postgres(program: &Path) -> Command {
-    // SAFETY-free check of the effective user: root owns /proc/self.
+    // Processes of root own their /proc/self.
     let root = std::fs::metadata("/proc/self")
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
         .unwrap_or(false);

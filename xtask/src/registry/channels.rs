@@ -90,10 +90,12 @@ fn inline_only(kind: &str, secret: &str, added: &str) -> (String, String) {
 }
 
 /// Configs grouped by key, so a receiver has one list per kind.
-pub fn grouped(configs: &[ChannelConfig]) -> BTreeMap<&'static str, Vec<&Value>> {
-    let mut out: BTreeMap<&'static str, Vec<&Value>> = BTreeMap::new();
+pub fn grouped<'a>(
+    configs: impl IntoIterator<Item = &'a ChannelConfig>,
+) -> BTreeMap<&'static str, Vec<Value>> {
+    let mut out: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
     for c in configs {
-        out.entry(c.key).or_default().push(&c.config);
+        out.entry(c.key).or_default().push(c.config.clone());
     }
     out
 }

@@ -13,14 +13,6 @@ use crate::burn_rate::TIERS;
 use crate::output::{Format, Output};
 use crate::registry::{Registry, channels};
 
-fn owned(
-    m: BTreeMap<&'static str, Vec<&serde_json::Value>>,
-) -> BTreeMap<&'static str, Vec<serde_json::Value>> {
-    m.into_iter()
-        .map(|(k, v)| (k, v.into_iter().cloned().collect()))
-        .collect()
-}
-
 pub const DEFAULT_RECEIVER: &str = "_default";
 
 pub fn paging_receiver(team: &str) -> String {
@@ -69,10 +61,8 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
                     url,
                     credentials_file: t.webhook_credentials_file.clone(),
                     slack_api_url_file: t.slack_api_url_file.clone(),
-                    channels: owned(channels::grouped(&t.notify)),
-                    paging_channels: owned(channels::grouped(
-                        &[t.notify.clone(), t.page.clone()].concat(),
-                    )),
+                    channels: channels::grouped(&t.notify),
+                    paging_channels: channels::grouped(t.notify.iter().chain(&t.page)),
                 }
             })
             .collect();

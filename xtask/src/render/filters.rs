@@ -56,14 +56,12 @@ fn double_quoted(s: &str, js: bool) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '<' if js => out.push_str("\\u003c"),
-            c if is_hidden(c) && (c as u32) <= 0xffff => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if is_hidden(c) && js => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
             c if is_hidden(c) => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
+                let _ = match (c as u32, js) {
+                    (n @ ..=0xffff, _) => write!(out, "\\u{n:04x}"),
+                    (n, true) => write!(out, "\\u{{{n:x}}}"),
+                    (n, false) => write!(out, "\\U{n:08x}"),
+                };
             }
             c => out.push(c),
         }
