@@ -73,6 +73,15 @@ export const API_ENDPOINTS: readonly ApiEndpoint[] = [
 /** Histogram buckets (seconds) the SLO rules assume; SLO thresholds included. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
+/** The metric names and labels the SLO rules read (`settings.slo.metrics`). */
+export const HTTP_METRICS = {
+  requests: "http_requests_total",
+  duration: "http_request_duration_seconds",
+  methodLabel: "method",
+  routeLabel: "path",
+  statusLabel: "status",
+} as const;
+
 /** Whether the registry knows this page path. */
 export function isKnownPage(path: string): boolean {
   return KNOWN_PAGES.has(path);

@@ -64,12 +64,45 @@ pub const TIERS: [Tier; 4] = [
 /// Every window the recording rules cover.
 pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
 
+/// The window catalogues, as Sloth's AlertWindows: per SLO period, the tiers
+/// keep their windows and their budget shares (written for 28 and 30 days)
+/// are scaled so the factors stay those of the SRE workbook (14.4, 6, 3, 1 at
+/// 30 days; 13.44, 5.6, 2.8, 0.93 at 7, 14 and 28 days).
+pub const CATALOGUES: [(&str, f64, f64); 5] = [
+    ("7d", 168.0, 4.0),
+    ("14d", 336.0, 2.0),
+    ("28d", 672.0, 1.0),
+    ("30d", 720.0, 1.0),
+    ("90d", 2160.0, 1.0 / 3.0),
+];
+
+/// The periods that have a window catalogue, for messages.
+pub fn catalogue_periods() -> String {
+    CATALOGUES.map(|c| c.0).join(", ")
+}
+
+fn share_scale(period_hours: f64) -> Option<f64> {
+    CATALOGUES
+        .iter()
+        .find(|c| (c.1 - period_hours).abs() < 1e-9)
+        .map(|c| c.2)
+}
+
+pub fn has_catalogue(period_hours: f64) -> bool {
+    share_scale(period_hours).is_some()
+}
+
+/// The share of the period's budget a tier alerts on, from the period's catalogue.
+pub fn budget_share(tier: &Tier, period_hours: f64) -> f64 {
+    tier.budget_share * share_scale(period_hours).unwrap_or(1.0)
+}
+
 /// Burn-rate factor of a tier: the share of budget it may spend, times the
 /// period over the long window. 30 days: 14.4, 6, 3, 1.
 pub fn factor(tier: &Tier, period_hours: f64) -> f64 {
     let long = duration_hours(tier.long).unwrap_or(1.0);
     // Rounded so 28 days gives 13.44 rather than 13.440000000000001.
-    (tier.budget_share * period_hours / long * 1e6).round() / 1e6
+    (budget_share(tier, period_hours) * period_hours / long * 1e6).round() / 1e6
 }
 
 /// The bucket list with `extra` thresholds added, sorted and without duplicates.
@@ -105,6 +138,11 @@ mod tests {
         assert_eq!(f30, [14.4, 6.0, 3.0, 1.0]);
         let f28: Vec<f64> = TIERS.iter().map(|t| factor(t, 672.0)).collect();
         assert_eq!(f28, [13.44, 5.6, 2.8, 0.933333]);
+        let f7: Vec<f64> = TIERS.iter().map(|t| factor(t, 168.0)).collect();
+        assert_eq!(f7, f28, "7 days scale the shares to keep 28 days' factors");
+        let f90: Vec<f64> = TIERS.iter().map(|t| factor(t, 2160.0)).collect();
+        assert_eq!(f90, f30);
+        assert!(!has_catalogue(240.0));
     }
 
     #[test]

@@ -20,6 +20,8 @@ struct Spec {
     name: &'static str,
     summary: &'static str,
     options: &'static [Opt],
+    /// Required arguments before or between the options, by name.
+    args: &'static [&'static str],
 }
 
 const REGISTRY: Opt = Opt {
@@ -49,12 +51,14 @@ const COMMANDS: &[Spec] = &[
         summary: "validate the registry and write every artefact, the snapshots and the README's\n\
                   alert table; only files whose bytes change are written",
         options: &[REGISTRY, OUT, TEMPLATES, VERBOSE],
+        args: &[],
     },
     Spec {
         name: "check",
         summary: "fail (exit 1) with a diff when the output folder, the snapshots or the README\n\
                   differ from what gen would write; never writes",
         options: &[REGISTRY, OUT, TEMPLATES, VERBOSE],
+        args: &[],
     },
     Spec {
         name: "coverage",
@@ -73,6 +77,7 @@ const COMMANDS: &[Spec] = &[
                 help: "exit 1 when the overall coverage is below PERCENT (default: settings.coverage_min)",
             },
         ],
+        args: &[],
     },
     Spec {
         name: "discover",
@@ -96,6 +101,7 @@ const COMMANDS: &[Spec] = &[
                 help: "time limit per kubectl or docker call (default: 10)",
             },
         ],
+        args: &[],
     },
     Spec {
         name: "e2e",
@@ -105,13 +111,33 @@ const COMMANDS: &[Spec] = &[
             value: None,
             help: "point the owner's webhook at a closed port: the run must fail at step 4",
         }],
+        args: &[],
     },
     Spec {
         name: "bench",
         summary: "measure gen and check on synthetic registries of 100 to 10,000 services",
         options: &[],
+        args: &[],
+    },
+    Spec {
+        name: "import",
+        summary: "turn Sloth specs or OpenSLO SLO documents (a file, or the YAML files of a folder)\n\
+                  into `slos:` registry entries, reporting what could not be carried over",
+        options: &[Opt {
+            name: "--to",
+            value: Some("FILE"),
+            help: "write the entries to FILE (such as registry/imported.yaml) instead of stdout",
+        }],
+        args: &["sloth|openslo", "PATH"],
     },
 ];
+
+/// The formats `cargo xtask import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFrom {
+    Sloth,
+    OpenSlo,
+}
 
 /// Where gen and check read and write; None is the project's own folder.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -152,6 +178,11 @@ pub enum Command {
         break_route: bool,
     },
     Bench,
+    Import {
+        from: ImportFrom,
+        path: PathBuf,
+        to: Option<PathBuf>,
+    },
     /// Print this text and exit 0.
     Help(String),
 }
@@ -182,8 +213,9 @@ pub fn usage() -> String {
 }
 
 fn command_help(spec: &Spec) -> String {
+    let args: String = spec.args.iter().map(|a| format!(" {a}")).collect();
     let mut s = format!(
-        "cargo xtask {}: {}\n\n",
+        "cargo xtask {}{args}: {}\n\n",
         spec.name,
         spec.summary.replace('\n', " ")
     );
@@ -225,9 +257,20 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         )));
     };
     let mut values: Vec<(&'static str, Option<String>)> = Vec::new();
+    let mut positional = Vec::new();
     while let Some(arg) = args.next() {
         if arg == "--help" || arg == "-h" {
             return Ok(Command::Help(command_help(spec)));
+        }
+        if !arg.starts_with('-') {
+            if positional.len() == spec.args.len() {
+                return Err(UsageError(format!(
+                    "unexpected argument `{arg}`\n\n{}",
+                    command_help(spec)
+                )));
+            }
+            positional.push(arg);
+            continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
@@ -260,7 +303,15 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         }
         values.push((opt.name, value));
     }
-    build(spec.name, Values(values))
+    if positional.len() < spec.args.len() {
+        return Err(UsageError(format!(
+            "`cargo xtask {}` needs {}\n\n{}",
+            spec.name,
+            spec.args[positional.len()..].join(" "),
+            command_help(spec)
+        )));
+    }
+    build(spec.name, Values(values), positional)
 }
 
 fn spec(name: &str) -> Option<&'static Spec> {
@@ -315,7 +366,7 @@ impl Values {
     }
 }
 
-fn build(name: &str, v: Values) -> Result<Command, UsageError> {
+fn build(name: &str, v: Values, args: Vec<String>) -> Result<Command, UsageError> {
     Ok(match name {
         "gen" => Command::Gen {
             paths: v.paths(),
@@ -359,6 +410,19 @@ fn build(name: &str, v: Values) -> Result<Command, UsageError> {
         },
         "e2e" => Command::E2e {
             break_route: v.switch("--break-route"),
+        },
+        "import" => Command::Import {
+            from: match args[0].as_str() {
+                "sloth" => ImportFrom::Sloth,
+                "openslo" => ImportFrom::OpenSlo,
+                other => {
+                    return Err(UsageError(format!(
+                        "cannot import from `{other}`: use sloth or openslo"
+                    )));
+                }
+            },
+            path: PathBuf::from(&args[1]),
+            to: v.path("--to"),
         },
         _ => Command::Bench,
     })
@@ -406,6 +470,28 @@ mod tests {
         assert!(p(&["coverage", "--format", "xml"]).is_err());
         assert!(p(&["gen", "--verbose=1"]).is_err());
         assert!(p(&["gen", "--out", "a", "--out", "b"]).is_err());
+        assert!(
+            p(&["gen", "stray"])
+                .unwrap_err()
+                .0
+                .contains("unexpected argument")
+        );
+        let e = p(&["import", "sloth"]).unwrap_err().0;
+        assert!(e.contains("needs PATH"), "{e}");
+        assert!(
+            p(&["import", "pyrra", "x"])
+                .unwrap_err()
+                .0
+                .contains("use sloth or openslo")
+        );
+        assert_eq!(
+            p(&["import", "openslo", "dir", "--to", "f.yaml"]).unwrap(),
+            Command::Import {
+                from: ImportFrom::OpenSlo,
+                path: "dir".into(),
+                to: Some("f.yaml".into())
+            }
+        );
     }
 
     #[test]

@@ -15,6 +15,19 @@ pub fn is_valid_name(s: &str) -> bool {
 }
 
 /// A Prometheus duration such as `90s`, `5m` or `1h30m`.
+/// A Prometheus metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`), or with `label` a
+/// label name (no `:`).
+pub fn is_metric_name(s: &str, label: bool) -> bool {
+    let ok = |c: char, first: bool| {
+        c.is_ascii_alphabetic()
+            || c == '_'
+            || (!label && c == ':')
+            || (!first && c.is_ascii_digit())
+    };
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| ok(c, true)) && chars.all(|c| ok(c, false))
+}
+
 pub fn is_duration(s: &str) -> bool {
     const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
     let mut rest = s;

@@ -173,7 +173,32 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
             .iter()
             .map(|(name, gr)| (Some(name.as_str()), gr))
             .chain(g.rules.pages.values().map(|gr| (None, gr)));
-        let slo = g.slo.files.values().flatten().map(|gr| (None, gr));
+        // An SLO's group reads its serving service's metrics; raw queries name
+        // them themselves (the application's own, scraped by its job).
+        let objective = |group: &str| {
+            g.registry
+                .objectives
+                .iter()
+                .find(|o| xtask::render::slo::group_name(o) == group)
+        };
+        let declared: BTreeSet<String> = g
+            .registry
+            .objectives
+            .iter()
+            .filter_map(|o| match &o.events {
+                xtask::registry::Events::Queries(q) => Some(q),
+                _ => None,
+            })
+            .flat_map(|q| [Some(&q.error), Some(&q.total), q.slow.as_ref()])
+            .flatten()
+            .flat_map(|q| metrics(&q.replace("{{.window}}", "5m")))
+            .collect();
+        let slo = g
+            .slo
+            .files
+            .values()
+            .flatten()
+            .map(|gr| (objective(&gr.name).and_then(|o| o.service.as_deref()), gr));
         for (service, group) in groups.chain(slo) {
             let svc = service.and_then(|n| g.registry.services.iter().find(|s| s.name == n));
             for rule in &group.rules {
@@ -182,7 +207,11 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                     if recorded.contains(&metric) {
                         continue;
                     }
-                    let Some(exporter) = known.get(&metric) else {
+                    let application = "application".to_owned();
+                    let Some(exporter) = known
+                        .get(&metric)
+                        .or_else(|| declared.contains(&metric).then_some(&application))
+                    else {
                         dead.push(format!(
                             "{} ({}): no known exporter produces {metric}",
                             rule.alert, group.name

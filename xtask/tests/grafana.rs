@@ -81,7 +81,7 @@ fn dashboards_match_grafanas_schema_and_conventions() {
         for (i, (_, e)) in exprs.iter().enumerate() {
             rules.push_str(&format!(
                 "      - record: dashboard_query_{i}\n        expr: {}\n",
-                serde_json::to_string(e).unwrap()
+                serde_json::to_string(&with_sample_values(e)).unwrap()
             ));
         }
         std::fs::write(t.join("q.yml"), rules).unwrap();
@@ -93,6 +93,128 @@ fn dashboards_match_grafanas_schema_and_conventions() {
             out.status.success(),
             "a dashboard query does not parse:\n{}",
             text(&out)
+        );
+    }
+}
+
+/// A query as Grafana sends it: the variables the dashboards use replaced by
+/// values of their kind.
+fn with_sample_values(expr: &str) -> String {
+    expr.replace("$__rate_interval", "5m")
+        .replace("$service", "svc-1")
+        .replace("$slo", "error")
+}
+
+#[test]
+fn sample_values_replace_every_variable() {
+    for reg in registries() {
+        for (path, d) in dashboards(&reg) {
+            let mut vars: Vec<String> = d["templating"]["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["name"].as_str().unwrap().to_owned())
+                .collect();
+            vars.push("__rate_interval".into());
+            for p in d["panels"].as_array().unwrap() {
+                for t in p["targets"].as_array().into_iter().flatten() {
+                    let e = with_sample_values(t["expr"].as_str().unwrap());
+                    assert!(!e.contains('$'), "{path}: a variable is left in {e}");
+                }
+                if let Some(r) = p["repeat"].as_str() {
+                    assert!(vars.iter().any(|v| v == r), "{path}: repeats unknown ${r}");
+                }
+            }
+        }
+    }
+}
+
+/// Dashboards read what the rules record: the SLO dashboard only the SLO
+/// metadata and info series, so it shows every SLO whatever its origin.
+#[test]
+fn the_slo_dashboard_reads_only_the_metadata_series() {
+    let ds = dashboards(&root().join("registry"));
+    let (_, slo) = ds.iter().find(|(p, _)| p.ends_with("/slo.json")).unwrap();
+    let mut n = 0;
+    for p in slo["panels"].as_array().unwrap() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let e = t["expr"].as_str().unwrap();
+            for name in metric_names(e) {
+                n += 1;
+                assert!(
+                    name.starts_with("slo:") || name == "slo_info",
+                    "the SLO dashboard reads {name} in {e}"
+                );
+            }
+        }
+    }
+    assert!(n >= 5, "{n} series read");
+}
+
+/// The metric names a query selects (identifiers right before `{`).
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = expr.as_bytes();
+    for (i, c) in b.iter().enumerate() {
+        if *c == b'{' {
+            let start = b[..i]
+                .iter()
+                .rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b':'))
+                .map_or(0, |p| p + 1);
+            if start < i {
+                out.push(expr[start..i].to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A registry of `n` services of one team, and `n` API endpoints with SLOs.
+fn sized_registry(n: usize) -> TempDir {
+    let t = TempDir::new("sized");
+    let mut y = String::from("services:\n");
+    for i in 0..n {
+        y.push_str(&format!("  - name: svc-{i}\n    type: docker\n    host: 127.0.0.1\n    port: {}\n    health_endpoint: /health\n    monitoring: {{prometheus: true}}\n    owner: team-a\n", 1024 + i % 60000));
+    }
+    y.push_str("api_endpoints:\n");
+    for i in 0..n {
+        y.push_str(&format!("  - path: /api/e-{i}\n    method: GET\n    slo_availability: 99.9\n    slo_latency_ms: 300\n    service: svc-0\n"));
+    }
+    y.push_str("teams:\n  team-a: {webhook_url: \"http://127.0.0.1:9095/a\"}\n");
+    std::fs::write(t.join("r.yaml"), y).unwrap();
+    t
+}
+
+fn dashboard_sizes(reg: &std::path::Path) -> std::collections::BTreeMap<String, usize> {
+    let templates = root().join("templates");
+    let (registry, catalogue, _) = xtask::load(reg, &templates).unwrap_or_else(|e| panic!("{e}"));
+    let renderer = xtask::render::Renderer::new(&templates, &catalogue).unwrap();
+    let coverage = xtask::coverage::compute(&registry);
+    let ds = xtask::render::grafana::dashboards(&registry, &coverage);
+    xtask::render::grafana::outputs(&renderer, &registry, &ds)
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.path.starts_with("grafana/dashboards/team-") || o.path.ends_with("/slo.json"))
+        .map(|o| (o.path, o.contents.len()))
+        .collect()
+}
+
+/// Grafana cannot use a dashboard with a row per service or per endpoint: the
+/// team and SLO dashboards are the same size for 10 and 10,000 of them.
+#[test]
+fn dashboards_stay_the_same_size_at_any_scale() {
+    let small = dashboard_sizes(sized_registry(10).path());
+    let large = dashboard_sizes(sized_registry(10_000).path());
+    assert_eq!(
+        small.keys().collect::<Vec<_>>(),
+        large.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(small.len(), 2, "{small:?}");
+    for (path, n) in &small {
+        let big = large[path];
+        assert!(
+            (big as f64) <= (*n as f64) * 1.1,
+            "{path}: {n} bytes for 10, {big} bytes for 10,000"
         );
     }
 }

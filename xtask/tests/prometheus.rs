@@ -293,14 +293,14 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
             ep.method, ep.path
         );
         for f in [14.4, 6.0, 3.0, 1.0] {
-            let needle = format!("{route} > ({f} * {budget}) and endpoint:http_requests_errors");
+            let needle = format!("{route} > ({f} * {budget}) and slo:sli_error");
             let n = slo.matches(&needle).count();
             assert_eq!(
                 n, 1,
                 "{} {}: error tier {f} x budget {budget}",
                 ep.method, ep.path
             );
-            let needle = format!("{route} > ({f} * {budget}) and endpoint:http_requests_slow");
+            let needle = format!("{route} > ({f} * {budget}) and slo:sli_latency");
             assert_eq!(
                 slo.matches(&needle).count(),
                 1,

@@ -142,9 +142,11 @@ fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &str) 
     );
 }
 
-/// The service under test: health, a page, an API route with its own
-/// `http_requests_total` and `http_request_duration_seconds` (the generated
-/// buckets), answering 5xx on demand. `stop` closes its port for real.
+/// The service under test: health, a page, and an API route instrumented as
+/// an OpenTelemetry SDK's Prometheus exporter does it (the registry uses the
+/// `opentelemetry` metrics preset): `http_server_request_duration_seconds`
+/// with the generated buckets, per method, route and status code. It answers
+/// 5xx on demand; `stop` closes its port for real.
 struct App {
     stopped: Arc<AtomicBool>,
     failing: Arc<AtomicBool>,
@@ -152,13 +154,28 @@ struct App {
     handle: Option<thread::JoinHandle<()>>,
 }
 
+/// One status code's histogram: observations per bucket, count and sum.
 #[derive(Default)]
-struct Metrics {
-    requests: BTreeMap<u16, u64>,
-    /// Observations per bucket index, then the count.
+struct Histogram {
     buckets: Vec<u64>,
     count: u64,
     sum: f64,
+}
+
+/// The OpenTelemetry exposition of the route's histograms.
+fn otel_metrics(by_status: &BTreeMap<u16, Histogram>, buckets: &[f64]) -> String {
+    let name = "http_server_request_duration_seconds";
+    let mut out = format!("# TYPE {name} histogram\n");
+    for (status, h) in by_status {
+        let labels = format!("http_request_method=\"GET\",http_route=\"/api/v1/work\",http_response_status_code=\"{status}\"");
+        for (le, n) in buckets.iter().zip(&h.buckets) {
+            out.push_str(&format!("{name}_bucket{{{labels},le=\"{le}\"}} {n}\n"));
+        }
+        out.push_str(&format!("{name}_bucket{{{labels},le=\"+Inf\"}} {}\n", h.count));
+        out.push_str(&format!("{name}_count{{{labels}}} {}\n", h.count));
+        out.push_str(&format!("{name}_sum{{{labels}}} {}\n", h.sum));
+    }
+    out
 }
 
 impl App {
@@ -168,10 +185,7 @@ impl App {
         let quit = Arc::new(AtomicBool::new(false));
         let (s, f, q) = (stopped.clone(), failing.clone(), quit.clone());
         let handle = thread::spawn(move || {
-            let metrics = Mutex::new(Metrics {
-                buckets: vec![0; buckets.len()],
-                ..Metrics::default()
-            });
+            let metrics: Mutex<BTreeMap<u16, Histogram>> = Mutex::default();
             while !q.load(Ordering::SeqCst) {
                 if s.load(Ordering::SeqCst) {
                     thread::sleep(Duration::from_millis(50));
@@ -197,30 +211,24 @@ impl App {
                             let status = if f.load(Ordering::SeqCst) { 500 } else { 200 };
                             let took = 0.003;
                             let mut m = metrics.lock().unwrap_or_else(|e| e.into_inner());
-                            *m.requests.entry(status).or_default() += 1;
-                            for (i, le) in buckets.iter().enumerate() {
+                            let h = m.entry(status).or_insert_with(|| Histogram {
+                                buckets: vec![0; buckets.len()],
+                                ..Histogram::default()
+                            });
+                            for (n, le) in h.buckets.iter_mut().zip(&buckets) {
                                 if took <= *le {
-                                    m.buckets[i] += 1;
+                                    *n += 1;
                                 }
                             }
-                            m.count += 1;
-                            m.sum += took;
+                            h.count += 1;
+                            h.sum += took;
                             drop(m);
                             respond(&mut stream, status, "text/plain", "work\n");
                         }
                         "/metrics" => {
                             let m = metrics.lock().unwrap_or_else(|e| e.into_inner());
-                            let mut out = String::from("# TYPE http_requests_total counter\n");
-                            for (status, n) in &m.requests {
-                                out.push_str(&format!("http_requests_total{{method=\"GET\",path=\"/api/v1/work\",status=\"{status}\"}} {n}\n"));
-                            }
-                            out.push_str("# TYPE http_request_duration_seconds histogram\n");
-                            for (i, le) in buckets.iter().enumerate() {
-                                out.push_str(&format!("http_request_duration_seconds_bucket{{method=\"GET\",path=\"/api/v1/work\",le=\"{le}\"}} {}\n", m.buckets[i]));
-                            }
-                            out.push_str(&format!("http_request_duration_seconds_bucket{{method=\"GET\",path=\"/api/v1/work\",le=\"+Inf\"}} {}\n", m.count));
-                            out.push_str(&format!("http_request_duration_seconds_count{{method=\"GET\",path=\"/api/v1/work\"}} {}\n", m.count));
-                            out.push_str(&format!("http_request_duration_seconds_sum{{method=\"GET\",path=\"/api/v1/work\"}} {}\n", m.sum));
+                            let out = otel_metrics(&m, &buckets);
+                            drop(m);
                             respond(&mut stream, 200, "text/plain; version=0.0.4", &out);
                         }
                         _ => respond(&mut stream, 404, "text/plain", "not found\n"),
@@ -376,6 +384,9 @@ settings:
   alertmanager_address: 127.0.0.1:{am}
   pages_base_url: http://127.0.0.1:{app}
   burn_rate_for: {{fast: 1s, medium: 1s, slow: 1s, long: 1s}}
+  # The app exports OpenTelemetry's HTTP metrics, so the SLO rules read those.
+  slo:
+    metrics: {{preset: opentelemetry}}
   alertmanager:
     default_webhook_url: http://127.0.0.1:{hook}/default
     group_wait: 1s

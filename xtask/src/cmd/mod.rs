@@ -6,3 +6,4 @@ pub mod coverage;
 pub mod discover;
 pub mod e2e;
 pub mod generate;
+pub mod import;

@@ -26,6 +26,8 @@ pub struct Registry {
     pub services: Vec<Service>,
     pub pages: Vec<Page>,
     pub endpoints: Vec<Endpoint>,
+    /// Every SLO: the endpoints' (sorted as they are), then `slos:` by service and name.
+    pub objectives: Vec<Objective>,
     pub teams: BTreeMap<String, Team>,
     pub runbook_base_url: Option<String>,
     pub settings: settings::Settings,
@@ -128,6 +130,83 @@ pub struct Endpoint {
     pub min_request_rate: Option<f64>,
     /// The burn-rate tiers that alert.
     pub tiers: Vec<String>,
+    /// Raw queries that replace the HTTP metrics for its SLIs.
+    pub queries: Option<crate::sli::Queries>,
+}
+
+/// One SLO the rules, dashboards and plan are built for: an API endpoint's, or
+/// one of `slos:` (raw queries, such as an imported Sloth SLO).
+#[derive(Debug, Clone, Serialize)]
+pub struct Objective {
+    /// `GET /path`, or the SLO's name.
+    pub key: String,
+    /// The labels that tell it apart on every series and alert: `service` (when
+    /// known) with `method` and `path`, or with `slo_name`.
+    pub labels: BTreeMap<String, String>,
+    pub service: Option<String>,
+    pub owner: Option<String>,
+    /// Percent.
+    pub availability: f64,
+    pub latency_ms: Option<f64>,
+    pub events: Events,
+    pub min_request_rate: Option<f64>,
+    pub tiers: Vec<String>,
+    pub source: String,
+    pub description: Option<String>,
+}
+
+/// Where an objective's events come from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Events {
+    /// The HTTP metrics of `settings.slo.metrics`, for this route.
+    Http {
+        method: String,
+        path: String,
+    },
+    Queries(crate::sli::Queries),
+}
+
+impl Objective {
+    /// The share of events allowed to be bad: 1 - availability.
+    pub fn error_budget(&self) -> f64 {
+        ((100.0 - self.availability) / 100.0 * 1e9).round() / 1e9
+    }
+
+    pub fn latency_seconds(&self) -> Option<f64> {
+        self.latency_ms.map(|ms| ms / 1000.0)
+    }
+
+    /// An endpoint's SLO, if it has one.
+    pub fn of_endpoint(ep: &Endpoint) -> Option<Objective> {
+        let availability = ep.slo_availability?;
+        let mut labels = BTreeMap::from([
+            ("method".to_owned(), ep.method.clone()),
+            ("path".to_owned(), ep.path.clone()),
+        ]);
+        if let Some(s) = &ep.service {
+            labels.insert("service".into(), s.clone());
+        }
+        Some(Objective {
+            key: format!("{} {}", ep.method, ep.path),
+            labels,
+            service: ep.service.clone(),
+            owner: ep.owner.clone(),
+            availability,
+            latency_ms: ep.slo_latency_ms,
+            events: match &ep.queries {
+                Some(q) => Events::Queries(q.clone()),
+                None => Events::Http {
+                    method: ep.method.clone(),
+                    path: ep.path.clone(),
+                },
+            },
+            min_request_rate: ep.min_request_rate,
+            tiers: ep.tiers.clone(),
+            source: ep.source.clone(),
+            description: None,
+        })
+    }
 }
 
 impl Endpoint {

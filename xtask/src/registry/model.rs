@@ -22,6 +22,9 @@ pub struct RegistryFile {
     pub pages: Vec<Spanned<Page>>,
     #[serde(default)]
     pub api_endpoints: Vec<Spanned<ApiEndpoint>>,
+    /// SLOs over any events (raw queries), by name.
+    #[serde(default)]
+    pub slos: Vec<Spanned<Slo>>,
     /// Owner teams, by name. Used for alert routing.
     #[serde(default)]
     pub teams: BTreeMap<String, Spanned<Team>>,
@@ -55,11 +58,39 @@ pub struct Settings {
     pub slo_period: Option<Spanned<String>>,
     /// `for` of each burn-rate tier.
     pub burn_rate_for: Option<Spanned<BTreeMap<String, String>>>,
+    /// Where SLIs come from and how SLO alerts are shaped.
+    pub slo: Option<Spanned<SloSettings>>,
     /// Where PrometheusRule, ServiceMonitor and Probe resources go.
     pub kubernetes: Option<Spanned<KubernetesSettings>>,
     pub alertmanager: Option<Spanned<AlertmanagerSettings>>,
     pub grafana: Option<Spanned<GrafanaSettings>>,
     pub discovery: Option<Spanned<DiscoverySettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloSettings {
+    /// The HTTP metrics the applications export: `{preset: opentelemetry}`,
+    /// with any name overridden.
+    pub metrics: Option<Spanned<HttpMetricsSettings>>,
+    /// `tiers` (an alert per burn-rate tier) or `page_ticket` (Sloth's two:
+    /// page = fast or medium, ticket = slow or long).
+    pub alerts: Option<Spanned<String>>,
+    /// The severity of an alert when the period's error budget is spent
+    /// (`warning` or `critical`); none without it.
+    pub budget_exhausted_alert: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpMetricsSettings {
+    /// `middleware` (default), `opentelemetry` or `micrometer`.
+    pub preset: Option<Spanned<String>>,
+    pub requests: Option<Spanned<String>>,
+    pub duration: Option<Spanned<String>>,
+    pub method_label: Option<Spanned<String>>,
+    pub route_label: Option<Spanned<String>>,
+    pub status_label: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -273,6 +304,33 @@ pub struct ApiEndpoint {
     /// The service that serves the endpoint; falls back to `defaults.api_service`.
     pub service: Option<Spanned<String>>,
     pub owner: Option<Spanned<String>>,
+    /// Raw queries instead of the HTTP metrics of `settings.slo.metrics`.
+    pub sli: Option<Spanned<SliQueries>>,
+}
+
+/// Bad and total events over `{{.window}}`, as Sloth writes them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SliQueries {
+    pub error_query: Spanned<String>,
+    pub total_query: Spanned<String>,
+    /// Requests slower than the latency objective (with `slo_latency_ms`).
+    pub slow_query: Option<Spanned<String>>,
+}
+
+/// An SLO over any events, not an API endpoint's (such as one imported from
+/// Sloth or OpenSLO).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    pub name: Spanned<String>,
+    pub service: Spanned<String>,
+    pub owner: Option<Spanned<String>>,
+    pub description: Option<String>,
+    pub slo_availability: Spanned<Availability>,
+    pub sli: Spanned<SliQueries>,
+    pub min_request_rate: Option<Spanned<f64>>,
+    pub burn_rate_tiers: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

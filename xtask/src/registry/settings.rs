@@ -8,10 +8,11 @@ use serde_saphyr::Spanned;
 
 use super::model;
 use super::url;
-use crate::burn_rate::{DEFAULT_BUCKETS, TIERS};
+use crate::burn_rate::{self, DEFAULT_BUCKETS, TIERS};
 use crate::diagnostics::{Diagnostic, shown};
+use crate::sli::HttpMetrics;
 use crate::source::SourceFile;
-use crate::syntax::{duration_hours, is_duration, is_host_port, is_valid_name};
+use crate::syntax::{duration_hours, is_duration, is_host_port, is_metric_name, is_valid_name};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
@@ -26,6 +27,7 @@ pub struct Settings {
     pub slo_period_hours: f64,
     /// Tier name to its `for`.
     pub burn_rate_for: BTreeMap<String, String>,
+    pub slo: SloConfig,
     pub kubernetes: Kubernetes,
     pub alertmanager: Alertmanager,
     pub grafana: Grafana,
@@ -37,6 +39,25 @@ pub struct Settings {
     pub cadvisor_port: u16,
     /// The coverage floor of `cargo xtask coverage` (CI), in percent.
     pub coverage_min: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SloConfig {
+    /// The HTTP metrics endpoint SLIs read.
+    pub metrics: HttpMetrics,
+    /// How burn-rate alerts are shaped.
+    pub alerts: AlertShape,
+    /// The severity of the "error budget exhausted" alert, when wanted.
+    pub budget_exhausted_alert: Option<String>,
+}
+
+/// An alert per burn-rate tier, or Sloth's page (fast or medium) and ticket
+/// (slow or long).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertShape {
+    Tiers,
+    PageTicket,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -209,6 +230,104 @@ impl Resolver<'_> {
         out
     }
 
+    /// `settings.slo`: a metrics preset with names overridden, the alert shape,
+    /// and the budget-exhausted alert's severity.
+    fn slo(&mut self, s: Option<&model::SloSettings>) -> SloConfig {
+        let none = model::SloSettings::default();
+        let s = s.unwrap_or(&none);
+        let m = s.metrics.as_ref().map(|m| &m.value);
+        let preset = m.and_then(|m| m.preset.as_ref());
+        let mut metrics = HttpMetrics::preset("middleware").expect("the default preset exists");
+        if let Some(p) = preset {
+            match HttpMetrics::preset(&p.value) {
+                Some(named) => metrics = named,
+                None => self.err(
+                    &p.referenced,
+                    "slo.metrics.preset",
+                    format!("unknown metrics preset {}", shown(&p.value)),
+                    &format!(
+                        "use one of {}, or name the metrics one by one",
+                        HttpMetrics::preset_names().join(", ")
+                    ),
+                ),
+            }
+        }
+        if let Some(m) = m {
+            let fields: [(&Option<Spanned<String>>, &str, &mut String, bool); 5] = [
+                (&m.requests, "requests", &mut metrics.requests, false),
+                (&m.duration, "duration", &mut metrics.duration, false),
+                (
+                    &m.method_label,
+                    "method_label",
+                    &mut metrics.method_label,
+                    true,
+                ),
+                (
+                    &m.route_label,
+                    "route_label",
+                    &mut metrics.route_label,
+                    true,
+                ),
+                (
+                    &m.status_label,
+                    "status_label",
+                    &mut metrics.status_label,
+                    true,
+                ),
+            ];
+            let mut overridden = false;
+            for (v, name, slot, label) in fields {
+                let Some(v) = v else { continue };
+                overridden = true;
+                if is_metric_name(&v.value, label) {
+                    *slot = v.value.clone();
+                } else {
+                    let what = if label { "label" } else { "metric" };
+                    self.err(
+                        &v.referenced,
+                        &format!("slo.metrics.{name}"),
+                        format!("{} is not a Prometheus {what} name", shown(&v.value)),
+                        "letters, digits and `_`, not starting with a digit",
+                    );
+                }
+            }
+            if overridden {
+                metrics.preset = format!("{} (with names overridden)", metrics.preset);
+            }
+        }
+        let alerts = match s.alerts.as_ref().map(|a| (a, a.value.as_str())) {
+            None | Some((_, "tiers")) => AlertShape::Tiers,
+            Some((_, "page_ticket")) => AlertShape::PageTicket,
+            Some((a, other)) => {
+                self.err(
+                    &a.referenced,
+                    "slo.alerts",
+                    format!("unknown alert shape {}", shown(other)),
+                    "use `tiers` (an alert per burn-rate tier) or `page_ticket` (page = fast or medium, ticket = slow or long, as Sloth)",
+                );
+                AlertShape::Tiers
+            }
+        };
+        let budget_exhausted_alert = s.budget_exhausted_alert.as_ref().and_then(|b| {
+            if ["warning", "critical"].contains(&b.value.as_str()) {
+                Some(b.value.clone())
+            } else {
+                self.err(
+                    &b.referenced,
+                    "slo.budget_exhausted_alert",
+                    format!("{} is not a severity", shown(&b.value)),
+                    "write `warning` or `critical`, or leave it out for no alert",
+                );
+                None
+            }
+        });
+        SloConfig {
+            metrics,
+            alerts,
+            budget_exhausted_alert,
+        }
+    }
+
     fn kubernetes(&mut self, k: Option<&model::KubernetesSettings>) -> Kubernetes {
         if let Some(k) = k {
             check_kubernetes(k, &mut |at, field, msg, help| {
@@ -295,7 +414,25 @@ pub fn resolve(
     let scrape_interval = r.duration(&s.scrape_interval, "scrape_interval", "15s");
     let evaluation_interval = r.duration(&s.evaluation_interval, "evaluation_interval", "15s");
     let slo_period = r.duration(&s.slo_period, "slo_period", "30d");
-    let slo_period_hours = duration_hours(&slo_period).unwrap_or(720.0);
+    let mut slo_period_hours = duration_hours(&slo_period).unwrap_or(720.0);
+    if let Some(p) = &s.slo_period
+        && !burn_rate::has_catalogue(slo_period_hours)
+    {
+        r.err(
+            &p.referenced,
+            "slo_period",
+            format!(
+                "the SLO period {} has no burn-rate window catalogue",
+                shown(&p.value)
+            ),
+            &format!(
+                "use one of {}: their windows and budget shares are known",
+                burn_rate::catalogue_periods()
+            ),
+        );
+        slo_period_hours = 720.0;
+    }
+    let slo = r.slo(s.slo.as_ref().map(|s| &s.value));
     let blackbox_address = r.address(&s.blackbox_address, "blackbox_address", "127.0.0.1:9115");
     let alertmanager_address = r.address(
         &s.alertmanager_address,
@@ -367,6 +504,7 @@ pub fn resolve(
         slo_period,
         slo_period_hours,
         burn_rate_for,
+        slo,
         kubernetes,
     }
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::Renderer;
 use crate::burn_rate::TIERS;
 use crate::output::{Format, Output};
+use crate::registry::settings::AlertShape;
 use crate::registry::{Registry, channels};
 
 pub const DEFAULT_RECEIVER: &str = "_default";
@@ -95,8 +96,12 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
     let teams = team_routes(reg);
     let am = &reg.settings.alertmanager;
     let default = context! { name => DEFAULT_RECEIVER, url => &am.default_webhook_url, credentials_file => &am.default_webhook_credentials_file };
+    // Sloth's page and ticket shape has one alert per severity: the critical
+    // silences the warning, and there are no tiers to order.
+    let shaped = reg.settings.slo.alerts == AlertShape::PageTicket;
     let tiers: Vec<TierInhibition> = TIERS
         .iter()
+        .filter(|_| !shaped)
         .enumerate()
         .take(TIERS.len() - 1)
         .map(|(i, t)| TierInhibition {

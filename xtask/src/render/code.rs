@@ -71,6 +71,14 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
         quote! { ApiEndpoint { method: #method, path: #path, service: #service, critical: #critical, slo_availability_percent: #availability, slo_latency_ms: #latency } }
     });
     let buckets = reg.settings.latency_buckets_seconds.iter();
+    let m = &reg.settings.slo.metrics;
+    let (requests, duration, method_label, route_label, status_label) = (
+        &m.requests,
+        &m.duration,
+        &m.method_label,
+        &m.route_label,
+        &m.status_label,
+    );
     let hash = &reg.content_hash;
     let header = format!(
         " {GENERATED_BY} from {}; do not edit.",
@@ -112,10 +120,19 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
         /// build script compares it with the registry to detect a stale module.
         pub const REGISTRY_HASH: &str = #hash;
 
-        /// Histogram buckets (seconds) for `http_request_duration_seconds`: the
-        /// applications' buckets plus every SLO latency threshold, so each
-        /// threshold is a bucket boundary the SLO rules can select.
+        /// Histogram buckets (seconds) for `HTTP_DURATION`: the applications'
+        /// buckets plus every SLO latency threshold, so each threshold is a
+        /// bucket boundary the SLO rules can select.
         pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[#(#buckets),*];
+
+        /// The metric names and labels the SLO rules read (`settings.slo.metrics`):
+        /// the requests counter (labelled with method, route and status) and
+        /// the duration histogram, whose `_bucket` and `_count` they select.
+        pub const HTTP_REQUESTS: &str = #requests;
+        pub const HTTP_DURATION: &str = #duration;
+        pub const METHOD_LABEL: &str = #method_label;
+        pub const ROUTE_LABEL: &str = #route_label;
+        pub const STATUS_LABEL: &str = #status_label;
 
         #[doc = #page_doc]
         pub static PAGES: &[Page] = &[#(#page_items),*];
@@ -264,7 +281,7 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
     endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     let ts = r.render(
         "typescript/known-pages.ts.j2",
-        context! { pages => Serde(&pages), endpoints => Serde(&endpoints), buckets => Serde(&reg.settings.latency_buckets_seconds), registry_hash => &reg.content_hash },
+        context! { pages => Serde(&pages), endpoints => Serde(&endpoints), buckets => Serde(&reg.settings.latency_buckets_seconds), metrics => Serde(&reg.settings.slo.metrics), registry_hash => &reg.content_hash },
     )?;
     out.push(Output::new(
         "typescript/known-pages.ts",

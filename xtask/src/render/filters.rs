@@ -25,14 +25,6 @@ pub fn promql_str(s: &str) -> String {
     double_quoted(s, false)
 }
 
-/// The share of 5xx responses among the requests `selector` picks, over `window`:
-/// the error SLI of the SLO rules and the dashboards' error-rate panel.
-pub fn error_ratio(selector: &str, window: &str) -> String {
-    format!(
-        "sum(rate(http_requests_total{{{selector}, status=~\"5..\"}}[{window}])) / sum(rate(http_requests_total{{{selector}}}[{window}]))"
-    )
-}
-
 /// Whether a reader cannot see `c` or it can reorder the text around it:
 /// control, format and bidi characters (Trojan Source), line and paragraph
 /// separators, noncharacters and unassigned code points. These are exactly the

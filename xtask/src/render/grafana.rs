@@ -10,12 +10,10 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
-use super::filters::{error_ratio, promql_str, re_escape};
-use super::slo::Sli;
-use crate::burn_rate::TIERS;
+use super::filters::promql_str;
 use crate::coverage::Coverage;
 use crate::output::{Format, Output};
-use crate::registry::{Registry, Service, ServiceType};
+use crate::registry::Registry;
 use crate::syntax::fnv1a;
 
 /// The schema version of a current Grafana (11.x / 12.x).
@@ -27,8 +25,24 @@ pub struct Dashboard {
     pub title: String,
     pub description: String,
     pub tags: Vec<String>,
+    /// Query variables after the data source's.
+    pub variables: Vec<Variable>,
     pub panels: Vec<Panel>,
     pub schema_version: u32,
+}
+
+/// A query variable over the data source: multi-valued, `All` by default.
+#[derive(Debug, Serialize)]
+pub struct Variable {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub query: String,
+}
+
+impl Variable {
+    fn query(name: &'static str, label: &'static str, query: String) -> Variable {
+        Variable { name, label, query }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +59,8 @@ pub struct Panel {
     pub targets: Vec<Query>,
     /// Markdown of a text panel.
     pub content: String,
+    /// The variable a row repeats for.
+    pub repeat: Option<&'static str>,
 }
 
 impl Panel {
@@ -67,6 +83,7 @@ impl Panel {
             unit,
             targets,
             content: String::new(),
+            repeat: None,
         }
     }
 }
@@ -136,9 +153,12 @@ impl Layout {
         }
     }
 
-    fn row(&mut self, title: String) {
+    fn row(&mut self, title: String, repeat: Option<&'static str>) {
         self.newline();
-        self.push(Panel::new("row", title, 24, 1, "", vec![]));
+        self.push(Panel {
+            repeat,
+            ..Panel::new("row", title, 24, 1, "", vec![])
+        });
     }
 
     fn newline(&mut self) {
@@ -171,6 +191,18 @@ impl Layout {
         unit: &'static str,
         queries: &[(&str, &str)],
     ) {
+        let w = if kind == "table" { 8 } else { 4 };
+        self.panel_w(kind, title, unit, w, queries);
+    }
+
+    fn panel_w(
+        &mut self,
+        kind: &'static str,
+        title: &str,
+        unit: &'static str,
+        w: u32,
+        queries: &[(&str, &str)],
+    ) {
         let targets = queries
             .iter()
             .enumerate()
@@ -181,104 +213,73 @@ impl Layout {
                 instant: kind != "timeseries",
             })
             .collect();
-        let w = if kind == "table" { 8 } else { 4 };
         self.push(Panel::new(kind, title.to_owned(), w, 6, unit, targets));
     }
 }
 
-fn service_panels(l: &mut Layout, s: &Service) {
-    let svc = format!("service={}", q(&s.name));
-    l.row(format!("{} ({})", s.name, s.kind));
-    if s.probe.exists() {
-        l.panel(
-            "stat",
-            "Probe success",
-            "percentunit",
-            &[(&format!("min(probe_success{{{svc}, page=\"\"}})"), "up")],
-        );
-        l.panel(
-            "timeseries",
-            "Probe latency",
-            "s",
-            &[(
-                &format!("max(probe_duration_seconds{{{svc}, page=\"\"}})"),
-                "probe",
-            )],
-        );
-    } else {
-        l.panel(
-            "stat",
-            "Scrape up",
-            "percentunit",
-            &[(&format!("min(up{{{svc}}})"), "up")],
-        );
-    }
-    l.panel(
-        "timeseries",
-        "Error rate (5xx share)",
-        "percentunit",
-        &[(&error_ratio(&svc, "5m"), "5xx")],
-    );
-    l.panel(
-        "timeseries",
-        "p95 latency",
-        "s",
-        &[(&format!("histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{{{svc}}}[5m])))"), "p95")],
-    );
-    let cadvisor = match s.kind {
-        ServiceType::K8sDeployment => s.namespace.as_ref().map(|ns| {
-            let pods = format!(
-                "{}-[a-z0-9]+-[a-z0-9]+",
-                re_escape(&minijinja::Value::from(s.name.as_str())).unwrap_or_default()
-            );
-            format!(
-                "namespace={}, pod=~{}, container!=\"\", container!=\"POD\"",
-                q(ns),
-                q(&pods)
-            )
-        }),
-        ServiceType::Docker => Some(format!("name={}", q(&s.name))),
-        ServiceType::Systemd => None,
-    };
-    if let Some(sel) = cadvisor {
-        l.panel(
-            "timeseries",
-            "Memory (working set)",
-            "bytes",
-            &[(
-                &format!("sum(container_memory_working_set_bytes{{{sel}}})"),
-                "memory",
-            )],
-        );
-    }
-    l.panel(
-        "table",
-        "Firing alerts",
-        "",
-        &[(
-            &format!("ALERTS{{{svc}, alertstate=\"firing\"}}"),
-            "{{alertname}}",
-        )],
-    );
-}
-
+/// The team's services, picked by the `service` variable from the `up`
+/// series their scrape and probe jobs write (with the `owner` label), one
+/// repeated row each: the dashboard is the same size for 1 or 100,000 services.
 pub fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
-    let mut by_owner: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
-    for s in &reg.services {
-        by_owner.entry(&s.owner).or_default().push(s);
-    }
-    by_owner
+    let m = &reg.settings.slo.metrics;
+    let owners: std::collections::BTreeSet<&str> =
+        reg.services.iter().map(|s| s.owner.as_str()).collect();
+    owners
         .into_iter()
-        .map(|(owner, services)| {
+        .map(|owner| {
+            let own = format!("owner={}", q(owner));
+            let svc = r#"service=~"$service""#;
             let mut l = Layout::new();
-            for s in services {
-                service_panels(&mut l, s);
-            }
+            l.row("Team".into(), None);
+            l.panel_w(
+                "stat",
+                "Targets up",
+                "none",
+                12,
+                &[(&format!("count(up{{{own}}} == 1)"), "up"), (&format!("count(up{{{own}}} == 0)"), "down")],
+            );
+            l.panel_w(
+                "table",
+                "Firing alerts",
+                "",
+                12,
+                &[(&format!("ALERTS{{{own}, alertstate=\"firing\"}}"), "{{service}} {{alertname}}")],
+            );
+            l.row("$service".into(), Some("service"));
+            l.panel("stat", "Probe success", "percentunit", &[(&format!("min(probe_success{{{svc}, page=\"\"}})"), "probe")]);
+            l.panel("stat", "Scrape up", "percentunit", &[(&format!("min(up{{{svc}, job!~\"blackbox.*\"}})"), "up")]);
+            let errors = format!(
+                "sum(rate({r}{{{svc}, {st}=~\"5..\"}}[$__rate_interval])) / sum(rate({r}{{{svc}}}[$__rate_interval]))",
+                r = m.requests,
+                st = m.status_label
+            );
+            l.panel("timeseries", "Error rate (5xx share)", "percentunit", &[(&errors, "5xx")]);
+            let p95 = format!(
+                "histogram_quantile(0.95, sum by (le) (rate({}_bucket{{{svc}}}[$__rate_interval])))",
+                m.duration
+            );
+            l.panel("timeseries", "p95 latency", "s", &[(&p95, "p95")]);
+            // cAdvisor names docker containers by name and k8s pods by the deployment.
+            l.panel(
+                "timeseries",
+                "Memory (working set)",
+                "bytes",
+                &[
+                    (r#"sum(container_memory_working_set_bytes{name=~"$service"})"#, "container"),
+                    (r#"sum(container_memory_working_set_bytes{pod=~"($service)-[a-z0-9]+-[a-z0-9]+", container!="", container!="POD"})"#, "pods"),
+                ],
+            );
+            l.panel("table", "Firing alerts", "", &[(&format!("ALERTS{{{svc}, alertstate=\"firing\"}}"), "{{alertname}}")]);
             let d = Dashboard {
                 uid: uid("team", owner),
                 title: format!("{owner}: services"),
-                description: format!("Health, latency, errors, memory and firing alerts of the services owned by {owner}."),
+                description: format!("Health, latency, errors, memory and firing alerts of the services owned by {owner}, a row per service picked in `service`."),
                 tags: vec!["monitoring-as-code".into(), format!("owner:{owner}")],
+                variables: vec![Variable::query(
+                    "service",
+                    "Service",
+                    format!("label_values(up{{{own}}}, service)"),
+                )],
                 panels: l.panels,
                 schema_version: SCHEMA_VERSION,
             };
@@ -287,76 +288,89 @@ pub fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
         .collect()
 }
 
+/// Every SLO, from the metadata and info series alone (the registry is not
+/// read): the dashboard is the same size for 1 or 100,000 SLOs, and shows
+/// SLOs of any origin, endpoint or imported.
 pub fn slo_dashboard(reg: &Registry) -> Dashboard {
-    let mut l = Layout::new();
     let period = &reg.settings.slo_period;
-    for ep in reg
-        .endpoints
-        .iter()
-        .filter(|e| e.slo_availability.is_some())
-    {
-        let budget = ep.error_budget().unwrap_or(1.0);
-        let mut sel = vec![
-            format!("method={}", q(&ep.method)),
-            format!("path={}", q(&ep.path)),
-        ];
-        if let Some(s) = &ep.service {
-            sel.push(format!("service={}", q(s)));
-        }
-        let sel = sel.join(", ");
-        l.row(format!(
-            "{} {} ({}% over {period})",
-            ep.method,
-            ep.path,
-            ep.slo_availability.unwrap_or_default()
-        ));
-        // The SLIs this endpoint has, each with its SLI, budget and burn-rate panels.
-        let mut slis = vec![(Sli::Errors, "Availability")];
-        if ep.slo_latency_ms.is_some() {
-            slis.push((Sli::Latency, "Latency"));
-        }
-        for (sli, what) in slis {
-            let ratio = |w: &str| format!("{}{{{sel}}}", sli.record(w));
-            let sli_expr = format!("1 - avg_over_time({}[{period}])", ratio("1h"));
-            l.panel(
-                "stat",
-                &format!("{what} SLI"),
-                "percentunit",
-                &[(&sli_expr, "SLI")],
-            );
-            let budget_expr = format!("1 - avg_over_time({}[{period}]) / {budget}", ratio("1h"));
-            l.panel(
-                "stat",
-                &format!("{what} error budget remaining"),
-                "percentunit",
-                &[(&budget_expr, "budget")],
-            );
-            let burn: Vec<(String, String)> = TIERS
-                .iter()
-                .map(|t| {
-                    (
-                        format!("{} / {budget}", ratio(t.long)),
-                        format!("{} ({})", t.long, t.name),
-                    )
-                })
-                .collect();
-            let burn_refs: Vec<(&str, &str)> =
-                burn.iter().map(|(e, n)| (e.as_str(), n.as_str())).collect();
-            l.panel(
-                "timeseries",
-                &format!("{what} budget burn rate"),
-                "none",
-                &burn_refs,
-            );
-        }
-    }
+    let sel = r#"service=~"$service", slo=~"$slo""#;
+    let legend = "{{service}} {{method}} {{path}}{{slo_name}} ({{slo}})";
+    let mut l = Layout::new();
+    l.row(format!("Error budget over {period}"), None);
+    l.panel_w(
+        "bargauge",
+        "Error budget remaining",
+        "percentunit",
+        12,
+        &[(
+            &format!("slo:period_error_budget_remaining:ratio{{{sel}}}"),
+            legend,
+        )],
+    );
+    l.panel_w(
+        "table",
+        "Objectives",
+        "",
+        12,
+        &[(&format!("slo_info{{{sel}}}"), legend)],
+    );
+    l.row(
+        "Burn rate (1 spends the budget exactly over the period)".into(),
+        None,
+    );
+    l.panel_w(
+        "stat",
+        "SLOs burning faster than 1x now",
+        "none",
+        6,
+        &[(
+            &format!("count(slo:current_burn_rate:ratio{{{sel}}} > 1) or vector(0)"),
+            "SLOs",
+        )],
+    );
+    l.panel_w(
+        "timeseries",
+        "Current burn rate (5m)",
+        "none",
+        9,
+        &[(&format!("slo:current_burn_rate:ratio{{{sel}}}"), legend)],
+    );
+    l.panel_w(
+        "timeseries",
+        "Period burn rate",
+        "none",
+        9,
+        &[(&format!("slo:period_burn_rate:ratio{{{sel}}}"), legend)],
+    );
+    l.panel_w(
+        "timeseries",
+        "Error budget remaining over time",
+        "percentunit",
+        24,
+        &[(
+            &format!("slo:period_error_budget_remaining:ratio{{{sel}}}"),
+            legend,
+        )],
+    );
     Dashboard {
         uid: uid("slo", "api-endpoints"),
-        title: "API endpoint SLOs".into(),
+        title: "SLOs".into(),
         description: format!(
-            "SLIs, error budget remaining and burn rates over the four alerting windows; SLO period {period}."
+            "Error budget remaining and burn rates of every SLO, from the `slo:*` metadata series; SLO period {period}."
         ),
         tags: vec!["monitoring-as-code".into(), "slo".into()],
+        variables: vec![
+            Variable::query(
+                "service",
+                "Service",
+                "label_values(slo_info, service)".into(),
+            ),
+            Variable::query(
+                "slo",
+                "SLI",
+                r#"label_values(slo_info{service=~"$service"}, slo)"#.into(),
+            ),
+        ],
         panels: l.panels,
         schema_version: SCHEMA_VERSION,
     }
@@ -365,7 +379,10 @@ pub fn slo_dashboard(reg: &Registry) -> Dashboard {
 /// The coverage report's numbers, as constant queries, and its gaps as text.
 pub fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
     let mut l = Layout::new();
-    l.row("Coverage by dimension (from the service registry)".into());
+    l.row(
+        "Coverage by dimension (from the service registry)".into(),
+        None,
+    );
     for d in &coverage.dimensions {
         // vector(NaN) shows "No data" for an empty (n/a) dimension.
         let value = d
@@ -411,6 +428,7 @@ pub fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
         description: "The coverage report of the service registry: >= 90 % good, >= 70 % warning."
             .into(),
         tags: vec!["monitoring-as-code".into(), "coverage".into()],
+        variables: vec![],
         panels: l.panels,
         schema_version: SCHEMA_VERSION,
     }

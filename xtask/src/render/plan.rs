@@ -65,6 +65,7 @@ pub fn render(
             services => Serde(&reg.services),
             pages => Serde(&reg.pages),
             endpoints => Serde(&reg.endpoints),
+            objectives => Serde(&reg.objectives),
             teams => Serde(&reg.teams),
             service_rules => Serde(&rules.services),
             page_rules => Serde(&rules.pages),

@@ -1,24 +1,28 @@
-//! SLO rules for API endpoints, after the Google SRE workbook's multiwindow,
-//! multi-burn-rate alerts: recording rules for the error ratio (5xx / all) and
-//! the latency SLI (share slower than the objective) over every window, and
-//! four burn-rate tiers per SLI whose factors follow from the SLO period.
+//! SLO rules, after the Google SRE workbook's multiwindow, multi-burn-rate
+//! alerts: recording rules for the error ratio (bad / all events) and the
+//! latency SLI (share slower than the objective) over every window; burn-rate
+//! alerts per tier or as Sloth's page and ticket, with factors from the
+//! period's window catalogue; and the metadata series (objective, budget,
+//! period, burn rates, budget remaining, `slo_info`) dashboards and alerts
+//! select SLOs by.
 //!
-//! Files: `prometheus/slo/<service>.rules.yml` (one group per endpoint) and
-//! their generated unit tests in `prometheus/tests/slo/<service>.test.yml`.
+//! Files: `prometheus/slo/<service>.rules.yml` (one group per SLO) and their
+//! generated unit tests in `prometheus/tests/slo/<service>.test.yml`.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::Renderer;
-use super::filters::{error_ratio, gotmpl_str, promql_str as q};
+use super::filters::{gotmpl_str, promql_str as q};
 use super::rule_file::{Group, Record, Rule, RuleTest, Series};
 use super::rule_tests::{self, Case};
 use crate::burn_rate::{TIERS, WINDOWS, factor, le_regex};
 use crate::output::Output;
 use crate::registry::UNASSIGNED;
-use crate::registry::settings::Settings;
-use crate::registry::{Endpoint, Registry};
+use crate::registry::settings::{AlertShape, Settings};
+use crate::registry::{Events, Objective, Registry};
+use crate::sli::{HttpMetrics, with_window};
 use crate::syntax::duration_hours;
 
 /// The two SLIs: what counts as a bad request.
@@ -36,11 +40,10 @@ impl Sli {
         }
     }
 
+    /// The recorded share of bad events over `window`, named as Sloth names
+    /// it (`slo:sli_error:ratio_rate5m`), so dashboards built for Sloth read it.
     pub fn record(self, window: &str) -> String {
-        match self {
-            Sli::Errors => format!("endpoint:http_requests_errors:ratio_rate{window}"),
-            Sli::Latency => format!("endpoint:http_requests_slow:ratio_rate{window}"),
-        }
+        format!("slo:sli_{}:ratio_rate{window}", self.name())
     }
 
     fn alert(self) -> &'static str {
@@ -51,7 +54,7 @@ impl Sli {
     }
 }
 
-/// One burn-rate tier of one endpoint, for the plan.
+/// One burn-rate tier of one SLO, for the plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct TierPlan {
     pub tier: &'static str,
@@ -63,23 +66,27 @@ pub struct TierPlan {
     pub for_: String,
 }
 
-/// What the plan shows of an endpoint's SLO.
+/// What the plan shows of an SLO.
 #[derive(Debug, Clone, Serialize)]
-pub struct EndpointPlan {
-    pub method: String,
-    pub path: String,
+pub struct ObjectivePlan {
     pub budget_percent: f64,
     /// How long a full outage takes to spend the period's budget.
     pub budget_outage: String,
     pub slis: Vec<&'static str>,
     pub tiers: Vec<TierPlan>,
+    /// The alerts, as `SLOErrorBudgetBurn page (fast+medium)`.
+    pub alerts: Vec<String>,
+    /// Where the events come from: the metrics preset, or `raw queries`.
+    pub events: String,
+    /// Whether unit tests are generated (not for raw queries: their series are the user's).
+    pub tested: bool,
 }
 
 pub struct Slo {
-    /// Service (or `unassigned`) to its groups, one per endpoint.
+    /// Service (or `unassigned`) to its groups, one per SLO.
     pub files: BTreeMap<String, Vec<Group>>,
-    /// `METHOD path` to its plan.
-    pub plans: BTreeMap<String, EndpointPlan>,
+    /// An objective's key to its plan.
+    pub plans: BTreeMap<String, ObjectivePlan>,
 }
 
 fn human_duration(seconds: f64) -> String {
@@ -92,24 +99,25 @@ fn human_duration(seconds: f64) -> String {
     }
 }
 
+/// The group name of an objective's rules.
+pub fn group_name(o: &Objective) -> String {
+    format!("slo {}", o.key)
+}
+
+/// How long the budget-exhausted alert waits: long enough that a period
+/// figure hovering at zero does not flap.
+const BUDGET_EXHAUSTED_FOR: &str = "15m";
+
 pub fn build(reg: &Registry) -> Slo {
     let st = &reg.settings;
     let mut files: BTreeMap<String, Vec<Group>> = BTreeMap::new();
     let mut plans = BTreeMap::new();
-    for ep in reg
-        .endpoints
-        .iter()
-        .filter(|e| e.slo_availability.is_some())
-    {
-        let e = EndpointSlo::new(reg, ep);
-        let records = e.records();
-        let mut rules = Vec::new();
-        let mut tier_plans = Vec::new();
-        for tier in TIERS
+    for o in &reg.objectives {
+        let e = ObjectiveSlo::new(reg, o);
+        let tiers: Vec<TierPlan> = TIERS
             .iter()
-            .filter(|t| ep.tiers.iter().any(|n| n == t.name))
-        {
-            let plan = TierPlan {
+            .filter(|t| o.tiers.iter().any(|n| n == t.name))
+            .map(|tier| TierPlan {
                 tier: tier.name,
                 factor: factor(tier, st.slo_period_hours),
                 long: tier.long,
@@ -120,24 +128,73 @@ pub fn build(reg: &Registry) -> Slo {
                     "warning"
                 },
                 for_: st.burn_rate_for[tier.name].clone(),
-            };
-            rules.extend(e.slis.iter().map(|sli| e.rule(st, &plan, *sli)));
-            tier_plans.push(plan);
+            })
+            .collect();
+        let mut rules = Vec::new();
+        for sli in &e.slis {
+            match st.slo.alerts {
+                AlertShape::Tiers => {
+                    rules.extend(
+                        tiers
+                            .iter()
+                            .map(|t| e.rule(st, std::slice::from_ref(t), *sli)),
+                    );
+                }
+                AlertShape::PageTicket => {
+                    for severity in ["critical", "warning"] {
+                        let shaped: Vec<TierPlan> = tiers
+                            .iter()
+                            .filter(|t| t.severity == severity)
+                            .cloned()
+                            .collect();
+                        if !shaped.is_empty() {
+                            rules.push(e.rule(st, &shaped, *sli));
+                        }
+                    }
+                }
+            }
+            if let Some(severity) = &st.slo.budget_exhausted_alert {
+                rules.push(e.budget_exhausted(severity, *sli));
+            }
         }
-        let key = format!("{} {}", ep.method, ep.path);
+        // Tier alerts are the tier lines already; the plan lists the others.
+        let alerts = rules
+            .iter()
+            .filter(|r| {
+                !TIERS
+                    .iter()
+                    .any(|t| r.labels.get("burnrate_tier") == Some(&t.name.to_owned()))
+            })
+            .map(|r| {
+                let what = match r.labels.get("burnrate_tier") {
+                    Some(tier) => tier.clone(),
+                    None => format!("{} budget", r.labels["slo"]),
+                };
+                format!(
+                    "{} {} ({what}), for {}",
+                    r.alert, r.labels["severity"], r.for_
+                )
+            })
+            .collect();
         plans.insert(
-            key.clone(),
-            EndpointPlan {
-                method: ep.method.clone(),
-                path: ep.path.clone(),
+            o.key.clone(),
+            ObjectivePlan {
                 budget_percent: (e.budget * 100.0 * 1e6).round() / 1e6,
                 budget_outage: human_duration(e.budget * st.slo_period_hours * 3600.0),
                 slis: e.slis.iter().map(|s| s.name()).collect(),
-                tiers: tier_plans,
+                tiers,
+                alerts,
+                events: match &o.events {
+                    Events::Http { .. } => format!("{} metrics", st.slo.metrics.preset),
+                    Events::Queries(_) => "raw queries".into(),
+                },
+                tested: matches!(o.events, Events::Http { .. }),
             },
         );
+        let mut records = e.records();
+        records.extend(e.metadata(st));
         files.entry(e.service.clone()).or_default().push(Group {
-            name: format!("slo {key}"),
+            name: group_name(o),
             records,
             rules,
         });
@@ -145,18 +202,14 @@ pub fn build(reg: &Registry) -> Slo {
     Slo { files, plans }
 }
 
-/// One endpoint's objective, with what its recording and alerting rules share.
-struct EndpointSlo<'a> {
-    ep: &'a Endpoint,
+/// One objective with what its recording and alerting rules share.
+struct ObjectiveSlo<'a> {
+    o: &'a Objective,
+    metrics: &'a HttpMetrics,
     service: String,
     owner: String,
     budget: f64,
     slis: Vec<Sli>,
-    /// The endpoint's requests in `http_requests_total`.
-    sel: String,
-    /// The labels of its recorded ratios, and a selector for them.
-    record_labels: BTreeMap<String, String>,
-    record_sel: String,
     /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
     runbook: Runbook,
 }
@@ -169,14 +222,14 @@ enum Runbook {
     None,
 }
 
-impl<'a> EndpointSlo<'a> {
-    fn new(reg: &Registry, ep: &'a Endpoint) -> Self {
-        let service = ep.service.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
+impl<'a> ObjectiveSlo<'a> {
+    fn new(reg: &'a Registry, o: &'a Objective) -> Self {
+        let service = o.service.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
         let serving = reg
             .services
             .iter()
-            .find(|s| Some(&s.name) == ep.service.as_ref());
-        let owner = ep
+            .find(|s| Some(&s.name) == o.service.as_ref());
+        let owner = o
             .owner
             .clone()
             .or_else(|| serving.map(|s| s.owner.clone()))
@@ -190,166 +243,477 @@ impl<'a> EndpointSlo<'a> {
             (None, None) => Runbook::None,
         };
         let mut slis = vec![Sli::Errors];
-        if ep.slo_latency_ms.is_some() {
+        if o.latency_ms.is_some() {
             slis.push(Sli::Latency);
         }
-        let mut record_labels = BTreeMap::from([
-            ("method".to_owned(), ep.method.clone()),
-            ("path".to_owned(), ep.path.clone()),
-        ]);
-        if let Some(s) = &ep.service {
-            record_labels.insert("service".into(), s.clone());
-        }
-        let record_sel = record_labels
-            .iter()
-            .map(|(k, v)| format!("{k}={}", q(v)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        EndpointSlo {
-            ep,
+        ObjectiveSlo {
+            o,
+            metrics: &reg.settings.slo.metrics,
             service,
             owner,
-            budget: ep.error_budget().unwrap_or(0.0),
+            budget: o.error_budget(),
             slis,
-            sel: selector(ep),
-            record_labels,
-            record_sel,
             runbook,
         }
     }
 
-    /// Each SLI's ratio over every window the tiers use.
+    /// Bad and total events per second over `w`.
+    fn events(&self, sli: Sli, w: &str) -> (String, String) {
+        match &self.o.events {
+            Events::Http { method, path } => {
+                let sel = http_selector(self.metrics, self.o.service.as_deref(), method, path);
+                http_events(self.metrics, sli, &sel, self.o.latency_seconds(), w)
+            }
+            Events::Queries(q) => {
+                let bad = match sli {
+                    Sli::Errors => &q.error,
+                    Sli::Latency => q.slow.as_ref().unwrap_or(&q.error),
+                };
+                (
+                    format!("({})", with_window(bad, w)),
+                    format!("({})", with_window(&q.total, w)),
+                )
+            }
+        }
+    }
+
+    /// The share of bad events over `w`.
+    fn ratio(&self, sli: Sli, w: &str) -> String {
+        let (bad, total) = self.events(sli, w);
+        match (&self.o.events, sli) {
+            // Kept as the share of fast requests taken from 1, so a route
+            // whose histogram has no slow bucket yet still reads 0.
+            (Events::Http { method, path }, Sli::Latency) => {
+                let sel = http_selector(self.metrics, self.o.service.as_deref(), method, path);
+                let le = le_regex(self.o.latency_seconds().unwrap_or(1.0));
+                format!(
+                    "1 - sum(rate({d}_bucket{{{sel}, le=~{}}}[{w}])) / {total}",
+                    q(&le),
+                    d = self.metrics.duration
+                )
+            }
+            _ => format!("{bad} / {total}"),
+        }
+    }
+
+    fn sli_labels(&self, sli: Sli) -> BTreeMap<String, String> {
+        let mut labels = self.o.labels.clone();
+        labels.insert("slo".into(), sli.name().into());
+        labels
+    }
+
+    /// Each SLI's ratio over every window the tiers use, and its bad and
+    /// total events over 5 minutes (the period figures add those up).
     fn records(&self) -> Vec<Record> {
         let mut records = Vec::new();
         for sli in &self.slis {
             for w in WINDOWS {
                 records.push(Record {
                     record: sli.record(w),
-                    expr: sli_expr(*sli, self.ep, &self.sel, w),
-                    labels: self.record_labels.clone(),
+                    expr: self.ratio(*sli, w),
+                    labels: self.sli_labels(*sli),
                 });
             }
+            let (bad, total) = self.events(*sli, "5m");
+            records.push(Record {
+                record: "slo:bad_events:rate5m".into(),
+                expr: bad,
+                labels: self.sli_labels(*sli),
+            });
+            records.push(Record {
+                record: "slo:events:rate5m".into(),
+                expr: total,
+                labels: self.sli_labels(*sli),
+            });
         }
         records
     }
 
-    /// The burn-rate alert of one SLI in one tier: both windows above the factor
-    /// times the budget (and enough traffic, when `min_request_rate` is set).
-    fn rule(&self, st: &Settings, tier: &TierPlan, sli: Sli) -> Rule {
-        let (ep, f, budget, record_sel) = (self.ep, tier.factor, self.budget, &self.record_sel);
-        let threshold = format!("({f} * {budget})");
-        let mut expr = format!(
-            "{}{{{record_sel}}} > {threshold} and {}{{{record_sel}}} > {threshold}",
-            sli.record(tier.long),
-            sli.record(tier.short)
-        );
-        if let Some(min) = ep.min_request_rate {
-            expr = format!(
-                "{expr} and on() sum(rate(http_requests_total{{{}}}[{}])) > {min}",
-                self.sel, tier.long
+    /// The metadata series of each SLI, named as Sloth names them so its
+    /// dashboards read them too: objective, budget, period, current and period
+    /// burn rate, budget remaining, and `slo_info`. The period figures weigh
+    /// by traffic (bad events over all events of the period), so idle hours
+    /// count for nothing instead of turning the period's figure into NaN.
+    fn metadata(&self, st: &Settings) -> Vec<Record> {
+        let period = &st.slo_period;
+        let days = (st.slo_period_hours / 24.0 * 1e6).round() / 1e6;
+        let objective = ((1.0 - self.budget) * 1e9).round() / 1e9;
+        let budget = self.budget;
+        let mut out = Vec::new();
+        for sli in &self.slis {
+            let labels = self.sli_labels(*sli);
+            let sel = label_selector(&labels);
+            let record = |name: &str, expr: String| Record {
+                record: name.to_owned(),
+                expr,
+                labels: labels.clone(),
+            };
+            out.push(record(
+                "slo:objective:ratio",
+                format!("vector({objective})"),
+            ));
+            out.push(record(
+                "slo:error_budget:ratio",
+                format!("vector({budget})"),
+            ));
+            out.push(record("slo:time_period:days", format!("vector({days})")));
+            out.push(record(
+                "slo:current_burn_rate:ratio",
+                format!("{}{{{sel}}} / {budget}", sli.record("5m")),
+            ));
+            out.push(record(
+                "slo:period_burn_rate:ratio",
+                format!(
+                    "sum_over_time(slo:bad_events:rate5m{{{sel}}}[{period}]) / sum_over_time(slo:events:rate5m{{{sel}}}[{period}]) / {budget}"
+                ),
+            ));
+            out.push(record(
+                "slo:period_error_budget_remaining:ratio",
+                format!("1 - slo:period_burn_rate:ratio{{{sel}}}"),
+            ));
+            let mut info = labels.clone();
+            info.insert("owner".into(), self.owner.clone());
+            info.insert("objective".into(), format!("{}", self.o.availability));
+            info.insert("period".into(), period.clone());
+            info.insert(
+                "events".into(),
+                match &self.o.events {
+                    Events::Http { .. } => self.metrics.preset.clone(),
+                    Events::Queries(_) => "queries".into(),
+                },
             );
+            if let Some(ms) = self.o.latency_ms {
+                info.insert("latency_ms".into(), format!("{ms}"));
+            }
+            out.push(Record {
+                record: "slo_info".into(),
+                expr: "vector(1)".into(),
+                labels: info,
+            });
         }
-        let labels: BTreeMap<String, String> = [
+        out
+    }
+
+    fn alert_labels(&self, severity: &str, sli: Sli) -> BTreeMap<String, String> {
+        let mut labels: BTreeMap<String, String> = self
+            .o
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), gotmpl_str(v)))
+            .collect();
+        for (k, v) in [
             ("service", self.service.as_str()),
             ("owner", self.owner.as_str()),
-            ("severity", tier.severity),
-            ("burnrate_tier", tier.tier),
+            ("severity", severity),
             ("slo", sli.name()),
-            ("method", ep.method.as_str()),
-            ("path", ep.path.as_str()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), gotmpl_str(v)))
-        .collect();
-        let what = match sli {
-            Sli::Errors => "failing (5xx)".to_owned(),
-            Sli::Latency => format!("slower than {} ms", ep.slo_latency_ms.unwrap_or_default()),
+        ] {
+            labels.insert(k.to_owned(), gotmpl_str(v));
+        }
+        labels
+    }
+
+    fn runbook(&self, sli: Sli) -> Option<String> {
+        match &self.runbook {
+            Runbook::Service(url) => Some(url.clone()),
+            Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
+            Runbook::None => None,
+        }
+    }
+
+    fn what(&self, sli: Sli) -> String {
+        match sli {
+            Sli::Errors => match self.o.events {
+                Events::Http { .. } => "failing (5xx)".to_owned(),
+                Events::Queries(_) => "bad (the SLO's error query)".to_owned(),
+            },
+            Sli::Latency => format!("slower than {} ms", self.o.latency_ms.unwrap_or_default()),
+        }
+    }
+
+    /// The burn-rate alert of one SLI over `tiers` (one tier, or a page or
+    /// ticket's two): for any of them, both windows above its factor times
+    /// the budget (and enough traffic, when `min_request_rate` is set).
+    fn rule(&self, st: &Settings, tiers: &[TierPlan], sli: Sli) -> Rule {
+        let (o, budget) = (self.o, self.budget);
+        let record_sel = &label_selector(&self.sli_labels(sli));
+        let branches: Vec<String> = tiers
+            .iter()
+            .map(|tier| {
+                let threshold = format!("({} * {budget})", tier.factor);
+                let mut expr = format!(
+                    "{}{{{record_sel}}} > {threshold} and {}{{{record_sel}}} > {threshold}",
+                    sli.record(tier.long),
+                    sli.record(tier.short)
+                );
+                if let Some(min) = o.min_request_rate {
+                    let (_, total) = self.events(sli, tier.long);
+                    expr = format!("{expr} and on() {total} > {min}");
+                }
+                expr
+            })
+            .collect();
+        let expr = if branches.len() == 1 {
+            branches[0].clone()
+        } else {
+            branches
+                .iter()
+                .map(|b| format!("({b})"))
+                .collect::<Vec<_>>()
+                .join(" or ")
         };
-        let path = gotmpl_str(&ep.path);
-        let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
+        let tier_names: Vec<&str> = tiers.iter().map(|t| t.tier).collect();
+        let tier = tier_names.join("+");
+        let mut labels = self.alert_labels(tiers[0].severity, sli);
+        labels.insert("burnrate_tier".into(), tier.clone());
+        let windows = tiers
+            .iter()
+            .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
+            .collect::<Vec<_>>()
+            .join(", or ");
+        let lasts = human_duration(st.slo_period_hours * 3600.0 / tiers[0].factor);
+        let key = gotmpl_str(&o.key);
         let mut annotations = BTreeMap::from([
             (
                 "summary".to_owned(),
                 format!(
-                    "{} {path}: {} budget burning {f}x ({} tier)",
-                    ep.method,
+                    "{key}: {} budget burning {}x ({tier} tier)",
                     sli.name(),
-                    tier.tier
+                    tiers[0].factor
                 ),
             ),
             (
                 "description".to_owned(),
                 format!(
-                    "The share of requests {what} over the last {} and {} is above {f} times the error budget of {budget} ({}% availability); at this rate the {} budget is gone in {lasts}.",
-                    tier.long,
-                    tier.short,
-                    ep.slo_availability.unwrap_or_default(),
+                    "The share of requests {} is above the error budget of {budget} ({}% availability) times {windows}; at {}x the {} budget is gone in {lasts}.",
+                    self.what(sli),
+                    o.availability,
+                    tiers[0].factor,
                     st.slo_period
                 ),
             ),
             ("auto_repair".to_owned(), "none".to_owned()),
         ]);
-        let runbook = match &self.runbook {
-            Runbook::Service(url) => Some(url.clone()),
-            Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
-            Runbook::None => None,
-        };
-        if let Some(url) = runbook {
+        if let Some(url) = self.runbook(sli) {
             // Prometheus expands annotations as Go templates: the URL is data.
             annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
         }
+        let shape = if tiers.len() == 1 {
+            tiers[0].tier
+        } else if tiers[0].severity == "critical" {
+            "page"
+        } else {
+            "ticket"
+        };
         Rule {
-            name: format!("slo_{}_{}", sli.name(), tier.tier),
-            exporter: "application (http_requests_total, http_request_duration_seconds)".into(),
+            name: format!("slo_{}_{shape}", sli.name()),
+            exporter: self.exporter(),
             alert: sli.alert().into(),
             expr,
-            for_: tier.for_.clone(),
+            for_: tiers[0].for_.clone(),
             labels,
             annotations,
-            test: RuleTest {
-                firing: vec![],
-                healthy: vec![],
-                other_firing: vec![],
-                labels: self.record_labels.clone(),
-            },
+            test: self.rule_test(),
+        }
+    }
+
+    /// Fires when the period's budget is spent (traffic-weighted, so it holds
+    /// through idle hours).
+    fn budget_exhausted(&self, severity: &str, sli: Sli) -> Rule {
+        let sel = label_selector(&self.sli_labels(sli));
+        let mut annotations = BTreeMap::from([
+            (
+                "summary".to_owned(),
+                format!(
+                    "{}: {} budget of the period is spent",
+                    gotmpl_str(&self.o.key),
+                    sli.name()
+                ),
+            ),
+            (
+                "description".to_owned(),
+                format!(
+                    "Over the SLO period the share of requests {} exceeded the error budget of {}: the objective of {}% is missed. Freeze risky changes until the budget recovers.",
+                    self.what(sli),
+                    self.budget,
+                    self.o.availability
+                ),
+            ),
+            ("auto_repair".to_owned(), "none".to_owned()),
+        ]);
+        if let Some(url) = self.runbook(sli) {
+            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+        }
+        Rule {
+            name: format!("slo_{}_budget_exhausted", sli.name()),
+            exporter: self.exporter(),
+            alert: "SLOErrorBudgetExhausted".into(),
+            expr: format!("slo:period_error_budget_remaining:ratio{{{sel}}} <= 0"),
+            for_: BUDGET_EXHAUSTED_FOR.into(),
+            labels: self.alert_labels(severity, sli),
+            annotations,
+            test: self.rule_test(),
+        }
+    }
+
+    fn exporter(&self) -> String {
+        match &self.o.events {
+            Events::Http { .. } => format!(
+                "application ({}, {})",
+                self.metrics.requests, self.metrics.duration
+            ),
+            Events::Queries(_) => "application (the SLO's queries)".into(),
+        }
+    }
+
+    fn rule_test(&self) -> RuleTest {
+        RuleTest {
+            firing: vec![],
+            healthy: vec![],
+            other_firing: vec![],
+            labels: self.o.labels.clone(),
         }
     }
 }
 
-/// The endpoint's requests: by service (when known), method and route.
-fn selector(ep: &Endpoint) -> String {
+/// `{k="v", …}` contents for labels, quoted for PromQL.
+fn label_selector(labels: &BTreeMap<String, String>) -> String {
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={}", q(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A route's requests in the applications' metrics: by service (when known),
+/// method and route, under the label names of the metrics preset.
+fn http_selector(m: &HttpMetrics, service: Option<&str>, method: &str, path: &str) -> String {
     let mut parts = Vec::new();
-    if let Some(s) = &ep.service {
+    if let Some(s) = service {
         parts.push(format!("service={}", q(s)));
     }
-    parts.push(format!("method={}", q(&ep.method)));
-    parts.push(format!("path={}", q(&ep.path)));
+    parts.push(format!("{}={}", m.method_label, q(method)));
+    parts.push(format!("{}={}", m.route_label, q(path)));
     parts.join(", ")
 }
 
-fn sli_expr(sli: Sli, ep: &Endpoint, sel: &str, w: &str) -> String {
+/// Bad and total requests per second of an HTTP route over `w`.
+fn http_events(
+    m: &HttpMetrics,
+    sli: Sli,
+    sel: &str,
+    latency_seconds: Option<f64>,
+    w: &str,
+) -> (String, String) {
     match sli {
-        Sli::Errors => error_ratio(sel, w),
-        Sli::Latency => {
-            let le = le_regex(ep.latency_seconds().unwrap_or(1.0));
+        Sli::Errors => (
             format!(
-                "1 - sum(rate(http_request_duration_seconds_bucket{{{sel}, le=~{}}}[{w}])) / sum(rate(http_request_duration_seconds_count{{{sel}}}[{w}]))",
-                q(&le)
+                "sum(rate({}{{{sel}, {}=~\"5..\"}}[{w}]))",
+                m.requests, m.status_label
+            ),
+            format!("sum(rate({}{{{sel}}}[{w}]))", m.requests),
+        ),
+        Sli::Latency => {
+            let le = le_regex(latency_seconds.unwrap_or(1.0));
+            let total = format!("sum(rate({}_count{{{sel}}}[{w}]))", m.duration);
+            (
+                format!(
+                    "({total} - sum(rate({}_bucket{{{sel}, le=~{}}}[{w}])))",
+                    m.duration,
+                    q(&le)
+                ),
+                total,
             )
         }
     }
 }
 
-/// Unit tests: every SLI of every endpoint burns its whole budget (all
-/// requests bad), stays quiet when all are good, and ignores another route.
-fn cases(by_group: &BTreeMap<String, &Endpoint>, groups: &[Group]) -> Result<Vec<Case>, String> {
+/// The input series of a unit test: every request of `path` bad or good, at
+/// `per_minute` requests a minute, in the applications' metric names.
+fn test_series(
+    m: &HttpMetrics,
+    o: &Objective,
+    sli: Sli,
+    path: &str,
+    bad: bool,
+    per_minute: f64,
+) -> Vec<Series> {
+    let Events::Http { method, .. } = &o.events else {
+        return vec![];
+    };
+    let sel = http_selector(m, o.service.as_deref(), method, path);
+    let rate = |on: bool| {
+        if on {
+            format!("0+{per_minute}")
+        } else {
+            "0".into()
+        }
+    };
+    let status = |code: &str| format!("{}=\"{code}\"", m.status_label);
+    // OpenTelemetry and Micrometer count requests with the histogram's `_count`.
+    let count = format!("{}_count", m.duration);
+    match sli {
+        Sli::Errors => vec![
+            Series {
+                series: format!("{}{{{sel}, {}}}", m.requests, status("500")),
+                values: rate(bad),
+            },
+            Series {
+                series: format!("{}{{{sel}, {}}}", m.requests, status("200")),
+                values: rate(!bad),
+            },
+        ],
+        Sli::Latency => {
+            let le = format!("{}", o.latency_seconds().unwrap_or(1.0));
+            let mut series = vec![
+                Series {
+                    series: format!(
+                        "{}_bucket{{{sel}, {}, le={}}}",
+                        m.duration,
+                        status("200"),
+                        q(&le)
+                    ),
+                    values: rate(!bad),
+                },
+                Series {
+                    series: format!("{count}{{{sel}, {}}}", status("200")),
+                    values: rate(true),
+                },
+            ];
+            // The traffic that min_request_rate counts, when it is another metric.
+            if m.requests != count {
+                series.push(Series {
+                    series: format!("{}{{{sel}, {}}}", m.requests, status("200")),
+                    values: rate(true),
+                });
+            }
+            series
+        }
+    }
+}
+
+/// Unit tests: every SLI of every objective over HTTP metrics burns its whole
+/// budget (all requests bad), stays quiet when all are good, and ignores
+/// another route. Objectives over raw queries get none: their series are the
+/// user's, which the plan says.
+fn cases(
+    m: &HttpMetrics,
+    by_group: &BTreeMap<String, &Objective>,
+    groups: &[Group],
+) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
     for g in groups {
-        let Some(ep) = by_group.get(&g.name) else {
+        let Some(o) = by_group.get(&g.name) else {
             continue;
         };
+        if !matches!(o.events, Events::Http { .. }) {
+            continue;
+        }
         for sli in [Sli::Errors, Sli::Latency] {
-            let rules: Vec<&Rule> = g.rules.iter().filter(|r| r.alert == sli.alert()).collect();
+            let rules: Vec<&Rule> = g
+                .rules
+                .iter()
+                .filter(|r| r.labels.get("slo").map(String::as_str) == Some(sli.name()))
+                .collect();
             if rules.is_empty() {
                 continue;
             }
@@ -358,7 +722,7 @@ fn cases(by_group: &BTreeMap<String, &Endpoint>, groups: &[Group]) -> Result<Vec
                 .map(|r| (duration_hours(&r.for_).unwrap_or(0.0) * 60.0).ceil() as u64)
                 .collect();
             // Bad from minute 1, an alert fires once its `for` has passed; pick
-            // a time that is not within a minute of any tier's edge.
+            // a time that is not within a minute of any rule's edge.
             let mut t = fors.iter().min().copied().unwrap_or(0) + 10;
             while fors.iter().any(|f| *f + 3 >= t && *f <= t + 1) {
                 t += 1;
@@ -370,113 +734,67 @@ fn cases(by_group: &BTreeMap<String, &Endpoint>, groups: &[Group]) -> Result<Vec
                 .filter(|(_, f)| **f + 2 <= t)
                 .map(|(r, _)| *r)
                 .collect();
-            let per_minute = (ep.min_request_rate.unwrap_or(0.0) * 600.0)
-                .ceil()
-                .max(60.0);
-            let series = |path: &str, bad: bool| -> Vec<Series> {
-                let mut e = (*ep).clone();
-                e.path = path.to_owned();
-                let sel = selector(&e);
-                match sli {
-                    Sli::Errors => vec![
-                        Series {
-                            series: format!("http_requests_total{{{sel}, status=\"500\"}}"),
-                            values: if bad {
-                                format!("0+{per_minute}")
-                            } else {
-                                "0".into()
-                            },
-                        },
-                        Series {
-                            series: format!("http_requests_total{{{sel}, status=\"200\"}}"),
-                            values: if bad {
-                                "0".into()
-                            } else {
-                                format!("0+{per_minute}")
-                            },
-                        },
-                    ],
-                    Sli::Latency => {
-                        let le = format!("{}", ep.latency_seconds().unwrap_or(1.0));
-                        vec![
-                            Series {
-                                series: format!(
-                                    "http_request_duration_seconds_bucket{{{sel}, le={}}}",
-                                    q(&le)
-                                ),
-                                values: if bad {
-                                    "0".into()
-                                } else {
-                                    format!("0+{per_minute}")
-                                },
-                            },
-                            Series {
-                                series: format!("http_request_duration_seconds_count{{{sel}}}"),
-                                values: format!("0+{per_minute}"),
-                            },
-                            // The latency SLI needs traffic that min_request_rate counts, too.
-                            Series {
-                                series: format!("http_requests_total{{{sel}, status=\"200\"}}"),
-                                values: format!("0+{per_minute}"),
-                            },
-                        ]
-                    }
-                }
+            let per_minute = (o.min_request_rate.unwrap_or(0.0) * 600.0).ceil().max(60.0);
+            let Events::Http { path, .. } = &o.events else {
+                continue;
             };
-            let alertname = sli.alert().to_owned();
+            let series = |p: &str, bad: bool| test_series(m, o, sli, p, bad, per_minute);
+            let route = &o.key;
             let eval_time = format!("{minutes}m");
-            let expected = firing
-                .iter()
-                .map(|r| rule_tests::expected(r, &r.test.labels))
-                .collect::<Result<Vec<_>, _>>()?;
-            let route = format!("{} {}", ep.method, ep.path);
-            cases.push(Case {
-                title: format!(
-                    "{alertname} of {route}: all requests bad fires the tiers past their `for`"
-                ),
-                alertname: alertname.clone(),
-                eval_time: eval_time.clone(),
-                input: rule_tests::with_count(&series(&ep.path, true), minutes),
-                expected,
-            });
-            cases.push(Case {
-                title: format!("{alertname} of {route}: all requests good stays quiet"),
-                alertname: alertname.clone(),
-                eval_time: eval_time.clone(),
-                input: rule_tests::with_count(&series(&ep.path, false), minutes),
-                expected: vec![],
-            });
-            cases.push(Case {
-                title: format!("{alertname} of {route}: another route's failures stay out"),
-                alertname,
-                eval_time,
-                input: rule_tests::with_count(&series("/zz-other-route", true), minutes),
-                expected: vec![],
-            });
+            let mut alertnames: Vec<&str> = rules.iter().map(|r| r.alert.as_str()).collect();
+            alertnames.dedup();
+            for alertname in alertnames {
+                let expected = firing
+                    .iter()
+                    .filter(|r| r.alert == alertname)
+                    .map(|r| rule_tests::expected(r, &r.test.labels))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let alertname = alertname.to_owned();
+                cases.push(Case {
+                    title: format!(
+                        "{alertname} of {route}: all requests bad fires the alerts past their `for`"
+                    ),
+                    alertname: alertname.clone(),
+                    eval_time: eval_time.clone(),
+                    input: rule_tests::with_count(&series(path, true), minutes),
+                    expected,
+                });
+                cases.push(Case {
+                    title: format!("{alertname} of {route}: all requests good stays quiet"),
+                    alertname: alertname.clone(),
+                    eval_time: eval_time.clone(),
+                    input: rule_tests::with_count(&series(path, false), minutes),
+                    expected: vec![],
+                });
+                cases.push(Case {
+                    title: format!("{alertname} of {route}: another route's failures stay out"),
+                    alertname,
+                    eval_time: eval_time.clone(),
+                    input: rule_tests::with_count(&series("/zz-other-route", true), minutes),
+                    expected: vec![],
+                });
+            }
         }
     }
     Ok(cases)
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, String> {
-    // Group name to its endpoint, built once for all files.
-    let by_group: BTreeMap<String, &Endpoint> = reg
-        .endpoints
-        .iter()
-        .map(|e| (format!("slo {} {}", e.method, e.path), e))
-        .collect();
+    // Group name to its objective, built once for all files.
+    let by_group: BTreeMap<String, &Objective> =
+        reg.objectives.iter().map(|o| (group_name(o), o)).collect();
     let mut out = Vec::new();
     for (service, groups) in &slo.files {
         let mut sources: Vec<&str> = reg
-            .endpoints
+            .objectives
             .iter()
-            .filter(|e| e.service.as_deref().unwrap_or(UNASSIGNED) == service)
-            .map(|e| e.source.as_str())
+            .filter(|o| o.service.as_deref().unwrap_or(UNASSIGNED) == service)
+            .map(|o| o.source.as_str())
             .collect();
         sources.sort_unstable();
         sources.dedup();
-        let source = format!("{} (API endpoints of {service})", sources.join(", "));
-        let cases = cases(&by_group, groups)?;
+        let source = format!("{} (SLOs of {service})", sources.join(", "));
+        let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
         let groups: Vec<&Group> = groups.iter().collect();
         out.extend(rule_tests::with_tests(
             r, "slo", service, &groups, &cases, &source,

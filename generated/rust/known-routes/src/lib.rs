@@ -25,9 +25,9 @@ pub struct ApiEndpoint {
 /// Hash of the registry files this module was generated from; the
 /// build script compares it with the registry to detect a stale module.
 pub const REGISTRY_HASH: &str = "fnv1a64:ea09e02957f05c6d";
-/// Histogram buckets (seconds) for `http_request_duration_seconds`: the
-/// applications' buckets plus every SLO latency threshold, so each
-/// threshold is a bucket boundary the SLO rules can select.
+/// Histogram buckets (seconds) for `HTTP_DURATION`: the applications'
+/// buckets plus every SLO latency threshold, so each threshold is a
+/// bucket boundary the SLO rules can select.
 pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[
     0.01f64,
     0.05f64,
@@ -40,6 +40,14 @@ pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[
     10f64,
     30f64,
 ];
+/// The metric names and labels the SLO rules read (`settings.slo.metrics`):
+/// the requests counter (labelled with method, route and status) and
+/// the duration histogram, whose `_bucket` and `_count` they select.
+pub const HTTP_REQUESTS: &str = "http_requests_total";
+pub const HTTP_DURATION: &str = "http_request_duration_seconds";
+pub const METHOD_LABEL: &str = "method";
+pub const ROUTE_LABEL: &str = "path";
+pub const STATUS_LABEL: &str = "status";
 /**The registry's pages, sorted by path.
 
 | path | name | owner |

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use super::{Cx, HTTP_METHODS, shown, suggest};
 use crate::burn_rate::{self, PRESETS, TIERS};
+use serde_saphyr::Spanned;
+
 use crate::registry::{Endpoint, model};
+use crate::sli::{self, Queries};
 use crate::source::SourceFile;
 
 pub(super) fn check_all(cx: &mut Cx) -> Vec<Endpoint> {
@@ -80,36 +83,18 @@ fn check_route(
 }
 
 fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field: &str) -> Endpoint {
-    let availability = availability(cx, src, ep, field);
+    let availability = availability(cx, src, ep.slo_availability.as_ref(), field);
     if let (Some(l), None) = (&ep.slo_latency_ms, availability)
         && ep.slo_availability.is_none()
     {
         cx.c.error(src, l, format!("{field}.slo_latency_ms"), "a latency objective needs `slo_availability`: the share of requests that must be faster".into(), "add slo_availability, such as 99.9 or a preset: critical, high, low");
     }
-    let mut tiers: Vec<String> = TIERS.iter().map(|t| t.name.to_owned()).collect();
-    if let Some(t) = &ep.burn_rate_tiers {
-        for name in t.value.iter().filter(|n| !tiers.contains(n)) {
-            cx.c.error(
-                src,
-                t,
-                format!("{field}.burn_rate_tiers"),
-                format!("unknown burn-rate tier {}", shown(name)),
-                "tiers are fast, medium, slow and long",
-            );
-        }
-        tiers.retain(|n| t.value.contains(n));
-    }
-    if let Some(r) = &ep.min_request_rate
-        && !(r.value >= 0.0 && r.value.is_finite())
-    {
-        cx.c.error(
-            src,
-            r,
-            format!("{field}.min_request_rate"),
-            "min_request_rate must be a number of requests per second, 0 or more".into(),
-            "such as 0.1",
-        );
-    }
+    let tiers = tiers(cx, src, ep.burn_rate_tiers.as_ref(), field);
+    min_request_rate(cx, src, ep.min_request_rate.as_ref(), field);
+    let queries = ep
+        .sli
+        .as_ref()
+        .and_then(|q| queries(cx, src, q, field, ep.slo_latency_ms.is_some()));
     if let Some(l) = &ep.slo_latency_ms
         && !(l.value > 0.0 && l.value.is_finite())
     {
@@ -135,6 +120,7 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
         slo_availability: availability,
         min_request_rate: ep.min_request_rate.as_ref().map(|r| r.value),
         tiers,
+        queries,
         service: ep
             .service
             .as_ref()
@@ -149,15 +135,120 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
     }
 }
 
-/// `slo_availability` as a percentage in (0, 100), from a number or a preset,
-/// with warnings for objectives the burn-rate alerts cannot serve.
-fn availability(
+/// The burn-rate tiers that alert: all, or the ones listed.
+pub(super) fn tiers(
     cx: &mut Cx,
     src: &SourceFile,
-    ep: &model::ApiEndpoint,
+    listed: Option<&Spanned<Vec<String>>>,
+    field: &str,
+) -> Vec<String> {
+    let mut tiers: Vec<String> = TIERS.iter().map(|t| t.name.to_owned()).collect();
+    if let Some(t) = listed {
+        for name in t.value.iter().filter(|n| !tiers.contains(n)) {
+            cx.c.error(
+                src,
+                t,
+                format!("{field}.burn_rate_tiers"),
+                format!("unknown burn-rate tier {}", shown(name)),
+                "tiers are fast, medium, slow and long",
+            );
+        }
+        tiers.retain(|n| t.value.contains(n));
+    }
+    tiers
+}
+
+pub(super) fn min_request_rate(
+    cx: &mut Cx,
+    src: &SourceFile,
+    r: Option<&Spanned<f64>>,
+    field: &str,
+) {
+    if let Some(r) = r
+        && !(r.value >= 0.0 && r.value.is_finite())
+    {
+        cx.c.error(
+            src,
+            r,
+            format!("{field}.min_request_rate"),
+            "min_request_rate must be a number of requests per second, 0 or more".into(),
+            "such as 0.1",
+        );
+    }
+}
+
+/// Raw SLI queries: each one well formed, and a slow query exactly when
+/// there is a latency objective.
+pub(super) fn queries(
+    cx: &mut Cx,
+    src: &SourceFile,
+    q: &Spanned<model::SliQueries>,
+    field: &str,
+    latency: bool,
+) -> Option<Queries> {
+    let v = &q.value;
+    let mut ok = true;
+    for (name, query) in [
+        ("error_query", Some(&v.error_query)),
+        ("total_query", Some(&v.total_query)),
+        ("slow_query", v.slow_query.as_ref()),
+    ] {
+        if let Some(query) = query
+            && let Some(problem) = sli::query_problem(&query.value)
+        {
+            ok = false;
+            cx.c.error(
+                src,
+                query,
+                format!("{field}.sli.{name}"),
+                format!("{problem}: {}", shown(&query.value)),
+                format!(
+                    "write a PromQL expression of events per second over `{}`, such as sum(rate(http_requests_total{{code=~\"5..\"}}[{}]))",
+                    sli::WINDOW,
+                    sli::WINDOW
+                ),
+            );
+        }
+    }
+    match (&v.slow_query, latency) {
+        (None, true) => {
+            ok = false;
+            cx.c.error(
+                src,
+                q,
+                format!("{field}.sli"),
+                "a latency objective with raw queries needs `slow_query`: the requests slower than the objective".into(),
+                "add slow_query, or remove slo_latency_ms",
+            );
+        }
+        (Some(s), false) => {
+            ok = false;
+            cx.c.error(
+                src,
+                s,
+                format!("{field}.sli.slow_query"),
+                "`slow_query` without a latency objective is never used".into(),
+                "add slo_latency_ms, or remove slow_query",
+            );
+        }
+        _ => {}
+    }
+    ok.then(|| Queries {
+        error: v.error_query.value.trim().to_owned(),
+        total: v.total_query.value.trim().to_owned(),
+        slow: v.slow_query.as_ref().map(|s| s.value.trim().to_owned()),
+    })
+}
+
+/// `slo_availability` as a percentage in (0, 100), from a number or a preset,
+/// with warnings for objectives the burn-rate alerts cannot serve.
+pub(super) fn availability(
+    cx: &mut Cx,
+    src: &SourceFile,
+    at: Option<&Spanned<model::Availability>>,
     field: &str,
 ) -> Option<f64> {
-    let at = ep.slo_availability.as_ref()?;
+    let at = at?;
     let f = format!("{field}.slo_availability");
     let a = match &at.value {
         model::Availability::Percent(p) if *p > 0.0 && *p < 100.0 => *p,

@@ -14,6 +14,7 @@ mod endpoints;
 mod pages;
 mod sections;
 mod services;
+mod slos;
 
 use std::collections::BTreeMap;
 
@@ -192,6 +193,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     sections::check_default_services(&mut cx);
     let mut pages = pages::check_all(&mut cx);
     let mut endpoints = endpoints::check_all(&mut cx);
+    let mut named_slos = slos::check_all(&mut cx);
     sections::check_routing(&mut cx, runbook_base_url.is_some());
     let Cx {
         c,
@@ -206,6 +208,12 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     services.sort_by(|a, b| a.name.cmp(&b.name));
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    named_slos.sort_by(|a, b| a.key.cmp(&b.key));
+    let objectives = endpoints
+        .iter()
+        .filter_map(super::Objective::of_endpoint)
+        .chain(named_slos)
+        .collect();
     let content_hash = content_hash(sources.iter().map(|s| {
         (
             s.name
@@ -226,6 +234,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         services,
         pages,
         endpoints,
+        objectives,
         teams,
         runbook_base_url,
         settings,
