@@ -19,6 +19,7 @@ pub mod flags;
 pub mod import;
 pub mod interrupt;
 pub mod output;
+pub mod peer;
 pub mod readme;
 pub mod registry;
 pub mod render;

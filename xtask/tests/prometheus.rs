@@ -288,19 +288,24 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
     let slo = out("prometheus/slo/awoooi-api.rules.yml");
     for ep in &g.registry.endpoints {
         let budget = ep.error_budget().unwrap();
-        let route = format!(
-            "method=\"{}\", path=\"{}\", service=\"awoooi-api\"}}",
-            ep.method, ep.path
-        );
+        let route = |sli: &str| {
+            format!(
+                "method=\"{}\", path=\"{}\", service=\"awoooi-api\", slo=\"{sli}\"}}",
+                ep.method, ep.path
+            )
+        };
         for f in [14.4, 6.0, 3.0, 1.0] {
-            let needle = format!("{route} > ({f} * {budget}) and slo:sli_error");
+            let needle = format!("{} > ({f} * {budget}) and slo:sli_error", route("error"));
             let n = slo.matches(&needle).count();
             assert_eq!(
                 n, 1,
                 "{} {}: error tier {f} x budget {budget}",
                 ep.method, ep.path
             );
-            let needle = format!("{route} > ({f} * {budget}) and slo:sli_latency");
+            let needle = format!(
+                "{} > ({f} * {budget}) and slo:sli_latency",
+                route("latency")
+            );
             assert_eq!(
                 slo.matches(&needle).count(),
                 1,

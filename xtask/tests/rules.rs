@@ -170,15 +170,39 @@ fn every_alert_expression_selects_only_its_own_target() {
         }
         for groups in g.slo.files.values() {
             for group in groups {
-                let ep = g
+                let o = g
                     .registry
-                    .endpoints
+                    .objectives
                     .iter()
-                    .find(|e| group.name == format!("slo {} {}", e.method, e.path))
-                    .expect("endpoint");
-                let own = [format!("method={}, path={}", q(&ep.method), q(&ep.path))];
+                    .find(|o| group.name == xtask::render::slo::group_name(o))
+                    .expect("objective");
+                // Raw queries select what their author wrote; the recorded
+                // series they feed carry the objective's labels.
+                let own = match &o.events {
+                    xtask::registry::Events::Http { method, path } => {
+                        vec![format!("method={}, path={}", q(method), q(path))]
+                    }
+                    xtask::registry::Events::Queries(_) => o
+                        .labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", q(v)))
+                        .collect(),
+                };
                 for rule in &group.rules {
-                    assert_scoped(rule, &own, "");
+                    let mut rule = rule.clone();
+                    // The author's own queries (the traffic floor) are theirs to scope.
+                    if let xtask::registry::Events::Queries(q) = &o.events {
+                        for w in ["1h", "6h", "1d", "3d"] {
+                            for query in [Some(&q.error), Some(&q.total), q.slow.as_ref()]
+                                .into_iter()
+                                .flatten()
+                            {
+                                let query = xtask::sli::with_window(query, w);
+                                rule.expr = rule.expr.replace(&query, "vector(1)");
+                            }
+                        }
+                    }
+                    assert_scoped(&rule, &own, "");
                     checked += 1;
                 }
             }

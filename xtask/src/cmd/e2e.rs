@@ -167,11 +167,16 @@ fn otel_metrics(by_status: &BTreeMap<u16, Histogram>, buckets: &[f64]) -> String
     let name = "http_server_request_duration_seconds";
     let mut out = format!("# TYPE {name} histogram\n");
     for (status, h) in by_status {
-        let labels = format!("http_request_method=\"GET\",http_route=\"/api/v1/work\",http_response_status_code=\"{status}\"");
+        let labels = format!(
+            "http_request_method=\"GET\",http_route=\"/api/v1/work\",http_response_status_code=\"{status}\""
+        );
         for (le, n) in buckets.iter().zip(&h.buckets) {
             out.push_str(&format!("{name}_bucket{{{labels},le=\"{le}\"}} {n}\n"));
         }
-        out.push_str(&format!("{name}_bucket{{{labels},le=\"+Inf\"}} {}\n", h.count));
+        out.push_str(&format!(
+            "{name}_bucket{{{labels},le=\"+Inf\"}} {}\n",
+            h.count
+        ));
         out.push_str(&format!("{name}_count{{{labels}}} {}\n", h.count));
         out.push_str(&format!("{name}_sum{{{labels}}} {}\n", h.sum));
     }
