@@ -19,7 +19,14 @@ pub fn slokit(project_root: &Path) -> Result<PathBuf, String> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
-        .args(["install", "--quiet", "slokit", "--version", SLOKIT_VERSION, "--root"])
+        .args([
+            "install",
+            "--quiet",
+            "slokit",
+            "--version",
+            SLOKIT_VERSION,
+            "--root",
+        ])
         .arg(&dir)
         .output()
         .map_err(|e| format!("cannot run cargo install: {e}"))?;

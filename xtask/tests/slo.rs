@@ -5,40 +5,10 @@
 mod common;
 use common::*;
 
-/// A registry of one service with one 99.9 % endpoint, with `settings`.
-fn registry(settings: &str) -> TempDir {
-    let t = TempDir::new("slo-reg");
-    std::fs::write(
-        t.join("r.yaml"),
-        format!(
-            "services:
-  - name: api
-    type: docker
-    host: 127.0.0.1
-    port: 8080
-    monitoring: {{prometheus: true}}
-    owner: team-a
-api_endpoints:
-  - path: /x
-    method: GET
-    service: api
-    slo_availability: 99.9
-teams:
-  team-a: {{webhook_url: \"http://127.0.0.1:9095/a\"}}
-defaults:
-  runbook_base_url: http://127.0.0.1/runbooks
-settings:
-{settings}"
-        ),
-    )
-    .unwrap();
-    t
-}
-
 /// Runs promtool's unit tests in `test` (YAML after `rule_files`) against the
 /// generated SLO rules of `settings` plus `extra` rules.
 fn promtool_test(settings: &str, extra: &str, test: &str) -> Result<(), String> {
-    let reg = registry(settings);
+    let reg = one_slo_registry(settings, "");
     let out = gen_into(reg.path());
     let rules = out.join("prometheus/slo/api.rules.yml");
     std::fs::write(out.join("extra.rules.yml"), extra).unwrap();

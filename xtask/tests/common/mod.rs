@@ -155,3 +155,34 @@ pub fn require_slokit() -> Option<PathBuf> {
         }
     }
 }
+
+/// A registry of one service, `api`, with one 99.9 % endpoint `GET /x`
+/// (`endpoint` adds fields to it) and `settings` (indented lines).
+pub fn one_slo_registry(settings: &str, endpoint: &str) -> TempDir {
+    let t = TempDir::new("slo-reg");
+    std::fs::write(
+        t.join("r.yaml"),
+        format!(
+            "services:
+  - name: api
+    type: docker
+    host: 127.0.0.1
+    port: 8080
+    monitoring: {{prometheus: true}}
+    owner: team-a
+api_endpoints:
+  - path: /x
+    method: GET
+    service: api
+    slo_availability: 99.9
+{endpoint}teams:
+  team-a: {{webhook_url: \"http://127.0.0.1:9095/a\"}}
+defaults:
+  runbook_base_url: http://127.0.0.1/runbooks
+settings:
+{settings}"
+        ),
+    )
+    .unwrap();
+    t
+}
