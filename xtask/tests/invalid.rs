@@ -375,6 +375,100 @@ const CASES: &[Case] = &[
         help: Some("0.25"),
     },
     Case {
+        name: "unknown metrics preset",
+        files: &[(
+            "a.yaml",
+            "settings:\n  slo:\n    metrics: {preset: opentelemetri}\n",
+        )],
+        at: "reg/a.yaml:3:23",
+        message: "unknown metrics preset \"opentelemetri\"",
+        help: Some("middleware, opentelemetry, micrometer"),
+    },
+    Case {
+        name: "metric name with a dot",
+        files: &[(
+            "a.yaml",
+            "settings:\n  slo:\n    metrics: {requests: http.server.requests}\n",
+        )],
+        at: "reg/a.yaml:3:25",
+        message: "is not a Prometheus metric name",
+        help: Some("letters, digits"),
+    },
+    Case {
+        name: "unknown alert shape",
+        files: &[("a.yaml", "settings:\n  slo:\n    alerts: sloth\n")],
+        at: "reg/a.yaml:3:13",
+        message: "unknown alert shape \"sloth\"",
+        help: Some("page_ticket"),
+    },
+    Case {
+        name: "budget alert without a severity",
+        files: &[(
+            "a.yaml",
+            "settings:\n  slo:\n    budget_exhausted_alert: yes-please\n",
+        )],
+        at: "reg/a.yaml:3:29",
+        message: "is not a severity",
+        help: Some("`warning` or `critical`"),
+    },
+    Case {
+        name: "SLO period without a window catalogue",
+        files: &[("a.yaml", "settings:\n  slo_period: 10d\n")],
+        at: "reg/a.yaml:2:15",
+        message: "has no burn-rate window catalogue",
+        help: Some("7d, 14d, 28d, 30d, 90d"),
+    },
+    Case {
+        name: "raw query without the window",
+        files: &[(
+            "a.yaml",
+            "api_endpoints:\n  - path: /x\n    method: GET\n    slo_availability: 99\n    sli:\n      error_query: sum(rate(x_errors[5m]))\n      total_query: sum(rate(x[{{.window}}]))\n",
+        )],
+        at: "reg/a.yaml:6:20",
+        message: "api_endpoints[0].sli.error_query",
+        help: Some("{{.window}}"),
+    },
+    Case {
+        name: "raw query with an unclosed bracket",
+        files: &[(
+            "a.yaml",
+            "api_endpoints:\n  - path: /x\n    method: GET\n    slo_availability: 99\n    sli:\n      error_query: sum(rate(x_errors[{{.window}}])\n      total_query: sum(rate(x[{{.window}}]))\n",
+        )],
+        at: "reg/a.yaml:6:20",
+        message: "`(` is not closed",
+        help: None,
+    },
+    Case {
+        name: "latency objective over raw queries without slow_query",
+        files: &[(
+            "a.yaml",
+            "api_endpoints:\n  - path: /x\n    method: GET\n    slo_availability: 99\n    slo_latency_ms: 300\n    sli:\n      error_query: sum(rate(e[{{.window}}]))\n      total_query: sum(rate(x[{{.window}}]))\n",
+        )],
+        at: "reg/a.yaml:7:7",
+        message: "needs `slow_query`",
+        help: Some("add slow_query"),
+    },
+    Case {
+        name: "the same SLO twice",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: api\n    type: docker\n    host: 127.0.0.1\n    port: 80\n    owner: t\nslos:\n  - name: s\n    service: api\n    slo_availability: 99\n    sli: {error_query: 'e[{{.window}}]', total_query: 't[{{.window}}]'}\n  - name: s\n    service: api\n    slo_availability: 99\n    sli: {error_query: 'e[{{.window}}]', total_query: 't[{{.window}}]'}\n",
+        )],
+        at: "reg/a.yaml:12:11",
+        message: "SLO \"s\" of service \"api\" is already defined at reg/a.yaml:8",
+        help: None,
+    },
+    Case {
+        name: "SLO of an unknown service",
+        files: &[(
+            "a.yaml",
+            "slos:\n  - name: s\n    service: apu\n    slo_availability: 99\n    sli: {error_query: 'e[{{.window}}]', total_query: 't[{{.window}}]'}\n",
+        )],
+        at: "reg/a.yaml:3:14",
+        message: "service \"apu\" is not in the registry",
+        help: None,
+    },
+    Case {
         name: "alias bomb",
         files: &[(
             "a.yaml",

@@ -125,3 +125,42 @@ fn the_page_ticket_shape_pages_once_per_spike() {
     let shaped = "  burn_rate_for: {medium: 2m}\n  slo:\n    alerts: page_ticket\n";
     promtool_test(shaped, PAGING, &spike(1, 2)).unwrap();
 }
+
+/// Every metrics preset's rules pass their generated unit tests, whose input
+/// series use the preset's names (a rule reading the wrong name fails them).
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn every_metrics_preset_passes_its_generated_tests() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    for preset in xtask::sli::HttpMetrics::preset_names() {
+        let reg = one_slo_registry(
+            &format!(
+                "  slo:\n    metrics: {{preset: {preset}}}\n    budget_exhausted_alert: critical\n"
+            ),
+            "    slo_latency_ms: 250\n",
+        );
+        let out = gen_into(reg.path());
+        let rules = std::fs::read_to_string(out.join("prometheus/slo/api.rules.yml")).unwrap();
+        let m = xtask::sli::HttpMetrics::preset(preset).unwrap();
+        assert!(
+            rules.contains(&m.duration) && rules.contains(&m.route_label),
+            "{preset}"
+        );
+        let tests = out.join("prometheus/tests/slo/api.test.yml");
+        let run = std::process::Command::new("promtool")
+            .args(["test", "rules", &tests.to_string_lossy()])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{preset}: {}", text(&run));
+        let t = std::fs::read_to_string(&tests).unwrap();
+        assert!(
+            t.contains("SLOErrorBudgetExhausted"),
+            "{preset}: the budget alert is tested"
+        );
+    }
+}
