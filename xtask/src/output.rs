@@ -54,9 +54,13 @@ impl Output {
     pub fn check_syntax(&self) -> Result<(), String> {
         let result = match self.format {
             Format::Yaml => {
-                // Large outputs (an SLO file of a thousand endpoints) need a budget
-                // in proportion, like large registries.
-                let budget = crate::source::budget_for(self.contents.len());
+                // Our own output, not hostile input: its budget grows with it, so
+                // an honest large file (10,000 endpoints' SLOs) always parses.
+                let len = self.contents.len();
+                let mut budget = crate::source::budget_for(len);
+                budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(len);
+                budget.max_reader_input_bytes = None;
+                budget.max_documents = budget.max_documents.max(len / 64);
                 let options = serde_saphyr::options! { budget: Some(budget) };
                 serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
                     &self.contents,
@@ -77,5 +81,54 @@ impl Output {
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(path: &str, body: &str) -> Output {
+        Output {
+            path: path.into(),
+            format: Format::Yaml,
+            contents: body.into(),
+        }
+    }
+
+    #[test]
+    fn parse_back_samples_each_shape_and_size_class() {
+        let mut outputs: Vec<Output> = (0..1000)
+            .map(|i| {
+                yaml(
+                    &format!("prometheus/rules/s{i:04}.rules.yml"),
+                    "groups: []\n",
+                )
+            })
+            .collect();
+        // Another size class of the same shape, and another shape.
+        outputs.push(yaml("prometheus/rules/t.rules.yml", &"# x\n".repeat(100)));
+        outputs.push(yaml("prometheus/prometheus.yml", "global: {}\n"));
+        let picked: Vec<&str> = crate::parse_back_samples(&outputs)
+            .iter()
+            .map(|o| o.path.as_str())
+            .collect();
+        assert_eq!(
+            picked,
+            [
+                "prometheus/rules/s0000.rules.yml",
+                "prometheus/rules/s0999.rules.yml",
+                "prometheus/rules/t.rules.yml",
+                "prometheus/prometheus.yml"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_large_honest_output_parses() {
+        // Over the 64 MiB of scalars a registry file may hold.
+        let line = format!("  - '{}'\n", "x".repeat(1000));
+        let big = format!("a:\n{}", line.repeat(70_000));
+        assert!(yaml("big.yml", &big).check_syntax().is_ok());
     }
 }

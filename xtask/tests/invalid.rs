@@ -469,6 +469,13 @@ const CASES: &[Case] = &[
         help: None,
     },
     Case {
+        name: "unknown rule delivery",
+        files: &[("a.yaml", "settings:\n  prometheus:\n    rules: operator\n")],
+        at: "reg/a.yaml:3:12",
+        message: "unknown rule delivery \"operator\"",
+        help: Some("auto"),
+    },
+    Case {
         name: "alias bomb",
         files: &[(
             "a.yaml",
@@ -616,7 +623,10 @@ fn design_registry_loads_unchanged() {
         &t.join("out").to_string_lossy(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(t.join("out/prometheus/rules/awoooi-api.rules.yml").exists());
+    assert!(
+        t.join("out/prometheus/rules/cluster/awoooi-api.rules.yml")
+            .exists()
+    );
 }
 
 #[test]

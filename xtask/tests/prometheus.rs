@@ -96,12 +96,12 @@ fn a_broken_expression_fails_its_generated_unit_test() {
     assert!(text(&out).contains("ServiceDown"), "{}", text(&out));
 
     // And for an SLO rule: the fast tier's factor made ten times larger.
-    let slo = prom.join("slo/awoooi-api.rules.yml");
+    let slo = prom.join("slo/cluster/awoooi-api.rules.yml");
     let s = std::fs::read_to_string(&slo).unwrap();
     std::fs::write(&slo, s.replace("(14.4 * ", "(144 * ")).unwrap();
     let out = run(
         "promtool",
-        &["test", "rules", "tests/slo/awoooi-api.test.yml"],
+        &["test", "rules", "tests/slo/cluster/awoooi-api.test.yml"],
         &prom,
     );
     assert!(
@@ -285,7 +285,7 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
             .contains("'https://awoooi.example.org/authorizations'")
     );
     // Every endpoint: four tiers per SLI, with the 30-day factors.
-    let slo = out("prometheus/slo/awoooi-api.rules.yml");
+    let slo = out("prometheus/slo/cluster/awoooi-api.rules.yml");
     for ep in &g.registry.endpoints {
         let budget = ep.error_budget().unwrap();
         let route = |sli: &str| {

@@ -60,11 +60,24 @@ pub struct Settings {
     pub burn_rate_for: Option<Spanned<BTreeMap<String, String>>>,
     /// Where SLIs come from and how SLO alerts are shaped.
     pub slo: Option<Spanned<SloSettings>>,
+    /// How rule groups are delivered and into which files they go.
+    pub prometheus: Option<Spanned<PrometheusSettings>>,
     /// Where PrometheusRule, ServiceMonitor and Probe resources go.
     pub kubernetes: Option<Spanned<KubernetesSettings>>,
     pub alertmanager: Option<Spanned<AlertmanagerSettings>>,
     pub grafana: Option<Spanned<GrafanaSettings>>,
     pub discovery: Option<Spanned<DiscoverySettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSettings {
+    /// `auto` (default: a PrometheusRule for k8s services, whose metrics the
+    /// operator's Prometheus scrapes; rule files for the rest), `files`,
+    /// `resources` or `both`.
+    pub rules: Option<Spanned<String>>,
+    /// `service` (default: a rule file per service) or `team` (per owner team).
+    pub group_by: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

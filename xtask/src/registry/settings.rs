@@ -28,6 +28,7 @@ pub struct Settings {
     /// Tier name to its `for`.
     pub burn_rate_for: BTreeMap<String, String>,
     pub slo: SloConfig,
+    pub prometheus: PrometheusConfig,
     pub kubernetes: Kubernetes,
     pub alertmanager: Alertmanager,
     pub grafana: Grafana,
@@ -39,6 +40,34 @@ pub struct Settings {
     pub cadvisor_port: u16,
     /// The coverage floor of `cargo xtask coverage` (CI), in percent.
     pub coverage_min: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrometheusConfig {
+    pub rules: RuleDelivery,
+    pub group_by: GroupBy,
+}
+
+/// Who evaluates a rule group: the stand-alone Prometheus of
+/// `prometheus/prometheus.yml` (rule files), the operator's (PrometheusRule
+/// resources), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleDelivery {
+    /// Where the target's metrics are scraped: k8s services by the operator.
+    Auto,
+    Files,
+    Resources,
+    Both,
+}
+
+/// What one rule file (and its tests and PrometheusRule) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Service,
+    /// An owner team: a file per team, for CODEOWNERS and ruler namespaces.
+    Team,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -328,6 +357,40 @@ impl Resolver<'_> {
         }
     }
 
+    fn prometheus(&mut self, p: Option<&model::PrometheusSettings>) -> PrometheusConfig {
+        let none = model::PrometheusSettings::default();
+        let p = p.unwrap_or(&none);
+        let rules = match p.rules.as_ref().map(|r| (r, r.value.as_str())) {
+            None | Some((_, "auto")) => RuleDelivery::Auto,
+            Some((_, "files")) => RuleDelivery::Files,
+            Some((_, "resources")) => RuleDelivery::Resources,
+            Some((_, "both")) => RuleDelivery::Both,
+            Some((r, other)) => {
+                self.err(
+                    &r.referenced,
+                    "prometheus.rules",
+                    format!("unknown rule delivery {}", shown(other)),
+                    "use auto (PrometheusRule for k8s services, rule files for the rest), files, resources or both",
+                );
+                RuleDelivery::Auto
+            }
+        };
+        let group_by = match p.group_by.as_ref().map(|g| (g, g.value.as_str())) {
+            None | Some((_, "service")) => GroupBy::Service,
+            Some((_, "team")) => GroupBy::Team,
+            Some((g, other)) => {
+                self.err(
+                    &g.referenced,
+                    "prometheus.group_by",
+                    format!("rule files cannot be grouped by {}", shown(other)),
+                    "use service (a file per service) or team (a file per owner team)",
+                );
+                GroupBy::Service
+            }
+        };
+        PrometheusConfig { rules, group_by }
+    }
+
     fn kubernetes(&mut self, k: Option<&model::KubernetesSettings>) -> Kubernetes {
         if let Some(k) = k {
             check_kubernetes(k, &mut |at, field, msg, help| {
@@ -433,6 +496,7 @@ pub fn resolve(
         slo_period_hours = 720.0;
     }
     let slo = r.slo(s.slo.as_ref().map(|s| &s.value));
+    let prometheus = r.prometheus(s.prometheus.as_ref().map(|p| &p.value));
     let blackbox_address = r.address(&s.blackbox_address, "blackbox_address", "127.0.0.1:9115");
     let alertmanager_address = r.address(
         &s.alertmanager_address,
@@ -505,6 +569,7 @@ pub fn resolve(
         slo_period_hours,
         burn_rate_for,
         slo,
+        prometheus,
         kubernetes,
     }
 }

@@ -7,6 +7,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
+use super::delivery::{self, Placement};
 use super::rule_file::{Group, Rule, RuleTest, Series};
 use super::{Renderer, filters, rule_tests};
 use crate::catalogue::{AlertTemplate, Catalogue};
@@ -267,41 +268,50 @@ fn number(x: f64) -> minijinja::Value {
     }
 }
 
+/// Each placement's groups (see `delivery`), with the registry files they
+/// come from: a service's group alone, or an owner team's.
+pub fn by_placement<'a>(
+    reg: &Registry,
+    rules: &'a Rules,
+) -> BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)> {
+    let mut out: BTreeMap<Placement, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
+    for s in &reg.services {
+        if let Some(g) = rules.services.get(&s.name) {
+            let e = out
+                .entry(delivery::service(reg, &s.name, &s.owner))
+                .or_default();
+            e.0.push(g);
+            e.1.push(format!("{} (service {})", s.source, s.name));
+        }
+    }
+    if !rules.pages.is_empty() {
+        let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        // `_` cannot start a service or team name, so this never clashes with one.
+        let e = out.entry(delivery::pages(reg)).or_default();
+        e.0.extend(rules.pages.values());
+        e.1.push(format!("{} (pages)", sources.join(", ")));
+    }
+    out
+}
+
 pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output>, String> {
-    let by_name: BTreeMap<&str, &Service> =
-        reg.services.iter().map(|s| (s.name.as_str(), s)).collect();
-    // The rule file and its unit tests.
-    let files = |stem: &str, groups: Vec<&Group>, source: String| {
+    let placed: Vec<(Placement, (Vec<&Group>, Vec<String>))> =
+        by_placement(reg, rules).into_iter().collect();
+    // The rule file and its unit tests, on all cores.
+    let out: Vec<Output> = super::par_map(&placed, |(p, (groups, sources))| {
         rule_tests::with_tests(
             r,
-            "rules",
-            stem,
-            &groups,
-            &rule_tests::cases(&groups)?,
-            &source,
-        )
-    };
-    let services: Vec<(&String, &Group)> = rules.services.iter().collect();
-    let mut out: Vec<Output> = super::par_map(&services, |(name, group)| {
-        files(
-            name,
-            vec![*group],
-            format!("{} (service {name})", by_name[name.as_str()].source),
+            &p.dir("rules"),
+            &p.stem,
+            groups,
+            &rule_tests::cases(groups)?,
+            &sources.join("; "),
         )
     })?
     .into_iter()
     .flatten()
     .collect();
-    if !rules.pages.is_empty() {
-        let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
-        sources.sort_unstable();
-        sources.dedup();
-        // `_` cannot start a service name, so this never clashes with one.
-        out.extend(files(
-            PAGES_STEM,
-            rules.pages.values().collect(),
-            format!("{} (pages)", sources.join(", ")),
-        )?);
-    }
     Ok(out)
 }

@@ -1,8 +1,8 @@
 //! prometheus-operator resources for `kubectl apply -f generated/kubernetes/`:
 //! a ServiceMonitor per k8s service with `prometheus: true` (scoped to its
 //! namespace and `app` label), a Probe per k8s service with an HTTP health path
-//! (through its in-cluster DNS name), and a PrometheusRule per service wrapping
-//! the same groups as the plain rule files (pages in `_pages.prometheusrule.yaml`).
+//! (through its in-cluster DNS name), and a PrometheusRule per rule file stem
+//! whose groups the operator's Prometheus evaluates (`settings.prometheus.rules`).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,6 @@ use super::alert_rules::Rules;
 use super::rule_file::Group;
 use super::slo::Slo;
 use crate::output::{Format, Output};
-use crate::registry::UNASSIGNED;
 use crate::registry::{Probe, Registry, ServiceType};
 
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
@@ -56,49 +55,27 @@ pub fn outputs(
             ));
         }
     }
-    // One PrometheusRule per service: its alerts and its endpoints' SLO rules.
-    let mut by_service: BTreeMap<&str, Vec<&Group>> = BTreeMap::new();
-    for (name, g) in &rules.services {
-        by_service.entry(name).or_default().push(g);
+    // One PrometheusRule per file stem (a service or a team) whose groups the
+    // operator's Prometheus evaluates (see `delivery`): its alerts and SLOs.
+    let mut by_stem: BTreeMap<String, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
+    let placed = super::alert_rules::by_placement(reg, rules)
+        .into_iter()
+        .chain(super::slo::by_placement(reg, slo));
+    for (p, (groups, sources)) in placed.filter(|(p, _)| p.resource) {
+        let e = by_stem.entry(p.stem).or_default();
+        e.0.extend(groups);
+        e.1.extend(sources);
     }
-    for (name, groups) in &slo.files {
-        by_service.entry(name).or_default().extend(groups);
-    }
-    // Each resource names only the files it derives from, so adding a registry
-    // file does not rewrite every resource.
-    let mut sources: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for s in &reg.services {
-        sources.entry(&s.name).or_default().push(&s.source);
-    }
-    for e in &reg.endpoints {
-        let service = e.service.as_deref().unwrap_or(UNASSIGNED);
-        sources.entry(service).or_default().push(&e.source);
-    }
-    for (name, groups) in by_service {
-        let mut files = sources.remove(name).unwrap_or_default();
-        files.sort_unstable();
-        files.dedup();
-        let source = format!("{} (service {name})", files.join(", "));
-        // `<service>.rules` never equals `pages`, so the names stay unique.
-        let ctx = context! { name => format!("{name}.rules"), groups => Serde(&groups), settings => Serde(settings), labels => Serde(&labels) };
+    for (stem, (groups, sources)) in by_stem {
+        // Each resource names only the files it derives from, so adding a
+        // registry file does not rewrite every resource.
+        let source = sources.join("; ");
+        // `<stem>.rules` never equals `pages.rules`: stems are names or `_pages`.
+        let name = format!("{}.rules", stem.trim_start_matches('_'));
+        let ctx = context! { name, groups => Serde(&groups), settings => Serde(settings), labels => Serde(&labels) };
         let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
         out.push(Output::new(
-            format!("kubernetes/{name}.prometheusrule.yaml"),
-            Format::Yaml,
-            &source,
-            &body,
-        ));
-    }
-    if !rules.pages.is_empty() {
-        let mut files: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
-        files.sort_unstable();
-        files.dedup();
-        let source = format!("{} (pages)", files.join(", "));
-        let groups: Vec<&Group> = rules.pages.values().collect();
-        let ctx = context! { name => "pages", groups => Serde(&groups), settings => Serde(settings), labels => Serde(&labels) };
-        let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
-        out.push(Output::new(
-            "kubernetes/_pages.prometheusrule.yaml",
+            format!("kubernetes/{stem}.prometheusrule.yaml"),
             Format::Yaml,
             &source,
             &body,

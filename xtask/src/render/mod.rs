@@ -8,6 +8,7 @@ pub mod alert_rules;
 pub mod alertmanager;
 pub mod code;
 pub mod coverage;
+pub mod delivery;
 pub mod filters;
 pub mod grafana;
 pub mod kubernetes;

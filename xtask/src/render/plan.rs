@@ -58,9 +58,29 @@ pub fn render(
             ))
         })
         .collect();
+    // Who evaluates each service's rules, and from which file.
+    let delivered: BTreeMap<&str, String> = reg
+        .services
+        .iter()
+        .filter(|s| rules.services.contains_key(&s.name))
+        .map(|s| {
+            let p = super::delivery::service(reg, &s.name, &s.owner);
+            let file = format!("prometheus/{}/{}.rules.yml", p.dir("rules"), p.stem);
+            let by = match (p.cluster_only, p.resource) {
+                (false, false) => "loaded by prometheus.yml".to_owned(),
+                (true, _) => format!("delivered as PrometheusRule {}.rules", p.stem),
+                (false, true) => format!(
+                    "loaded by prometheus.yml and delivered as PrometheusRule {}.rules",
+                    p.stem
+                ),
+            };
+            (s.name.as_str(), format!("{file}, {by}"))
+        })
+        .collect();
     r.render(
         TEMPLATE,
         context! {
+            delivered => Serde(&delivered),
             fed => Serde(&fed),
             services => Serde(&reg.services),
             pages => Serde(&reg.pages),

@@ -135,8 +135,8 @@ pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, S
 }
 
 /// A rule file under `prometheus/{dir}/{stem}.rules.yml` and its unit tests
-/// under `prometheus/tests/{dir}/…` (the alert rules' `dir` is `rules`, whose
-/// tests sit directly in `tests/`).
+/// under `prometheus/tests/{dir}/…`, where the alert rules' `rules` is left
+/// out (`rules/cluster` → `tests/cluster`, `slo` → `tests/slo`).
 pub fn with_tests(
     r: &Renderer,
     dir: &str,
@@ -146,12 +146,12 @@ pub fn with_tests(
     source: &str,
 ) -> Result<[Output; 2], String> {
     let body = r.render(RULES_TEMPLATE, context! { groups => Serde(groups) })?;
-    let (tests_dir, up) = if dir == "rules" {
-        ("tests".to_owned(), "..")
-    } else {
-        (format!("tests/{dir}"), "../..")
+    let tests_dir = match dir.strip_prefix("rules") {
+        Some(rest) => format!("tests{rest}"),
+        None => format!("tests/{dir}"),
     };
-    let test = render(r, &format!("{up}/{dir}/{stem}.rules.yml"), cases)?;
+    let up = "../".repeat(tests_dir.split('/').count());
+    let test = render(r, &format!("{up}{dir}/{stem}.rules.yml"), cases)?;
     Ok([
         Output::new(
             format!("prometheus/{dir}/{stem}.rules.yml"),

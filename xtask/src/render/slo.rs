@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Renderer;
+use super::delivery::{self, Placement};
 use super::filters::{gotmpl_str, promql_str as q};
 use super::rule_file::{Group, Record, Rule, RuleTest, Series};
 use super::rule_tests::{self, Case};
@@ -698,7 +699,7 @@ fn test_series(
 fn cases(
     m: &HttpMetrics,
     by_group: &BTreeMap<String, &Objective>,
-    groups: &[Group],
+    groups: &[&Group],
 ) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
     for g in groups {
@@ -779,11 +780,13 @@ fn cases(
     Ok(cases)
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, String> {
-    // Group name to its objective, built once for all files.
-    let by_group: BTreeMap<String, &Objective> =
-        reg.objectives.iter().map(|o| (group_name(o), o)).collect();
-    let mut out = Vec::new();
+/// Each placement's SLO groups (see `delivery`), with the registry files
+/// they come from.
+pub fn by_placement<'a>(
+    reg: &Registry,
+    slo: &'a Slo,
+) -> BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)> {
+    let mut out: BTreeMap<Placement, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
     for (service, groups) in &slo.files {
         let mut sources: Vec<&str> = reg
             .objectives
@@ -793,12 +796,30 @@ pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, S
             .collect();
         sources.sort_unstable();
         sources.dedup();
-        let source = format!("{} (SLOs of {service})", sources.join(", "));
-        let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
-        let groups: Vec<&Group> = groups.iter().collect();
-        out.extend(rule_tests::with_tests(
-            r, "slo", service, &groups, &cases, &source,
-        )?);
+        let placement = delivery::service(reg, service, delivery::owner_of(reg, service));
+        let e = out.entry(placement).or_default();
+        e.0.extend(groups);
+        e.1.push(format!("{} (SLOs of {service})", sources.join(", ")));
     }
-    Ok(out)
+    out
+}
+
+pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, String> {
+    // Group name to its objective, built once for all files.
+    let by_group: BTreeMap<String, &Objective> =
+        reg.objectives.iter().map(|o| (group_name(o), o)).collect();
+    let placed: Vec<(Placement, (Vec<&Group>, Vec<String>))> =
+        by_placement(reg, slo).into_iter().collect();
+    let out = super::par_map(&placed, |(p, (groups, sources))| {
+        let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
+        rule_tests::with_tests(
+            r,
+            &p.dir("slo"),
+            &p.stem,
+            groups,
+            &cases,
+            &sources.join("; "),
+        )
+    })?;
+    Ok(out.into_iter().flatten().collect())
 }

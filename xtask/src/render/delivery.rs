@@ -1,0 +1,74 @@
+//! Where each rule group goes (`settings.prometheus`): its file's stem (the
+//! service, or the owner team), and who evaluates it. Groups the stand-alone
+//! Prometheus loads sit in `rules/` and `slo/`; groups only the operator's
+//! Prometheus evaluates (as a PrometheusRule) sit in `rules/cluster/` and
+//! `slo/cluster/`, where no `rule_files` glob reaches them and the unit tests
+//! still run against them.
+
+use crate::registry::settings::{GroupBy, RuleDelivery};
+use crate::registry::{Registry, ServiceType, UNASSIGNED};
+
+/// Where one rule group is delivered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Placement {
+    /// `rules/` or `rules/cluster/` (and `slo/…`): whether the stand-alone
+    /// Prometheus loads it.
+    pub cluster_only: bool,
+    /// The file stem: a service, `_pages`, or an owner team.
+    pub stem: String,
+    /// Whether a PrometheusRule carries it.
+    pub resource: bool,
+}
+
+impl Placement {
+    /// The folder under `prometheus/` of a rule file of `kind` (`rules`, `slo`).
+    pub fn dir(&self, kind: &str) -> String {
+        if self.cluster_only {
+            format!("{kind}/cluster")
+        } else {
+            kind.to_owned()
+        }
+    }
+}
+
+/// The placement of a service's groups (alert rules and SLOs); `service` may
+/// be `unassigned` (SLOs of endpoints without one).
+pub fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
+    let k8s = reg
+        .services
+        .iter()
+        .find(|s| s.name == service)
+        .is_some_and(|s| s.kind == ServiceType::K8sDeployment);
+    let stem = match reg.settings.prometheus.group_by {
+        GroupBy::Service => service.to_owned(),
+        GroupBy::Team => owner.to_owned(),
+    };
+    placed(reg, stem, k8s)
+}
+
+/// The placement of the pages' group: probed by the stand-alone Prometheus.
+pub fn pages(reg: &Registry) -> Placement {
+    placed(reg, super::alert_rules::PAGES_STEM.to_owned(), false)
+}
+
+fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {
+    let (files, resource) = match reg.settings.prometheus.rules {
+        RuleDelivery::Auto => (!k8s, k8s),
+        RuleDelivery::Files => (true, false),
+        RuleDelivery::Resources => (false, true),
+        RuleDelivery::Both => (true, true),
+    };
+    Placement {
+        cluster_only: !files,
+        stem,
+        resource,
+    }
+}
+
+/// The owner of a service (for team grouping), `unassigned` when unknown.
+pub fn owner_of<'a>(reg: &'a Registry, service: &str) -> &'a str {
+    reg.services
+        .iter()
+        .find(|s| s.name == service)
+        .map_or(UNASSIGNED, |s| s.owner.as_str())
+}

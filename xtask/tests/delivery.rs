@@ -1,0 +1,132 @@
+//! Where rule groups go (`settings.prometheus`): under `auto` each group is
+//! evaluated by exactly one Prometheus, the one that scrapes its metrics; a
+//! file per owner team keeps the file count flat and still passes promtool.
+
+mod common;
+use common::*;
+
+use std::collections::BTreeMap;
+
+fn outputs(reg: &std::path::Path) -> BTreeMap<String, String> {
+    xtask::generate(reg, &root().join("templates"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outputs
+        .into_iter()
+        .map(|o| (o.path, o.contents))
+        .collect()
+}
+
+/// Before, every service's rules were both a rule file the stand-alone
+/// Prometheus loads and a PrometheusRule: a k8s service's alerts were
+/// evaluated twice (once where its metrics never arrive), a docker service's
+/// PrometheusRule was dead weight.
+#[test]
+fn each_group_is_evaluated_once_by_the_prometheus_that_scrapes_it() {
+    let reg = root().join("registry");
+    let out = outputs(&reg);
+    let g = xtask::generate(&reg, &root().join("templates")).unwrap();
+    let prometheus = &out["prometheus/prometheus.yml"];
+    assert!(prometheus.contains("- 'rules/*.rules.yml'"), "{prometheus}");
+    let mut k8s = 0;
+    for s in &g.registry.services {
+        if !g.rules.services.contains_key(&s.name) {
+            continue;
+        }
+        let file = out.contains_key(&format!("prometheus/rules/{}.rules.yml", s.name));
+        let cluster = out.contains_key(&format!("prometheus/rules/cluster/{}.rules.yml", s.name));
+        let resource = out.contains_key(&format!("kubernetes/{}.prometheusrule.yaml", s.name));
+        let is_k8s = s.kind == xtask::registry::ServiceType::K8sDeployment;
+        k8s += usize::from(is_k8s);
+        assert_eq!(
+            (file, cluster, resource),
+            (!is_k8s, is_k8s, is_k8s),
+            "{}: rule file loaded by prometheus.yml, cluster copy, PrometheusRule",
+            s.name
+        );
+        // Its unit tests run against whichever copy it has.
+        let tests = if is_k8s { "tests/cluster" } else { "tests" };
+        assert!(out.contains_key(&format!("prometheus/{tests}/{}.test.yml", s.name)));
+    }
+    assert!(k8s >= 2, "the example has k8s services");
+}
+
+/// A registry of `n` services over three teams, with every delivery.
+fn registry(n: usize, prometheus: &str) -> TempDir {
+    let t = TempDir::new("delivery");
+    let mut y = String::from("services:\n");
+    for i in 0..n {
+        let owner = format!("team-{}", i % 3);
+        if i % 2 == 0 {
+            y.push_str(&format!("  - name: k{i}\n    type: k8s-deployment\n    namespace: ns\n    port: 8080\n    health_endpoint: /health\n    monitoring: {{prometheus: true}}\n    alerts: [pod_crash, high_error_rate, service_down]\n    owner: {owner}\n"));
+        } else {
+            y.push_str(&format!("  - name: d{i}\n    type: docker\n    host: 127.0.0.1\n    port: {}\n    health_endpoint: /health\n    monitoring: {{prometheus: true}}\n    alerts: [service_down, memory_high]\n    owner: {owner}\n", 8000 + i));
+        }
+    }
+    y.push_str("api_endpoints:\n  - path: /a\n    method: GET\n    slo_availability: 99.9\n    service: k0\n  - path: /b\n    method: GET\n    slo_availability: 99.9\n    service: d1\n");
+    y.push_str("teams:\n");
+    for t in 0..3 {
+        y.push_str(&format!(
+            "  team-{t}: {{webhook_url: \"http://127.0.0.1:9095/{t}\"}}\n"
+        ));
+    }
+    y.push_str(&format!("defaults:\n  runbook_base_url: http://127.0.0.1/runbooks\nsettings:\n  prometheus: {prometheus}\n"));
+    std::fs::write(t.join("r.yaml"), y).unwrap();
+    t
+}
+
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn every_delivery_and_grouping_passes_promtool() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    for settings in [
+        "{group_by: team}",
+        "{rules: both}",
+        "{rules: files, group_by: team}",
+        "{rules: resources}",
+    ] {
+        let reg = registry(30, settings);
+        let out = gen_into(reg.path());
+        let files = tree(out.path());
+        let tests: Vec<&String> = files
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.starts_with("prometheus/tests/") && p.ends_with(".test.yml"))
+            .collect();
+        assert!(!tests.is_empty(), "{settings}");
+        let run = std::process::Command::new("promtool")
+            .args(["test", "rules"])
+            .args(tests.iter().map(|p| out.join(p)))
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{settings}: {}", text(&run));
+        let rule_files = files
+            .iter()
+            .filter(|(p, _)| p.starts_with("prometheus/") && p.ends_with(".rules.yml"))
+            .count();
+        let resources = files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".prometheusrule.yaml"))
+            .count();
+        if settings.contains("team") {
+            // Three teams: alert and SLO files per team (and delivery), not per service.
+            assert!(
+                rule_files <= 3 * 2 * 2 + 1,
+                "{settings}: {rule_files} rule files"
+            );
+        }
+        match settings {
+            "{rules: files, group_by: team}" => assert_eq!(resources, 0),
+            "{rules: resources}" => assert!(
+                !files
+                    .iter()
+                    .any(|(p, _)| p.starts_with("prometheus/rules/d"))
+            ),
+            _ => assert!(resources > 0, "{settings}"),
+        }
+    }
+}
