@@ -7,7 +7,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::delivery::{self, Placement};
+use super::delivery::{self, Placed};
 use super::rule_file::{Group, Rule, RuleTest, Series};
 use super::{Renderer, filters, rule_tests};
 use crate::catalogue::{AlertTemplate, Catalogue};
@@ -270,11 +270,8 @@ fn number(x: f64) -> minijinja::Value {
 
 /// Each placement's groups (see `delivery`), with the registry files they
 /// come from: a service's group alone, or an owner team's.
-pub fn by_placement<'a>(
-    reg: &Registry,
-    rules: &'a Rules,
-) -> BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)> {
-    let mut out: BTreeMap<Placement, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
+pub fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
+    let mut out = Placed::new();
     for s in &reg.services {
         if let Some(g) = rules.services.get(&s.name) {
             let e = out
@@ -297,8 +294,7 @@ pub fn by_placement<'a>(
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output>, String> {
-    let placed: Vec<(Placement, (Vec<&Group>, Vec<String>))> =
-        by_placement(reg, rules).into_iter().collect();
+    let placed: Vec<_> = by_placement(reg, rules).into_iter().collect();
     // The rule file and its unit tests, on all cores.
     let out: Vec<Output> = super::par_map(&placed, |(p, (groups, sources))| {
         rule_tests::with_tests(

@@ -5,8 +5,14 @@
 //! `slo/cluster/`, where no `rule_files` glob reaches them and the unit tests
 //! still run against them.
 
+use std::collections::BTreeMap;
+
+use super::rule_file::Group;
 use crate::registry::settings::{GroupBy, RuleDelivery};
 use crate::registry::{Registry, ServiceType, UNASSIGNED};
+
+/// Each placement's groups, with the registry files they come from.
+pub type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
 
 /// Where one rule group is delivered.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

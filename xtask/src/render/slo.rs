@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Renderer;
-use super::delivery::{self, Placement};
+use super::delivery::{self, Placed};
 use super::filters::{gotmpl_str, promql_str as q};
 use super::rule_file::{Group, Record, Rule, RuleTest, Series};
 use super::rule_tests::{self, Case};
@@ -782,11 +782,8 @@ fn cases(
 
 /// Each placement's SLO groups (see `delivery`), with the registry files
 /// they come from.
-pub fn by_placement<'a>(
-    reg: &Registry,
-    slo: &'a Slo,
-) -> BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)> {
-    let mut out: BTreeMap<Placement, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
+pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
+    let mut out = Placed::new();
     for (service, groups) in &slo.files {
         let mut sources: Vec<&str> = reg
             .objectives
@@ -808,8 +805,7 @@ pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, S
     // Group name to its objective, built once for all files.
     let by_group: BTreeMap<String, &Objective> =
         reg.objectives.iter().map(|o| (group_name(o), o)).collect();
-    let placed: Vec<(Placement, (Vec<&Group>, Vec<String>))> =
-        by_placement(reg, slo).into_iter().collect();
+    let placed: Vec<_> = by_placement(reg, slo).into_iter().collect();
     let out = super::par_map(&placed, |(p, (groups, sources))| {
         let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
         rule_tests::with_tests(
