@@ -284,36 +284,41 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
         out("prometheus/targets/blackbox-pages.yml")
             .contains("'https://awoooi.example.org/authorizations'")
     );
-    // Every endpoint: four tiers per SLI, with the 30-day factors.
+    // The endpoints share their service's rules: four tiers per SLI with the
+    // 30-day factors, each over the endpoint's own budget series.
     let slo = out("prometheus/slo/cluster/awoooi-api.rules.yml");
+    for sli in ["error", "latency"] {
+        for f in [14.4, 6.0, 3.0, 1.0] {
+            let needle =
+                format!("({f} * slo:error_budget:ratio{{service=\"awoooi-api\", slo=\"{sli}\"}})");
+            // Once for the long window, once for the short.
+            assert_eq!(slo.matches(&needle).count(), 2, "{sli} tier {f}");
+        }
+    }
+    let rules: serde_json::Value = serde_saphyr::from_str(&slo).unwrap();
+    let records: Vec<&serde_json::Value> = rules["groups"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["record"] == "slo:error_budget:ratio")
+        .collect();
     for ep in &g.registry.endpoints {
         let budget = ep.error_budget().unwrap();
-        let route = |sli: &str| {
-            format!(
-                "method=\"{}\", path=\"{}\", service=\"awoooi-api\", slo=\"{sli}\"}}",
-                ep.method, ep.path
-            )
-        };
-        for f in [14.4, 6.0, 3.0, 1.0] {
-            let needle = format!("{} > ({f} * {budget}) and slo:sli_error", route("error"));
-            let n = slo.matches(&needle).count();
-            assert_eq!(
-                n, 1,
-                "{} {}: error tier {f} x budget {budget}",
-                ep.method, ep.path
-            );
-            let needle = format!(
-                "{} > ({f} * {budget}) and slo:sli_latency",
-                route("latency")
-            );
-            assert_eq!(
-                slo.matches(&needle).count(),
-                1,
-                "{} {}: latency tier {f}",
-                ep.method,
-                ep.path
-            );
-        }
+        let own = records
+            .iter()
+            .filter(|r| {
+                r["labels"]["method"] == ep.method.as_str()
+                    && r["labels"]["path"] == ep.path.as_str()
+            })
+            .map(|r| r["expr"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            own,
+            vec![format!("vector({budget})"); 2],
+            "{} {}: the error and latency budgets",
+            ep.method,
+            ep.path
+        );
     }
     for tier in ["fast", "medium", "slow", "long"] {
         assert!(slo.contains(&format!("burnrate_tier: '{tier}'")));

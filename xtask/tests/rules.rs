@@ -170,6 +170,18 @@ fn every_alert_expression_selects_only_its_own_target() {
         }
         for groups in g.slo.files.values() {
             for group in groups {
+                // A service's shared SLO rules select its series by service.
+                let shared = g.registry.objectives.iter().find(|o| {
+                    group.name == xtask::render::slo_shared::group_name(o.service.as_deref())
+                });
+                if let Some(o) = shared {
+                    let own = [format!("service={}", q(o.service.as_deref().unwrap_or("")))];
+                    for rule in &group.rules {
+                        assert_scoped(rule, &own, "zz-no-other-service");
+                        checked += 1;
+                    }
+                    continue;
+                }
                 let o = g
                     .registry
                     .objectives

@@ -17,6 +17,7 @@ pub mod rule_file;
 pub mod rule_tests;
 pub mod scrape;
 pub mod slo;
+pub mod slo_shared;
 
 use std::path::Path;
 

@@ -18,6 +18,7 @@ use super::delivery::{self, Placed};
 use super::filters::{gotmpl_str, promql_str as q};
 use super::rule_file::{Group, Record, Rule, RuleTest, Series};
 use super::rule_tests::{self, Case};
+use super::slo_shared;
 use crate::burn_rate::{TIERS, WINDOWS, factor, le_regex};
 use crate::output::Output;
 use crate::registry::UNASSIGNED;
@@ -27,7 +28,7 @@ use crate::sli::{HttpMetrics, with_window};
 use crate::syntax::duration_hours;
 
 /// The two SLIs: what counts as a bad request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sli {
     Errors,
     Latency,
@@ -47,7 +48,7 @@ impl Sli {
         format!("slo:sli_{}:ratio_rate{window}", self.name())
     }
 
-    fn alert(self) -> &'static str {
+    pub(super) fn alert(self) -> &'static str {
         match self {
             Sli::Errors => "SLOErrorBudgetBurn",
             Sli::Latency => "SLOLatencyBudgetBurn",
@@ -90,7 +91,7 @@ pub struct Slo {
     pub plans: BTreeMap<String, ObjectivePlan>,
 }
 
-fn human_duration(seconds: f64) -> String {
+pub(super) fn human_duration(seconds: f64) -> String {
     let s = seconds.round() as u64;
     match s {
         0..=119 => format!("{s}s"),
@@ -109,89 +110,113 @@ pub fn group_name(o: &Objective) -> String {
 /// figure hovering at zero does not flap.
 const BUDGET_EXHAUSTED_FOR: &str = "15m";
 
+/// The burn-rate tiers of an objective, with their factors and `for`.
+fn tier_plans(st: &Settings, o: &Objective) -> Vec<TierPlan> {
+    TIERS
+        .iter()
+        .filter(|t| o.tiers.iter().any(|n| n == t.name))
+        .map(|tier| TierPlan {
+            tier: tier.name,
+            factor: factor(tier, st.slo_period_hours),
+            long: tier.long,
+            short: tier.short,
+            severity: if tier.action == "page" {
+                "critical"
+            } else {
+                "warning"
+            },
+            for_: st.burn_rate_for[tier.name].clone(),
+        })
+        .collect()
+}
+
+/// The tiers each alert covers: one tier each, or page and ticket.
+fn shaped(st: &Settings, tiers: &[TierPlan]) -> Vec<Vec<TierPlan>> {
+    match st.slo.alerts {
+        AlertShape::Tiers => tiers.iter().map(|t| vec![t.clone()]).collect(),
+        AlertShape::PageTicket => ["critical", "warning"]
+            .iter()
+            .map(|sev| {
+                tiers
+                    .iter()
+                    .filter(|t| t.severity == *sev)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| !v.is_empty())
+            .collect(),
+    }
+}
+
+/// The plan's alert lines beyond the tier lines: page and ticket alerts, and
+/// the budget-exhausted alert.
+fn alert_lines(st: &Settings, tiers: &[TierPlan], slis: &[Sli]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for sli in slis {
+        if st.slo.alerts == AlertShape::PageTicket {
+            for t in shaped(st, tiers) {
+                let names: Vec<&str> = t.iter().map(|t| t.tier).collect();
+                lines.push(format!(
+                    "{} {} ({}), for {}",
+                    sli.alert(),
+                    t[0].severity,
+                    names.join("+"),
+                    t[0].for_
+                ));
+            }
+        }
+        if let Some(severity) = &st.slo.budget_exhausted_alert {
+            lines.push(format!(
+                "SLOErrorBudgetExhausted {severity} ({} budget), for {BUDGET_EXHAUSTED_FOR}",
+                sli.name()
+            ));
+        }
+    }
+    lines
+}
+
 pub fn build(reg: &Registry) -> Slo {
     let st = &reg.settings;
     let mut files: BTreeMap<String, Vec<Group>> = BTreeMap::new();
     let mut plans = BTreeMap::new();
+    // Service to its endpoints that share rules (see `slo_shared`).
+    let mut sharing: BTreeMap<Option<&str>, Vec<&Objective>> = BTreeMap::new();
     for o in &reg.objectives {
         let e = ObjectiveSlo::new(reg, o);
-        let tiers: Vec<TierPlan> = TIERS
-            .iter()
-            .filter(|t| o.tiers.iter().any(|n| n == t.name))
-            .map(|tier| TierPlan {
-                tier: tier.name,
-                factor: factor(tier, st.slo_period_hours),
-                long: tier.long,
-                short: tier.short,
-                severity: if tier.action == "page" {
-                    "critical"
-                } else {
-                    "warning"
-                },
-                for_: st.burn_rate_for[tier.name].clone(),
-            })
-            .collect();
-        let mut rules = Vec::new();
-        for sli in &e.slis {
-            match st.slo.alerts {
-                AlertShape::Tiers => {
-                    rules.extend(
-                        tiers
-                            .iter()
-                            .map(|t| e.rule(st, std::slice::from_ref(t), *sli)),
-                    );
-                }
-                AlertShape::PageTicket => {
-                    for severity in ["critical", "warning"] {
-                        let shaped: Vec<TierPlan> = tiers
-                            .iter()
-                            .filter(|t| t.severity == severity)
-                            .cloned()
-                            .collect();
-                        if !shaped.is_empty() {
-                            rules.push(e.rule(st, &shaped, *sli));
-                        }
-                    }
-                }
-            }
-            if let Some(severity) = &st.slo.budget_exhausted_alert {
-                rules.push(e.budget_exhausted(severity, *sli));
-            }
-        }
-        // Tier alerts are the tier lines already; the plan lists the others.
-        let alerts = rules
-            .iter()
-            .filter(|r| {
-                !TIERS
-                    .iter()
-                    .any(|t| r.labels.get("burnrate_tier") == Some(&t.name.to_owned()))
-            })
-            .map(|r| {
-                let what = match r.labels.get("burnrate_tier") {
-                    Some(tier) => tier.clone(),
-                    None => format!("{} budget", r.labels["slo"]),
-                };
-                format!(
-                    "{} {} ({what}), for {}",
-                    r.alert, r.labels["severity"], r.for_
-                )
-            })
-            .collect();
+        let tiers = tier_plans(st, o);
+        let shares = slo_shared::shares(reg, o);
         plans.insert(
             o.key.clone(),
             ObjectivePlan {
                 budget_percent: (e.budget * 100.0 * 1e6).round() / 1e6,
                 budget_outage: human_duration(e.budget * st.slo_period_hours * 3600.0),
                 slis: e.slis.iter().map(|s| s.name()).collect(),
-                tiers,
-                alerts,
+                alerts: alert_lines(st, &tiers, &e.slis),
+                tiers: tiers.clone(),
                 events: match &o.events {
+                    Events::Http { .. } if shares => format!(
+                        "{} metrics, rules shared with the service's other endpoints",
+                        st.slo.metrics.preset
+                    ),
                     Events::Http { .. } => format!("{} metrics", st.slo.metrics.preset),
                     Events::Queries(_) => "raw queries".into(),
                 },
                 tested: matches!(o.events, Events::Http { .. }),
             },
         );
+        if shares {
+            sharing.entry(o.service.as_deref()).or_default().push(o);
+            continue;
+        }
+        let mut rules = Vec::new();
+        for sli in &e.slis {
+            for t in shaped(st, &tiers) {
+                rules.push(e.rule(st, &t, *sli));
+            }
+            if let Some(severity) = &st.slo.budget_exhausted_alert {
+                rules.push(e.budget_exhausted(severity, *sli));
+            }
+        }
         let mut records = e.records();
         records.extend(e.metadata(st));
         files.entry(e.service.clone()).or_default().push(Group {
@@ -199,6 +224,53 @@ pub fn build(reg: &Registry) -> Slo {
             records,
             rules,
         });
+    }
+    for (service, objectives) in sharing {
+        let serving = reg
+            .services
+            .iter()
+            .find(|s| Some(s.name.as_str()) == service);
+        let runbook = match (
+            serving.and_then(|s| s.runbook_url.clone()),
+            &reg.runbook_base_url,
+        ) {
+            (Some(url), _) => Some(url),
+            (None, Some(base)) => Some(format!("{}/{{sli}}", base.trim_end_matches('/'))),
+            (None, None) => None,
+        };
+        let shared = slo_shared::Shared {
+            service,
+            owner: serving.map_or_else(|| UNASSIGNED.to_owned(), |s| s.owner.clone()),
+            runbook,
+            metrics: &st.slo.metrics,
+            objectives,
+        };
+        let exporter = format!(
+            "application ({}, {})",
+            st.slo.metrics.requests, st.slo.metrics.duration
+        );
+        let tiers = tier_plans(st, shared.objectives[0]);
+        let mut slis = vec![Sli::Errors];
+        if shared.objectives.iter().any(|o| o.latency_ms.is_some()) {
+            slis.push(Sli::Latency);
+        }
+        let mut rules = Vec::new();
+        for sli in slis {
+            for t in shaped(st, &tiers) {
+                rules.push(shared.rule(st, &t, sli, &exporter));
+            }
+            if let Some(severity) = &st.slo.budget_exhausted_alert {
+                rules.push(shared.budget_exhausted(severity, sli, &exporter, BUDGET_EXHAUSTED_FOR));
+            }
+        }
+        files
+            .entry(service.unwrap_or(UNASSIGNED).to_owned())
+            .or_default()
+            .push(Group {
+                name: slo_shared::group_name(service),
+                records: shared.records(st),
+                rules,
+            });
     }
     Slo { files, plans }
 }
@@ -698,23 +770,39 @@ fn test_series(
 /// user's, which the plan says.
 fn cases(
     m: &HttpMetrics,
-    by_group: &BTreeMap<String, &Objective>,
+    by_group: &BTreeMap<String, Vec<(&Objective, bool)>>,
     groups: &[&Group],
 ) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
-    for g in groups {
-        let Some(o) = by_group.get(&g.name) else {
-            continue;
-        };
+    let tested = groups.iter().flat_map(|g| {
+        by_group
+            .get(&g.name)
+            .into_iter()
+            .flatten()
+            .map(move |o| (g, o))
+    });
+    for (g, (o, shared)) in tested {
         if !matches!(o.events, Events::Http { .. }) {
             continue;
         }
         for sli in [Sli::Errors, Sli::Latency] {
+            if sli == Sli::Latency && o.latency_ms.is_none() {
+                continue;
+            }
+            let prefix = format!("slo_{}_", sli.name());
             let rules: Vec<&Rule> = g
                 .rules
                 .iter()
-                .filter(|r| r.labels.get("slo").map(String::as_str) == Some(sli.name()))
+                .filter(|r| r.name.starts_with(&prefix))
                 .collect();
+            // What the alerts keep from the series they fire on.
+            let series_labels = |r: &Rule| {
+                if *shared {
+                    slo_shared::series_labels(o, sli)
+                } else {
+                    r.test.labels.clone()
+                }
+            };
             if rules.is_empty() {
                 continue;
             }
@@ -748,7 +836,7 @@ fn cases(
                 let expected = firing
                     .iter()
                     .filter(|r| r.alert == alertname)
-                    .map(|r| rule_tests::expected(r, &r.test.labels))
+                    .map(|r| rule_tests::expected(r, &series_labels(r)))
                     .collect::<Result<Vec<_>, _>>()?;
                 let alertname = alertname.to_owned();
                 cases.push(Case {
@@ -802,9 +890,25 @@ pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, String> {
-    // Group name to its objective, built once for all files.
-    let by_group: BTreeMap<String, &Objective> =
-        reg.objectives.iter().map(|o| (group_name(o), o)).collect();
+    // Group name to the objectives its tests cover: its own, or for a
+    // service's shared rules one endpoint of each objective and latency (the
+    // rules are the same for all; only the joined budget differs).
+    let mut by_group: BTreeMap<String, Vec<(&Objective, bool)>> = BTreeMap::new();
+    for o in &reg.objectives {
+        if slo_shared::shares(reg, o) {
+            let tested = by_group
+                .entry(slo_shared::group_name(o.service.as_deref()))
+                .or_default();
+            if !tested
+                .iter()
+                .any(|(t, _)| t.availability == o.availability && t.latency_ms == o.latency_ms)
+            {
+                tested.push((o, true));
+            }
+        } else {
+            by_group.insert(group_name(o), vec![(o, false)]);
+        }
+    }
     let placed: Vec<_> = by_placement(reg, slo).into_iter().collect();
     let out = super::par_map(&placed, |(p, (groups, sources))| {
         let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;

@@ -1,0 +1,365 @@
+//! The SLO rules all HTTP endpoints of one service share: each window's SLI
+//! ratio is one recording rule over every route of the service (`sum by
+//! (method, path)`), the burn rates and budget figures are one rule joined
+//! with each endpoint's `slo:error_budget:ratio`, and each burn-rate alert is
+//! one rule for all of them. An endpoint adds only its four metadata series
+//! per SLI (objective, budget, period, `slo_info`): the rules grow with the
+//! number of endpoints by a few lines each, and Prometheus evaluates a
+//! constant number of queries per service.
+//!
+//! Endpoints with their own tiers, `min_request_rate` or owner keep rules of
+//! their own (`slo::ObjectiveSlo`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::filters::{gotmpl_str, promql_str as q};
+use super::rule_file::{Record, Rule, RuleTest};
+use super::slo::{Sli, TierPlan, human_duration};
+use crate::burn_rate::{WINDOWS, le_regex};
+use crate::registry::settings::Settings;
+use crate::registry::{Objective, Registry, UNASSIGNED};
+use crate::sli::HttpMetrics;
+
+/// The labels a shared rule joins an endpoint's series on.
+pub const JOIN: &str = "service, method, path, slo, latency_le";
+
+/// Whether an objective can use the shared rules.
+pub fn shares(reg: &Registry, o: &Objective) -> bool {
+    let serving_owner = o
+        .service
+        .as_ref()
+        .and_then(|s| reg.services.iter().find(|x| &x.name == s))
+        .map(|s| s.owner.as_str());
+    matches!(o.events, crate::registry::Events::Http { .. })
+        && o.min_request_rate.is_none()
+        && o.tiers.len() == crate::burn_rate::TIERS.len()
+        && (o.owner.is_none() || o.owner.as_deref() == serving_owner)
+}
+
+/// The labels of an endpoint's series for one SLI: its own, the SLI, and for
+/// latency the threshold (`le`) its ratio is read at.
+pub fn series_labels(o: &Objective, sli: Sli) -> BTreeMap<String, String> {
+    let mut labels = o.labels.clone();
+    labels.insert("slo".into(), sli.name().into());
+    if let (Sli::Latency, Some(s)) = (sli, o.latency_seconds()) {
+        labels.insert("latency_le".into(), format!("{s}"));
+    }
+    labels
+}
+
+/// What the shared rules of one service need.
+pub struct Shared<'a> {
+    pub service: Option<&'a str>,
+    pub owner: String,
+    pub runbook: Option<String>,
+    pub metrics: &'a HttpMetrics,
+    pub objectives: Vec<&'a Objective>,
+}
+
+impl Shared<'_> {
+    /// `service="S"`, or `service=""` (no such label) for endpoints without one.
+    fn sel(&self) -> String {
+        format!("service={}", q(self.service.unwrap_or("")))
+    }
+
+    fn service_labels(&self, sli: Sli) -> BTreeMap<String, String> {
+        let mut l = BTreeMap::from([("slo".to_owned(), sli.name().to_owned())]);
+        if let Some(s) = self.service {
+            l.insert("service".into(), s.to_owned());
+        }
+        l
+    }
+
+    /// `sum by (method, path)` of a per-series expression, with the metrics'
+    /// own label names renamed to `method` and `path` first.
+    fn by_route(&self, inner: String) -> String {
+        let m = self.metrics;
+        let mut e = inner;
+        for (to, from) in [("method", &m.method_label), ("path", &m.route_label)] {
+            if from != to {
+                e = format!("label_replace({e}, \"{to}\", \"$1\", \"{from}\", \"(.*)\")");
+            }
+        }
+        format!("sum by (method, path) ({e})")
+    }
+
+    /// Bad and total requests per second of every route over `w`.
+    fn events(&self, sli: Sli, le: Option<f64>, w: &str) -> (String, String) {
+        let (m, sel) = (self.metrics, self.sel());
+        match sli {
+            Sli::Errors => (
+                self.by_route(format!(
+                    "rate({}{{{sel}, {}=~\"5..\"}}[{w}])",
+                    m.requests, m.status_label
+                )),
+                self.by_route(format!("rate({}{{{sel}}}[{w}])", m.requests)),
+            ),
+            Sli::Latency => {
+                let total = self.by_route(format!("rate({}_count{{{sel}}}[{w}])", m.duration));
+                let fast = self.by_route(format!(
+                    "rate({}_bucket{{{sel}, le=~{}}}[{w}])",
+                    m.duration,
+                    q(&le_regex(le.unwrap_or(1.0)))
+                ));
+                (format!("({total} - {fast})"), total)
+            }
+        }
+    }
+
+    /// The SLIs present, latency once per threshold.
+    fn slis(&self) -> Vec<(Sli, Option<f64>)> {
+        let thresholds: BTreeSet<u64> = self
+            .objectives
+            .iter()
+            .filter_map(|o| o.latency_seconds())
+            .map(f64::to_bits)
+            .collect();
+        let mut out = vec![(Sli::Errors, None)];
+        out.extend(
+            thresholds
+                .into_iter()
+                .map(|b| (Sli::Latency, Some(f64::from_bits(b)))),
+        );
+        out
+    }
+
+    pub fn records(&self, st: &Settings) -> Vec<Record> {
+        let mut out = Vec::new();
+        for (sli, le) in self.slis() {
+            let mut labels = self.service_labels(sli);
+            if let Some(le) = le {
+                labels.insert("latency_le".into(), format!("{le}"));
+            }
+            for w in WINDOWS {
+                let (bad, total) = self.events(sli, le, w);
+                out.push(Record {
+                    record: sli.record(w),
+                    expr: format!("{bad} / {total}"),
+                    labels: labels.clone(),
+                });
+            }
+            let (bad, total) = self.events(sli, le, "5m");
+            out.push(Record {
+                record: "slo:bad_events:rate5m".into(),
+                expr: bad,
+                labels: labels.clone(),
+            });
+            out.push(Record {
+                record: "slo:events:rate5m".into(),
+                expr: total,
+                labels,
+            });
+        }
+        let days = (st.slo_period_hours / 24.0 * 1e6).round() / 1e6;
+        for o in &self.objectives {
+            let budget = o.error_budget();
+            let objective = ((1.0 - budget) * 1e9).round() / 1e9;
+            let mut slis = vec![Sli::Errors];
+            if o.latency_ms.is_some() {
+                slis.push(Sli::Latency);
+            }
+            for sli in slis {
+                let labels = series_labels(o, sli);
+                let record = |name: &str, expr: String, labels: BTreeMap<String, String>| Record {
+                    record: name.to_owned(),
+                    expr,
+                    labels,
+                };
+                out.push(record(
+                    "slo:objective:ratio",
+                    format!("vector({objective})"),
+                    labels.clone(),
+                ));
+                out.push(record(
+                    "slo:error_budget:ratio",
+                    format!("vector({budget})"),
+                    labels.clone(),
+                ));
+                out.push(record(
+                    "slo:time_period:days",
+                    format!("vector({days})"),
+                    labels.clone(),
+                ));
+                let mut info = labels;
+                info.insert("owner".into(), self.owner.clone());
+                info.insert("objective".into(), format!("{}", o.availability));
+                info.insert("period".into(), st.slo_period.clone());
+                info.insert("events".into(), self.metrics.preset.clone());
+                if let Some(ms) = o.latency_ms {
+                    info.insert("latency_ms".into(), format!("{ms}"));
+                }
+                out.push(record("slo_info", "vector(1)".into(), info));
+            }
+        }
+        // The burn rates and the budget remaining of every endpoint at once.
+        let sel = self.sel();
+        let budget = format!("slo:error_budget:ratio{{{sel}}}");
+        let kinds: BTreeSet<&'static str> = self.slis().iter().map(|(s, _)| s.name()).collect();
+        for sli in [Sli::Errors, Sli::Latency]
+            .into_iter()
+            .filter(|s| kinds.contains(s.name()))
+        {
+            out.push(Record {
+                record: "slo:current_burn_rate:ratio".into(),
+                expr: format!("{}{{{sel}}} / on({JOIN}) {budget}", sli.record("5m")),
+                labels: BTreeMap::from([("slo".to_owned(), sli.name().to_owned())]),
+            });
+        }
+        let period = &st.slo_period;
+        out.push(Record {
+            record: "slo:period_burn_rate:ratio".into(),
+            expr: format!(
+                "(sum_over_time(slo:bad_events:rate5m{{{sel}}}[{period}]) / sum_over_time(slo:events:rate5m{{{sel}}}[{period}])) / on({JOIN}) {budget}"
+            ),
+            labels: BTreeMap::new(),
+        });
+        out.push(Record {
+            record: "slo:period_error_budget_remaining:ratio".into(),
+            expr: format!("1 - slo:period_burn_rate:ratio{{{sel}}}"),
+            labels: BTreeMap::new(),
+        });
+        out
+    }
+
+    fn runbook(&self, sli: Sli) -> Option<String> {
+        self.runbook
+            .as_ref()
+            .map(|r| match r.strip_suffix("/{sli}") {
+                Some(base) => format!("{base}/slo_{}", sli.name()),
+                None => r.clone(),
+            })
+    }
+
+    fn labels(&self, severity: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("owner".to_owned(), gotmpl_str(&self.owner)),
+            ("severity".to_owned(), severity.to_owned()),
+        ])
+    }
+
+    /// The burn-rate alert of one SLI over `tiers`, for every endpoint of the
+    /// service: both windows above the factor times the endpoint's budget.
+    pub fn rule(&self, st: &Settings, tiers: &[TierPlan], sli: Sli, exporter: &str) -> Rule {
+        let sel = self.sel();
+        let slo = q(sli.name());
+        let branches: Vec<String> = tiers
+            .iter()
+            .map(|t| {
+                let threshold = format!("({} * slo:error_budget:ratio{{{sel}, slo={slo}}})", t.factor);
+                format!(
+                    "{}{{{sel}}} > on({JOIN}) {threshold} and on({JOIN}) {}{{{sel}}} > on({JOIN}) {threshold}",
+                    sli.record(t.long),
+                    sli.record(t.short)
+                )
+            })
+            .collect();
+        let expr = if branches.len() == 1 {
+            branches[0].clone()
+        } else {
+            branches
+                .iter()
+                .map(|b| format!("({b})"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        let tier = tiers.iter().map(|t| t.tier).collect::<Vec<_>>().join("+");
+        let mut labels = self.labels(tiers[0].severity);
+        labels.insert("burnrate_tier".into(), tier.clone());
+        let windows = tiers
+            .iter()
+            .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
+            .collect::<Vec<_>>()
+            .join(", or ");
+        let lasts = human_duration(st.slo_period_hours * 3600.0 / tiers[0].factor);
+        let what = match sli {
+            Sli::Errors => "failing (5xx)".to_owned(),
+            Sli::Latency => "slower than its objective".to_owned(),
+        };
+        let route = "{{ $labels.method }} {{ $labels.path }}";
+        let mut annotations = BTreeMap::from([
+            (
+                "summary".to_owned(),
+                format!(
+                    "{route}: {} budget burning {}x ({tier} tier)",
+                    sli.name(),
+                    tiers[0].factor
+                ),
+            ),
+            (
+                "description".to_owned(),
+                format!(
+                    "The share of requests {what} is above the endpoint's error budget times {windows}; at {}x the {} budget is gone in {lasts}.",
+                    tiers[0].factor, st.slo_period
+                ),
+            ),
+            ("auto_repair".to_owned(), "none".to_owned()),
+        ]);
+        if let Some(url) = self.runbook(sli) {
+            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+        }
+        let shape = if tiers.len() == 1 {
+            tiers[0].tier
+        } else if tiers[0].severity == "critical" {
+            "page"
+        } else {
+            "ticket"
+        };
+        Rule {
+            name: format!("slo_{}_{shape}", sli.name()),
+            exporter: exporter.to_owned(),
+            alert: sli.alert().into(),
+            expr,
+            for_: tiers[0].for_.clone(),
+            labels,
+            annotations,
+            test: RuleTest {
+                firing: vec![],
+                healthy: vec![],
+                other_firing: vec![],
+                labels: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// The service's endpoints whose period budget is spent.
+    pub fn budget_exhausted(&self, severity: &str, sli: Sli, exporter: &str, for_: &str) -> Rule {
+        let sel = self.sel();
+        let mut annotations = BTreeMap::from([
+            (
+                "summary".to_owned(),
+                format!("{{{{ $labels.method }}}} {{{{ $labels.path }}}}: {} budget of the period is spent", sli.name()),
+            ),
+            (
+                "description".to_owned(),
+                "Over the SLO period the share of bad requests exceeded the error budget: the objective is missed. Freeze risky changes until the budget recovers.".to_owned(),
+            ),
+            ("auto_repair".to_owned(), "none".to_owned()),
+        ]);
+        if let Some(url) = self.runbook(sli) {
+            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+        }
+        Rule {
+            name: format!("slo_{}_budget_exhausted", sli.name()),
+            exporter: exporter.to_owned(),
+            alert: "SLOErrorBudgetExhausted".into(),
+            expr: format!(
+                "slo:period_error_budget_remaining:ratio{{{sel}, slo={}}} <= 0",
+                q(sli.name())
+            ),
+            for_: for_.to_owned(),
+            labels: self.labels(severity),
+            annotations,
+            test: RuleTest {
+                firing: vec![],
+                healthy: vec![],
+                other_firing: vec![],
+                labels: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+/// The group name of a service's shared SLO rules.
+pub fn group_name(service: Option<&str>) -> String {
+    format!("slo of service {}", service.unwrap_or(UNASSIGNED))
+}
