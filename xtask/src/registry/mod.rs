@@ -40,6 +40,16 @@ pub struct Registry {
     pub content_hash: String,
 }
 
+impl Registry {
+    /// The service of that name (services are sorted by name).
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services
+            .binary_search_by(|s| s.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.services[i])
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub name: String,

@@ -41,9 +41,7 @@ impl Placement {
 /// be `unassigned` (SLOs of endpoints without one).
 pub fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
     let k8s = reg
-        .services
-        .iter()
-        .find(|s| s.name == service)
+        .service(service)
         .is_some_and(|s| s.kind == ServiceType::K8sDeployment);
     let stem = match reg.settings.prometheus.group_by {
         GroupBy::Service => service.to_owned(),
@@ -73,8 +71,6 @@ fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {
 
 /// The owner of a service (for team grouping), `unassigned` when unknown.
 pub fn owner_of<'a>(reg: &'a Registry, service: &str) -> &'a str {
-    reg.services
-        .iter()
-        .find(|s| s.name == service)
+    reg.service(service)
         .map_or(UNASSIGNED, |s| s.owner.as_str())
 }

@@ -226,10 +226,7 @@ pub fn build(reg: &Registry) -> Slo {
         });
     }
     for (service, objectives) in sharing {
-        let serving = reg
-            .services
-            .iter()
-            .find(|s| Some(s.name.as_str()) == service);
+        let serving = service.and_then(|s| reg.service(s));
         let runbook = match (
             serving.and_then(|s| s.runbook_url.clone()),
             &reg.runbook_base_url,
@@ -298,10 +295,7 @@ enum Runbook {
 impl<'a> ObjectiveSlo<'a> {
     fn new(reg: &'a Registry, o: &'a Objective) -> Self {
         let service = o.service.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
-        let serving = reg
-            .services
-            .iter()
-            .find(|s| Some(&s.name) == o.service.as_ref());
+        let serving = o.service.as_deref().and_then(|s| reg.service(s));
         let owner = o
             .owner
             .clone()
@@ -872,15 +866,18 @@ fn cases(
 /// they come from.
 pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
     let mut out = Placed::new();
+    let mut by_service: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for o in &reg.objectives {
+        by_service
+            .entry(o.service.as_deref().unwrap_or(UNASSIGNED))
+            .or_default()
+            .insert(o.source.as_str());
+    }
     for (service, groups) in &slo.files {
-        let mut sources: Vec<&str> = reg
-            .objectives
-            .iter()
-            .filter(|o| o.service.as_deref().unwrap_or(UNASSIGNED) == service)
-            .map(|o| o.source.as_str())
-            .collect();
-        sources.sort_unstable();
-        sources.dedup();
+        let sources: Vec<&str> = by_service
+            .get(service.as_str())
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
         let placement = delivery::service(reg, service, delivery::owner_of(reg, service));
         let e = out.entry(placement).or_default();
         e.0.extend(groups);

@@ -28,7 +28,7 @@ pub fn shares(reg: &Registry, o: &Objective) -> bool {
     let serving_owner = o
         .service
         .as_ref()
-        .and_then(|s| reg.services.iter().find(|x| &x.name == s))
+        .and_then(|s| reg.service(s))
         .map(|s| s.owner.as_str());
     matches!(o.events, crate::registry::Events::Http { .. })
         && o.min_request_rate.is_none()
