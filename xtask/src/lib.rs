@@ -146,7 +146,7 @@ impl Phases {
 /// reported. Only samples are parsed (see [`parse_back_samples`]).
 fn first_syntax_error(outputs: &[Output]) -> Option<String> {
     let samples = parse_back_samples(outputs);
-    render::par_map(&samples, |o| Ok(o.check_syntax().err()))
+    render::par_map(&samples, |o| Ok(o.check_syntax_sampled().err()))
         .ok()?
         .into_iter()
         .flatten()

@@ -1,11 +1,11 @@
 //! The SLO rules all HTTP endpoints of one service share: each window's SLI
 //! ratio is one recording rule over every route of the service (`sum by
 //! (method, path)`), the burn rates and budget figures are one rule joined
-//! with each endpoint's `slo:error_budget:ratio`, and each burn-rate alert is
-//! one rule for all of them. An endpoint adds only its four metadata series
-//! per SLI (objective, budget, period, `slo_info`): the rules grow with the
-//! number of endpoints by a few lines each, and Prometheus evaluates a
-//! constant number of queries per service.
+//! with each endpoint's `slo:error_budget:ratio` (so are its objective and
+//! period), and each burn-rate alert is one rule for all of them. An endpoint
+//! adds two series per SLI (its budget and `slo_info`): the rules grow by a
+//! few lines per endpoint, and Prometheus evaluates a constant number of
+//! queries per service.
 //!
 //! Endpoints with their own tiers, `min_request_rate` or owner keep rules of
 //! their own (`slo::ObjectiveSlo`).
@@ -150,10 +150,8 @@ impl Shared<'_> {
                 labels,
             });
         }
-        let days = (st.slo_period_hours / 24.0 * 1e6).round() / 1e6;
         for o in &self.objectives {
             let budget = o.error_budget();
-            let objective = ((1.0 - budget) * 1e9).round() / 1e9;
             let mut slis = vec![Sli::Errors];
             if o.latency_ms.is_some() {
                 slis.push(Sli::Latency);
@@ -166,18 +164,8 @@ impl Shared<'_> {
                     labels,
                 };
                 out.push(record(
-                    "slo:objective:ratio",
-                    format!("vector({objective})"),
-                    labels.clone(),
-                ));
-                out.push(record(
                     "slo:error_budget:ratio",
                     format!("vector({budget})"),
-                    labels.clone(),
-                ));
-                out.push(record(
-                    "slo:time_period:days",
-                    format!("vector({days})"),
                     labels.clone(),
                 ));
                 let mut info = labels;
@@ -191,9 +179,21 @@ impl Shared<'_> {
                 out.push(record("slo_info", "vector(1)".into(), info));
             }
         }
-        // The burn rates and the budget remaining of every endpoint at once.
+        // The objective, period, burn rates and budget remaining of every
+        // endpoint at once, from its budget.
         let sel = self.sel();
         let budget = format!("slo:error_budget:ratio{{{sel}}}");
+        let days = (st.slo_period_hours / 24.0 * 1e6).round() / 1e6;
+        out.push(Record {
+            record: "slo:objective:ratio".into(),
+            expr: format!("1 - {budget}"),
+            labels: BTreeMap::new(),
+        });
+        out.push(Record {
+            record: "slo:time_period:days".into(),
+            expr: format!("{budget} * 0 + {days}"),
+            labels: BTreeMap::new(),
+        });
         let kinds: BTreeSet<&'static str> = self.slis().iter().map(|(s, _)| s.name()).collect();
         for sli in [Sli::Errors, Sli::Latency]
             .into_iter()
