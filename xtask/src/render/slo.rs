@@ -101,6 +101,91 @@ pub(super) fn human_duration(seconds: f64) -> String {
     }
 }
 
+/// What a burn-rate alert says of its target, for an objective's own rules
+/// and for a service's shared ones.
+pub(super) struct BurnText {
+    /// Who burns, at the start of the summary (Go-template escaped).
+    pub subject: String,
+    /// Which requests are bad.
+    pub what: String,
+    /// Whose budget, for the description.
+    pub budget: String,
+}
+
+/// The burn-rate alert of one SLI over `tiers` (one tier, or a page or
+/// ticket's two) from each tier's condition (`branches`): `or` of them, the
+/// tier names as `burnrate_tier`, the first tier's `for`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn burn_rule(
+    st: &Settings,
+    tiers: &[TierPlan],
+    sli: Sli,
+    branches: &[String],
+    text: BurnText,
+    labels: &mut BTreeMap<String, String>,
+    runbook: Option<String>,
+    exporter: String,
+    test: RuleTest,
+) -> Rule {
+    let expr = if branches.len() == 1 {
+        branches[0].clone()
+    } else {
+        branches
+            .iter()
+            .map(|b| format!("({b})"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let tier = tiers.iter().map(|t| t.tier).collect::<Vec<_>>().join("+");
+    labels.insert("burnrate_tier".into(), tier.clone());
+    let windows = tiers
+        .iter()
+        .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
+        .collect::<Vec<_>>()
+        .join(", or ");
+    let f = tiers[0].factor;
+    let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
+    let mut annotations = BTreeMap::from([
+        (
+            "summary".to_owned(),
+            format!(
+                "{}: {} budget burning {f}x ({tier} tier)",
+                text.subject,
+                sli.name()
+            ),
+        ),
+        (
+            "description".to_owned(),
+            format!(
+                "The share of requests {} is above {} times {windows}; at {f}x the {} budget is gone in {lasts}.",
+                text.what, text.budget, st.slo_period
+            ),
+        ),
+        ("auto_repair".to_owned(), "none".to_owned()),
+    ]);
+    if let Some(url) = runbook {
+        // Prometheus expands annotations as Go templates: the URL is data.
+        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+    }
+    let shape = if tiers.len() == 1 {
+        tiers[0].tier
+    } else if tiers[0].severity == "critical" {
+        "page"
+    } else {
+        "ticket"
+    };
+    Rule {
+        name: format!("slo_{}_{shape}", sli.name()),
+        exporter,
+        alert: sli.alert().into(),
+        expr,
+        for_: tiers[0].for_.clone(),
+        labels: std::mem::take(labels),
+        annotations,
+        test,
+    }
+}
+
 /// The group name of an objective's rules.
 pub fn group_name(o: &Objective) -> String {
     format!("slo {}", o.key)
@@ -519,68 +604,25 @@ impl<'a> ObjectiveSlo<'a> {
                 expr
             })
             .collect();
-        let expr = if branches.len() == 1 {
-            branches[0].clone()
-        } else {
-            branches
-                .iter()
-                .map(|b| format!("({b})"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        };
-        let tier_names: Vec<&str> = tiers.iter().map(|t| t.tier).collect();
-        let tier = tier_names.join("+");
         let mut labels = self.alert_labels(tiers[0].severity, sli);
-        labels.insert("burnrate_tier".into(), tier.clone());
-        let windows = tiers
-            .iter()
-            .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
-            .collect::<Vec<_>>()
-            .join(", or ");
-        let lasts = human_duration(st.slo_period_hours * 3600.0 / tiers[0].factor);
-        let key = gotmpl_str(&o.key);
-        let mut annotations = BTreeMap::from([
-            (
-                "summary".to_owned(),
-                format!(
-                    "{key}: {} budget burning {}x ({tier} tier)",
-                    sli.name(),
-                    tiers[0].factor
+        burn_rule(
+            st,
+            tiers,
+            sli,
+            &branches,
+            BurnText {
+                subject: gotmpl_str(&o.key),
+                what: self.what(sli),
+                budget: format!(
+                    "the error budget of {budget} ({}% availability)",
+                    o.availability
                 ),
-            ),
-            (
-                "description".to_owned(),
-                format!(
-                    "The share of requests {} is above the error budget of {budget} ({}% availability) times {windows}; at {}x the {} budget is gone in {lasts}.",
-                    self.what(sli),
-                    o.availability,
-                    tiers[0].factor,
-                    st.slo_period
-                ),
-            ),
-            ("auto_repair".to_owned(), "none".to_owned()),
-        ]);
-        if let Some(url) = self.runbook(sli) {
-            // Prometheus expands annotations as Go templates: the URL is data.
-            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-        }
-        let shape = if tiers.len() == 1 {
-            tiers[0].tier
-        } else if tiers[0].severity == "critical" {
-            "page"
-        } else {
-            "ticket"
-        };
-        Rule {
-            name: format!("slo_{}_{shape}", sli.name()),
-            exporter: self.exporter(),
-            alert: sli.alert().into(),
-            expr,
-            for_: tiers[0].for_.clone(),
-            labels,
-            annotations,
-            test: self.rule_test(),
-        }
+            },
+            &mut labels,
+            self.runbook(sli),
+            self.exporter(),
+            self.rule_test(),
+        )
     }
 
     /// Fires when the period's budget is spent (traffic-weighted, so it holds

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::filters::{gotmpl_str, promql_str as q};
 use super::rule_file::{Record, Rule, RuleTest};
-use super::slo::{Sli, TierPlan, human_duration};
+use super::slo::{BurnText, Sli, TierPlan, burn_rule};
 use crate::burn_rate::{WINDOWS, le_regex};
 use crate::registry::settings::Settings;
 use crate::registry::{Objective, Registry, UNASSIGNED};
@@ -253,72 +253,30 @@ impl Shared<'_> {
                 )
             })
             .collect();
-        let expr = if branches.len() == 1 {
-            branches[0].clone()
-        } else {
-            branches
-                .iter()
-                .map(|b| format!("({b})"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        };
-        let tier = tiers.iter().map(|t| t.tier).collect::<Vec<_>>().join("+");
-        let mut labels = self.labels(tiers[0].severity);
-        labels.insert("burnrate_tier".into(), tier.clone());
-        let windows = tiers
-            .iter()
-            .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
-            .collect::<Vec<_>>()
-            .join(", or ");
-        let lasts = human_duration(st.slo_period_hours * 3600.0 / tiers[0].factor);
         let what = match sli {
             Sli::Errors => "failing (5xx)".to_owned(),
             Sli::Latency => "slower than its objective".to_owned(),
         };
-        let route = "{{ $labels.method }} {{ $labels.path }}";
-        let mut annotations = BTreeMap::from([
-            (
-                "summary".to_owned(),
-                format!(
-                    "{route}: {} budget burning {}x ({tier} tier)",
-                    sli.name(),
-                    tiers[0].factor
-                ),
-            ),
-            (
-                "description".to_owned(),
-                format!(
-                    "The share of requests {what} is above the endpoint's error budget times {windows}; at {}x the {} budget is gone in {lasts}.",
-                    tiers[0].factor, st.slo_period
-                ),
-            ),
-            ("auto_repair".to_owned(), "none".to_owned()),
-        ]);
-        if let Some(url) = self.runbook(sli) {
-            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-        }
-        let shape = if tiers.len() == 1 {
-            tiers[0].tier
-        } else if tiers[0].severity == "critical" {
-            "page"
-        } else {
-            "ticket"
-        };
-        Rule {
-            name: format!("slo_{}_{shape}", sli.name()),
-            exporter: exporter.to_owned(),
-            alert: sli.alert().into(),
-            expr,
-            for_: tiers[0].for_.clone(),
-            labels,
-            annotations,
-            test: RuleTest {
+        burn_rule(
+            st,
+            tiers,
+            sli,
+            &branches,
+            BurnText {
+                subject: "{{ $labels.method }} {{ $labels.path }}".into(),
+                what,
+                budget: "the endpoint's error budget".into(),
+            },
+            &mut self.labels(tiers[0].severity),
+            self.runbook(sli),
+            exporter.to_owned(),
+            RuleTest {
                 firing: vec![],
                 healthy: vec![],
                 other_firing: vec![],
                 labels: BTreeMap::new(),
             },
-        }
+        )
     }
 
     /// The service's endpoints whose period budget is spent.
