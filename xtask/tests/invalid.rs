@@ -476,6 +476,16 @@ const CASES: &[Case] = &[
         help: Some("auto"),
     },
     Case {
+        name: "one shard",
+        files: &[(
+            "a.yaml",
+            "settings:\n  prometheus:\n    shards: {count: 1}\n",
+        )],
+        at: "reg/a.yaml:3:21",
+        message: "1 shards: a split needs 2 to 64",
+        help: Some("leave `shards` out"),
+    },
+    Case {
         name: "alias bomb",
         files: &[(
             "a.yaml",

@@ -78,6 +78,16 @@ pub struct PrometheusSettings {
     pub rules: Option<Spanned<String>>,
     /// `service` (default: a rule file per service) or `team` (per owner team).
     pub group_by: Option<Spanned<String>>,
+    /// Split scraping over several Prometheus servers: `{count: 2, by: hash}`.
+    pub shards: Option<Spanned<ShardSettings>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardSettings {
+    pub count: Spanned<i64>,
+    /// `hash` (default: hashmod of the service) or `team` (each owner team whole on one shard).
+    pub by: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

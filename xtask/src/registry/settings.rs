@@ -46,6 +46,16 @@ pub struct Settings {
 pub struct PrometheusConfig {
     pub rules: RuleDelivery,
     pub group_by: GroupBy,
+    pub shards: Option<Shards>,
+}
+
+/// Scraping split over `count` Prometheus servers, each with the external
+/// label `shard`, by hashmod of the service or by owner team.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shards {
+    pub count: u32,
+    /// `hash` or `team`.
+    pub by: String,
 }
 
 /// Who evaluates a rule group: the stand-alone Prometheus of
@@ -388,7 +398,42 @@ impl Resolver<'_> {
                 GroupBy::Service
             }
         };
-        PrometheusConfig { rules, group_by }
+        let shards = p.shards.as_ref().and_then(|sh| {
+            let by = sh.value.by.as_ref().map_or("hash", |b| b.value.as_str());
+            if !["hash", "team"].contains(&by) {
+                let at = sh
+                    .value
+                    .by
+                    .as_ref()
+                    .map_or(&sh.referenced, |b| &b.referenced);
+                self.err(
+                    at,
+                    "prometheus.shards.by",
+                    format!("cannot shard by {}", shown(by)),
+                    "use hash (hashmod of the service) or team (each owner team on one shard)",
+                );
+                return None;
+            }
+            let count = sh.value.count.value;
+            if !(2..=64).contains(&count) {
+                self.err(
+                    &sh.value.count.referenced,
+                    "prometheus.shards.count",
+                    format!("{count} shards: a split needs 2 to 64"),
+                    "leave `shards` out for one Prometheus",
+                );
+                return None;
+            }
+            Some(Shards {
+                count: count as u32,
+                by: by.to_owned(),
+            })
+        });
+        PrometheusConfig {
+            rules,
+            group_by,
+            shards,
+        }
     }
 
     fn kubernetes(&mut self, k: Option<&model::KubernetesSettings>) -> Kubernetes {

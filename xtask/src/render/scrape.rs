@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use super::Renderer;
 use crate::output::{Format, Output};
+use crate::registry::settings::Shards;
 use crate::registry::{Probe, Registry, ServiceType};
+use crate::syntax::fnv1a;
 
 #[derive(Serialize)]
 struct Job<'a> {
@@ -109,6 +111,41 @@ pub fn host_jobs(reg: &Registry) -> Vec<HostJob> {
     .collect()
 }
 
+/// One Prometheus of a split: which targets it keeps.
+#[derive(Debug, Serialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+    pub by: String,
+    /// With `by: team`, the owner teams it scrapes, as an anchored regex
+    /// (empty: none).
+    pub owners: String,
+}
+
+/// The shards of a split; with `by: team` each owner team goes whole to the
+/// shard its name's FNV-1a hash picks, so its alerts see all its series.
+pub fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
+    let owners: std::collections::BTreeSet<&str> = reg
+        .services
+        .iter()
+        .map(|s| s.owner.as_str())
+        .chain(reg.pages.iter().map(|p| p.owner.as_str()))
+        .collect();
+    (0..shards.count)
+        .map(|index| Shard {
+            index,
+            count: shards.count,
+            by: shards.by.clone(),
+            owners: owners
+                .iter()
+                .filter(|o| fnv1a(o.as_bytes()) % u64::from(shards.count) == u64::from(index))
+                .map(|o| o.replace('.', "\\."))
+                .collect::<Vec<_>>()
+                .join("|"),
+        })
+        .collect()
+}
+
 pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
     let source = reg.files.join(", ");
     let jobs: Vec<Job> = reg
@@ -131,12 +168,32 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
         .collect();
     let settings = &reg.settings;
     let hosts = host_jobs(reg);
-    let mut out = vec![Output::new(
-        "prometheus/prometheus.yml",
-        Format::Yaml,
-        &source,
-        &r.render("prometheus/prometheus.yml.j2", context! { settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox), hosts => Serde(&hosts) })?,
-    )];
+    let config = |shard: Option<Shard>| {
+        r.render(
+            "prometheus/prometheus.yml.j2",
+            context! { settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox), hosts => Serde(&hosts), shard => Serde(&shard) },
+        )
+    };
+    let mut out = Vec::new();
+    match &settings.prometheus.shards {
+        None => out.push(Output::new(
+            "prometheus/prometheus.yml",
+            Format::Yaml,
+            &source,
+            &config(None)?,
+        )),
+        Some(shards) => {
+            for shard in shards_of(reg, shards) {
+                let path = format!("prometheus/shard-{}.prometheus.yml", shard.index);
+                out.push(Output::new(
+                    path,
+                    Format::Yaml,
+                    &source,
+                    &config(Some(shard))?,
+                ));
+            }
+        }
+    }
     for (job, targets) in probe_targets(reg) {
         let file = BLACKBOX_JOBS
             .iter()
