@@ -312,14 +312,7 @@ pub fn build(reg: &Registry) -> Slo {
     }
     for (service, objectives) in sharing {
         let serving = service.and_then(|s| reg.service(s));
-        let runbook = match (
-            serving.and_then(|s| s.runbook_url.clone()),
-            &reg.runbook_base_url,
-        ) {
-            (Some(url), _) => Some(url),
-            (None, Some(base)) => Some(format!("{}/{{sli}}", base.trim_end_matches('/'))),
-            (None, None) => None,
-        };
+        let runbook = Runbook::of(reg, serving);
         let shared = slo_shared::Shared {
             service,
             owner: serving.map_or_else(|| UNASSIGNED.to_owned(), |s| s.owner.clone()),
@@ -370,11 +363,33 @@ struct ObjectiveSlo<'a> {
 }
 
 /// Where an SLO alert's runbook is: the service's own page, or one page per
-/// SLI under the registry's runbook base URL (`<base>/slo_errors`).
-enum Runbook {
+/// SLI under the registry's runbook base URL (`<base>/slo_error`).
+pub(super) enum Runbook {
     Service(String),
     Base(String),
     None,
+}
+
+impl Runbook {
+    /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
+    pub(super) fn of(reg: &Registry, serving: Option<&crate::registry::Service>) -> Runbook {
+        match (
+            serving.and_then(|s| s.runbook_url.clone()),
+            &reg.runbook_base_url,
+        ) {
+            (Some(url), _) => Runbook::Service(url),
+            (None, Some(base)) => Runbook::Base(base.trim_end_matches('/').to_owned()),
+            (None, None) => Runbook::None,
+        }
+    }
+
+    pub(super) fn url(&self, sli: Sli) -> Option<String> {
+        match self {
+            Runbook::Service(url) => Some(url.clone()),
+            Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
+            Runbook::None => None,
+        }
+    }
 }
 
 impl<'a> ObjectiveSlo<'a> {
@@ -386,14 +401,7 @@ impl<'a> ObjectiveSlo<'a> {
             .clone()
             .or_else(|| serving.map(|s| s.owner.clone()))
             .unwrap_or_else(|| UNASSIGNED.to_owned());
-        let runbook = match (
-            serving.and_then(|s| s.runbook_url.clone()),
-            &reg.runbook_base_url,
-        ) {
-            (Some(url), _) => Runbook::Service(url),
-            (None, Some(base)) => Runbook::Base(base.trim_end_matches('/').to_owned()),
-            (None, None) => Runbook::None,
-        };
+        let runbook = Runbook::of(reg, serving);
         let mut slis = vec![Sli::Errors];
         if o.latency_ms.is_some() {
             slis.push(Sli::Latency);
@@ -565,11 +573,7 @@ impl<'a> ObjectiveSlo<'a> {
     }
 
     fn runbook(&self, sli: Sli) -> Option<String> {
-        match &self.runbook {
-            Runbook::Service(url) => Some(url.clone()),
-            Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
-            Runbook::None => None,
-        }
+        self.runbook.url(sli)
     }
 
     fn what(&self, sli: Sli) -> String {

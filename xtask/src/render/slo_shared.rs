@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::filters::{gotmpl_str, promql_str as q};
 use super::rule_file::{Record, Rule, RuleTest};
-use super::slo::{BurnText, Sli, TierPlan, burn_rule};
+use super::slo::{BurnText, Runbook, Sli, TierPlan, burn_rule};
 use crate::burn_rate::{WINDOWS, le_regex};
 use crate::registry::settings::Settings;
 use crate::registry::{Objective, Registry, UNASSIGNED};
@@ -48,12 +48,12 @@ pub fn series_labels(o: &Objective, sli: Sli) -> BTreeMap<String, String> {
 }
 
 /// What the shared rules of one service need.
-pub struct Shared<'a> {
-    pub service: Option<&'a str>,
-    pub owner: String,
-    pub runbook: Option<String>,
-    pub metrics: &'a HttpMetrics,
-    pub objectives: Vec<&'a Objective>,
+pub(super) struct Shared<'a> {
+    pub(super) service: Option<&'a str>,
+    pub(super) owner: String,
+    pub(super) runbook: Runbook,
+    pub(super) metrics: &'a HttpMetrics,
+    pub(super) objectives: Vec<&'a Objective>,
 }
 
 impl Shared<'_> {
@@ -222,12 +222,7 @@ impl Shared<'_> {
     }
 
     fn runbook(&self, sli: Sli) -> Option<String> {
-        self.runbook
-            .as_ref()
-            .map(|r| match r.strip_suffix("/{sli}") {
-                Some(base) => format!("{base}/slo_{}", sli.name()),
-                None => r.clone(),
-            })
+        self.runbook.url(sli)
     }
 
     fn labels(&self, severity: &str) -> BTreeMap<String, String> {
