@@ -28,6 +28,20 @@ pub fn is_metric_name(s: &str, label: bool) -> bool {
     chars.next().is_some_and(|c| ok(c, true)) && chars.all(|c| ok(c, false))
 }
 
+/// Lowercase ASCII letters and digits, anything else as `-`: the readable part
+/// of a dashboard uid or of a name taken from another tool.
+pub fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 pub fn is_duration(s: &str) -> bool {
     const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
     let mut rest = s;

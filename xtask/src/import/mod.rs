@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::sli::WINDOW;
-use crate::syntax::is_valid_name;
+use crate::syntax::{is_valid_name, slug};
 
 /// One SLO as the registry's `slos:` holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,16 +97,7 @@ fn first_line(s: &str) -> &str {
 
 /// A name the registry accepts: lowercase letters, digits and `-`.
 pub fn name(raw: &str) -> String {
-    let mut s: String = raw
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let mut s = slug(raw);
     while s.contains("--") {
         s = s.replace("--", "-");
     }

@@ -184,6 +184,31 @@ impl Resolver<'_> {
         }
     }
 
+    /// One of `options` (the first is the default), else an error naming
+    /// `what` with `help`, and the default.
+    fn choice<T: Copy>(
+        &mut self,
+        v: Option<&Spanned<String>>,
+        field: &str,
+        options: &[(&str, T)],
+        what: &str,
+        help: &str,
+    ) -> T {
+        let Some(v) = v else { return options[0].1 };
+        match options.iter().find(|(name, _)| *name == v.value) {
+            Some((_, t)) => *t,
+            None => {
+                self.err(
+                    &v.referenced,
+                    field,
+                    format!("{what} {}", shown(&v.value)),
+                    help,
+                );
+                options[0].1
+            }
+        }
+    }
+
     fn port(&mut self, v: Option<&Spanned<i64>>, field: &str, default: u16) -> u16 {
         match v {
             Some(p) => u16::try_from(p.value)
@@ -334,19 +359,13 @@ impl Resolver<'_> {
                 metrics.preset = format!("{} (with names overridden)", metrics.preset);
             }
         }
-        let alerts = match s.alerts.as_ref().map(|a| (a, a.value.as_str())) {
-            None | Some((_, "tiers")) => AlertShape::Tiers,
-            Some((_, "page_ticket")) => AlertShape::PageTicket,
-            Some((a, other)) => {
-                self.err(
-                    &a.referenced,
-                    "slo.alerts",
-                    format!("unknown alert shape {}", shown(other)),
-                    "use `tiers` (an alert per burn-rate tier) or `page_ticket` (page = fast or medium, ticket = slow or long, as Sloth)",
-                );
-                AlertShape::Tiers
-            }
-        };
+        let alerts = self.choice(
+            s.alerts.as_ref(),
+            "slo.alerts",
+            &[("tiers", AlertShape::Tiers), ("page_ticket", AlertShape::PageTicket)],
+            "unknown alert shape",
+            "use `tiers` (an alert per burn-rate tier) or `page_ticket` (page = fast or medium, ticket = slow or long, as Sloth)",
+        );
         let budget_exhausted_alert = s.budget_exhausted_alert.as_ref().and_then(|b| {
             if ["warning", "critical"].contains(&b.value.as_str()) {
                 Some(b.value.clone())
@@ -370,50 +389,33 @@ impl Resolver<'_> {
     fn prometheus(&mut self, p: Option<&model::PrometheusSettings>) -> PrometheusConfig {
         let none = model::PrometheusSettings::default();
         let p = p.unwrap_or(&none);
-        let rules = match p.rules.as_ref().map(|r| (r, r.value.as_str())) {
-            None | Some((_, "auto")) => RuleDelivery::Auto,
-            Some((_, "files")) => RuleDelivery::Files,
-            Some((_, "resources")) => RuleDelivery::Resources,
-            Some((_, "both")) => RuleDelivery::Both,
-            Some((r, other)) => {
-                self.err(
-                    &r.referenced,
-                    "prometheus.rules",
-                    format!("unknown rule delivery {}", shown(other)),
-                    "use auto (PrometheusRule for k8s services, rule files for the rest), files, resources or both",
-                );
-                RuleDelivery::Auto
-            }
-        };
-        let group_by = match p.group_by.as_ref().map(|g| (g, g.value.as_str())) {
-            None | Some((_, "service")) => GroupBy::Service,
-            Some((_, "team")) => GroupBy::Team,
-            Some((g, other)) => {
-                self.err(
-                    &g.referenced,
-                    "prometheus.group_by",
-                    format!("rule files cannot be grouped by {}", shown(other)),
-                    "use service (a file per service) or team (a file per owner team)",
-                );
-                GroupBy::Service
-            }
-        };
+        let rules = self.choice(
+            p.rules.as_ref(),
+            "prometheus.rules",
+            &[
+                ("auto", RuleDelivery::Auto),
+                ("files", RuleDelivery::Files),
+                ("resources", RuleDelivery::Resources),
+                ("both", RuleDelivery::Both),
+            ],
+            "unknown rule delivery",
+            "use auto (PrometheusRule for k8s services, rule files for the rest), files, resources or both",
+        );
+        let group_by = self.choice(
+            p.group_by.as_ref(),
+            "prometheus.group_by",
+            &[("service", GroupBy::Service), ("team", GroupBy::Team)],
+            "rule files cannot be grouped by",
+            "use service (a file per service) or team (a file per owner team)",
+        );
         let shards = p.shards.as_ref().and_then(|sh| {
-            let by = sh.value.by.as_ref().map_or("hash", |b| b.value.as_str());
-            if !["hash", "team"].contains(&by) {
-                let at = sh
-                    .value
-                    .by
-                    .as_ref()
-                    .map_or(&sh.referenced, |b| &b.referenced);
-                self.err(
-                    at,
-                    "prometheus.shards.by",
-                    format!("cannot shard by {}", shown(by)),
-                    "use hash (hashmod of the service) or team (each owner team on one shard)",
-                );
-                return None;
-            }
+            let by = self.choice(
+                sh.value.by.as_ref(),
+                "prometheus.shards.by",
+                &[("hash", "hash"), ("team", "team")],
+                "cannot shard by",
+                "use hash (hashmod of the service) or team (each owner team on one shard)",
+            );
             let count = sh.value.count.value;
             if !(2..=64).contains(&count) {
                 self.err(

@@ -14,7 +14,7 @@ use super::filters::promql_str;
 use crate::coverage::Coverage;
 use crate::output::{Format, Output};
 use crate::registry::Registry;
-use crate::syntax::fnv1a;
+use crate::syntax::{fnv1a, slug};
 
 /// The schema version of a current Grafana (11.x / 12.x).
 pub const SCHEMA_VERSION: u32 = 41;
@@ -96,20 +96,10 @@ pub struct Query {
     pub instant: bool,
 }
 
-/// FNV-1a: a stable hash (the std hasher may change between Rust releases).
 /// A dashboard uid from a name: readable, at most 40 characters, and unique
 /// (the hash of the full name tells apart names that slug or cut alike).
 pub fn uid(prefix: &str, name: &str) -> String {
-    let slug: String = format!("{prefix}-{name}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let slug = slug(&format!("{prefix}-{name}"));
     let cut: String = slug.chars().take(31).collect();
     format!(
         "{}-{:08x}",

@@ -26,7 +26,7 @@ pub struct Rule {
     pub test: RuleTest,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RuleTest {
     pub firing: Vec<Series>,
     pub healthy: Vec<Series>,

@@ -186,6 +186,50 @@ pub(super) fn burn_rule(
     }
 }
 
+/// The alert of an SLI whose period budget is spent (traffic-weighted, so it
+/// holds through idle hours), for the series `selector` picks.
+pub(super) fn budget_rule(
+    sli: Sli,
+    text: BurnText,
+    selector: &str,
+    labels: BTreeMap<String, String>,
+    runbook: Option<String>,
+    exporter: String,
+    test: RuleTest,
+) -> Rule {
+    let mut annotations = BTreeMap::from([
+        (
+            "summary".to_owned(),
+            format!(
+                "{}: {} budget of the period is spent",
+                text.subject,
+                sli.name()
+            ),
+        ),
+        (
+            "description".to_owned(),
+            format!(
+                "Over the SLO period the share of requests {} exceeded {}: the objective is missed. Freeze risky changes until the budget recovers.",
+                text.what, text.budget
+            ),
+        ),
+        ("auto_repair".to_owned(), "none".to_owned()),
+    ]);
+    if let Some(url) = runbook {
+        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+    }
+    Rule {
+        name: format!("slo_{}_budget_exhausted", sli.name()),
+        exporter,
+        alert: "SLOErrorBudgetExhausted".into(),
+        expr: format!("slo:period_error_budget_remaining:ratio{{{selector}}} <= 0"),
+        for_: BUDGET_EXHAUSTED_FOR.into(),
+        labels,
+        annotations,
+        test,
+    }
+}
+
 /// The group name of an objective's rules.
 pub fn group_name(o: &Objective) -> String {
     format!("slo {}", o.key)
@@ -335,7 +379,7 @@ pub fn build(reg: &Registry) -> Slo {
                 rules.push(shared.rule(st, &t, sli, &exporter));
             }
             if let Some(severity) = &st.slo.budget_exhausted_alert {
-                rules.push(shared.budget_exhausted(severity, sli, &exporter, BUDGET_EXHAUSTED_FOR));
+                rules.push(shared.budget_exhausted(severity, sli, &exporter));
             }
         }
         files
@@ -632,40 +676,22 @@ impl<'a> ObjectiveSlo<'a> {
     /// Fires when the period's budget is spent (traffic-weighted, so it holds
     /// through idle hours).
     fn budget_exhausted(&self, severity: &str, sli: Sli) -> Rule {
-        let sel = label_selector(&self.sli_labels(sli));
-        let mut annotations = BTreeMap::from([
-            (
-                "summary".to_owned(),
-                format!(
-                    "{}: {} budget of the period is spent",
-                    gotmpl_str(&self.o.key),
-                    sli.name()
+        budget_rule(
+            sli,
+            BurnText {
+                subject: gotmpl_str(&self.o.key),
+                what: self.what(sli),
+                budget: format!(
+                    "the error budget of {} ({}% availability)",
+                    self.budget, self.o.availability
                 ),
-            ),
-            (
-                "description".to_owned(),
-                format!(
-                    "Over the SLO period the share of requests {} exceeded the error budget of {}: the objective of {}% is missed. Freeze risky changes until the budget recovers.",
-                    self.what(sli),
-                    self.budget,
-                    self.o.availability
-                ),
-            ),
-            ("auto_repair".to_owned(), "none".to_owned()),
-        ]);
-        if let Some(url) = self.runbook(sli) {
-            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-        }
-        Rule {
-            name: format!("slo_{}_budget_exhausted", sli.name()),
-            exporter: self.exporter(),
-            alert: "SLOErrorBudgetExhausted".into(),
-            expr: format!("slo:period_error_budget_remaining:ratio{{{sel}}} <= 0"),
-            for_: BUDGET_EXHAUSTED_FOR.into(),
-            labels: self.alert_labels(severity, sli),
-            annotations,
-            test: self.rule_test(),
-        }
+            },
+            &label_selector(&self.sli_labels(sli)),
+            self.alert_labels(severity, sli),
+            self.runbook(sli),
+            self.exporter(),
+            self.rule_test(),
+        )
     }
 
     fn exporter(&self) -> String {
@@ -680,10 +706,8 @@ impl<'a> ObjectiveSlo<'a> {
 
     fn rule_test(&self) -> RuleTest {
         RuleTest {
-            firing: vec![],
-            healthy: vec![],
-            other_firing: vec![],
             labels: self.o.labels.clone(),
+            ..RuleTest::default()
         }
     }
 }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::filters::{gotmpl_str, promql_str as q};
 use super::rule_file::{Record, Rule, RuleTest};
-use super::slo::{BurnText, Runbook, Sli, TierPlan, burn_rule};
+use super::slo::{BurnText, Runbook, Sli, TierPlan, budget_rule, burn_rule};
 use crate::burn_rate::{WINDOWS, le_regex};
 use crate::registry::settings::Settings;
 use crate::registry::{Objective, Registry, UNASSIGNED};
@@ -248,10 +248,6 @@ impl Shared<'_> {
                 )
             })
             .collect();
-        let what = match sli {
-            Sli::Errors => "failing (5xx)".to_owned(),
-            Sli::Latency => "slower than its objective".to_owned(),
-        };
         burn_rule(
             st,
             tiers,
@@ -259,56 +255,39 @@ impl Shared<'_> {
             &branches,
             BurnText {
                 subject: "{{ $labels.method }} {{ $labels.path }}".into(),
-                what,
+                what: what(sli),
                 budget: "the endpoint's error budget".into(),
             },
             &mut self.labels(tiers[0].severity),
             self.runbook(sli),
             exporter.to_owned(),
-            RuleTest {
-                firing: vec![],
-                healthy: vec![],
-                other_firing: vec![],
-                labels: BTreeMap::new(),
-            },
+            RuleTest::default(),
         )
     }
 
     /// The service's endpoints whose period budget is spent.
-    pub fn budget_exhausted(&self, severity: &str, sli: Sli, exporter: &str, for_: &str) -> Rule {
-        let sel = self.sel();
-        let mut annotations = BTreeMap::from([
-            (
-                "summary".to_owned(),
-                format!("{{{{ $labels.method }}}} {{{{ $labels.path }}}}: {} budget of the period is spent", sli.name()),
-            ),
-            (
-                "description".to_owned(),
-                "Over the SLO period the share of bad requests exceeded the error budget: the objective is missed. Freeze risky changes until the budget recovers.".to_owned(),
-            ),
-            ("auto_repair".to_owned(), "none".to_owned()),
-        ]);
-        if let Some(url) = self.runbook(sli) {
-            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-        }
-        Rule {
-            name: format!("slo_{}_budget_exhausted", sli.name()),
-            exporter: exporter.to_owned(),
-            alert: "SLOErrorBudgetExhausted".into(),
-            expr: format!(
-                "slo:period_error_budget_remaining:ratio{{{sel}, slo={}}} <= 0",
-                q(sli.name())
-            ),
-            for_: for_.to_owned(),
-            labels: self.labels(severity),
-            annotations,
-            test: RuleTest {
-                firing: vec![],
-                healthy: vec![],
-                other_firing: vec![],
-                labels: BTreeMap::new(),
+    pub fn budget_exhausted(&self, severity: &str, sli: Sli, exporter: &str) -> Rule {
+        budget_rule(
+            sli,
+            BurnText {
+                subject: "{{ $labels.method }} {{ $labels.path }}".into(),
+                what: what(sli),
+                budget: "the endpoint's error budget".into(),
             },
-        }
+            &format!("{}, slo={}", self.sel(), q(sli.name())),
+            self.labels(severity),
+            self.runbook(sli),
+            exporter.to_owned(),
+            RuleTest::default(),
+        )
+    }
+}
+
+/// Which requests are bad, for the alerts of all endpoints.
+fn what(sli: Sli) -> String {
+    match sli {
+        Sli::Errors => "failing (5xx)".to_owned(),
+        Sli::Latency => "slower than its objective".to_owned(),
     }
 }
 
