@@ -130,3 +130,125 @@ fn every_delivery_and_grouping_passes_promtool() {
         }
     }
 }
+
+/// The example registry with `settings.prometheus` set to `prometheus`.
+fn example_with(prometheus: &str) -> TempDir {
+    let t = TempDir::new("delivery-example");
+    copy_dir(&root().join("registry"), t.path());
+    let teams = t.join("teams.yaml");
+    let text = std::fs::read_to_string(&teams).unwrap();
+    let patched = text.replacen(
+        "\nsettings:\n",
+        &format!("\nsettings:\n  prometheus: {prometheus}\n"),
+        1,
+    );
+    assert_ne!(
+        patched, text,
+        "the example's teams.yaml has a settings section"
+    );
+    std::fs::write(&teams, patched).unwrap();
+    t
+}
+
+/// Every rule group of the plain rule files, by name, with its rules as
+/// parsed YAML (so layout does not matter).
+fn groups_of<'a>(
+    files: impl Iterator<Item = (&'a String, &'a String)>,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    for (path, text) in files {
+        let v: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+        for g in v["groups"].as_array().unwrap() {
+            let name = g["name"].as_str().unwrap().to_owned();
+            let old = out.insert(name.clone(), g["rules"].clone());
+            assert!(old.is_none(), "group {name} twice ({path})");
+        }
+    }
+    out
+}
+
+/// Grafana Mimir and Cortex load rules per namespace (`mimirtool rules load
+/// FILE…`, a file being `namespace:` and `groups:`); owners are the natural
+/// namespaces (each team loads and reviews its own). Each owner team gets one
+/// file holding every group of its services, pages and SLOs, exactly once,
+/// whatever Prometheus would evaluate them otherwise.
+#[test]
+fn mimir_ruler_layout_has_a_namespace_per_owner_team_with_each_group_once() {
+    let reg = example_with("{ruler: mimir}");
+    let out = outputs(reg.path());
+    let plain = groups_of(out.iter().filter(|(p, _)| {
+        (p.starts_with("prometheus/rules/") || p.starts_with("prometheus/slo/"))
+            && p.ends_with(".rules.yml")
+    }));
+    let mimir: Vec<(&String, &String)> = out
+        .iter()
+        .filter(|(p, _)| p.starts_with("mimir/"))
+        .collect();
+    assert!(mimir.len() >= 2, "a file per owner team: {:?}", out.keys());
+    let mut seen = BTreeMap::new();
+    for (path, text) in &mimir {
+        let v: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["groups", "namespace"],
+            "{path}: mimirtool's fields only"
+        );
+        let namespace = v["namespace"].as_str().unwrap();
+        assert_eq!(*path, &format!("mimir/{namespace}.rules.yml"));
+        for g in v["groups"].as_array().unwrap() {
+            let name = g["name"].as_str().unwrap();
+            // Mimir refuses a namespace with two groups of one name.
+            assert!(
+                seen.insert(name.to_owned(), g["rules"].clone()).is_none(),
+                "group {name} twice"
+            );
+            for rule in g["rules"].as_array().unwrap() {
+                if let Some(owner) = rule["labels"]["owner"].as_str() {
+                    assert_eq!(owner, namespace, "{path}: {name} is another team's");
+                }
+            }
+        }
+    }
+    assert_eq!(
+        seen, plain,
+        "the namespaces hold exactly the rule files' groups"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn mimir_namespaces_are_prometheus_rule_files_once_the_namespace_is_set_aside() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    let reg = example_with("{ruler: mimir, group_by: team}");
+    let out = gen_into(reg.path());
+    let dir = TempDir::new("mimir-promtool");
+    let mut files = Vec::new();
+    for (path, bytes) in tree(out.path()) {
+        let Some(name) = path.strip_prefix("mimir/") else {
+            continue;
+        };
+        // mimirtool parses the groups with Prometheus's own rule parser.
+        let text = String::from_utf8(bytes).unwrap();
+        let groups: String = text
+            .lines()
+            .filter(|l| !l.starts_with("namespace:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(groups, text, "{path} names its namespace");
+        std::fs::write(dir.join(name), groups).unwrap();
+        files.push(dir.join(name));
+    }
+    assert!(!files.is_empty());
+    let run = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run));
+}

@@ -486,6 +486,16 @@ const CASES: &[Case] = &[
         help: Some("leave `shards` out"),
     },
     Case {
+        name: "unknown ruler layout",
+        files: &[(
+            "a.yaml",
+            "settings:\n  prometheus:\n    ruler: thanos\n",
+        )],
+        at: "reg/a.yaml:3:12",
+        message: "unknown ruler layout \"thanos\"",
+        help: Some("use mimir"),
+    },
+    Case {
         name: "alias bomb",
         files: &[(
             "a.yaml",

@@ -80,6 +80,8 @@ pub struct PrometheusSettings {
     pub group_by: Option<Spanned<String>>,
     /// Split scraping over several Prometheus servers: `{count: 2, by: hash}`.
     pub shards: Option<Spanned<ShardSettings>>,
+    /// `mimir`: also write the rules as one Mimir/Cortex ruler namespace per owner team.
+    pub ruler: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -47,6 +47,17 @@ pub struct PrometheusConfig {
     pub rules: RuleDelivery,
     pub group_by: GroupBy,
     pub shards: Option<Shards>,
+    pub ruler: Ruler,
+}
+
+/// Rule files for a remote ruler, beside those Prometheus loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ruler {
+    None,
+    /// Grafana Mimir's (and Cortex's) layout: `mimir/<team>.rules.yml`, one
+    /// namespace per owner team, for `mimirtool rules load`.
+    Mimir,
 }
 
 /// Scraping split over `count` Prometheus servers, each with the external
@@ -431,10 +442,18 @@ impl Resolver<'_> {
                 by: by.to_owned(),
             })
         });
+        let ruler = self.choice(
+            p.ruler.as_ref(),
+            "prometheus.ruler",
+            &[("none", Ruler::None), ("mimir", Ruler::Mimir)],
+            "unknown ruler layout",
+            "use mimir (a namespace per owner team, for Grafana Mimir or Cortex) or leave `ruler` out",
+        );
         PrometheusConfig {
             rules,
             group_by,
             shards,
+            ruler,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod kubernetes;
 pub mod plan;
 pub mod rule_file;
 pub mod rule_tests;
+pub mod ruler;
 pub mod scrape;
 pub mod slo;
 pub mod slo_shared;
@@ -63,6 +64,10 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("prometheus-operator resources", |r, p| {
         kubernetes::outputs(r, p.registry, p.rules, p.slo)
     }),
+    (
+        "Mimir/Cortex ruler namespaces, one per owner team",
+        |r, p| ruler::outputs(r, p.registry, p.rules, p.slo),
+    ),
     ("the coverage report", |r, p| {
         coverage::outputs(r, p.registry, p.coverage)
     }),
