@@ -1,7 +1,8 @@
 //! End to end with the real Prometheus, Alertmanager and blackbox_exporter on
 //! loopback (see `xtask::e2e`): the alert reaches the owner's webhook and
 //! resolves, the fast SLO tier arrives with the slower ones inhibited, and a
-//! broken route fails the run at the step that broke. Nothing is left running.
+//! broken route fails the run at the step that broke; two Prometheus shards
+//! each scrape their own services and both deliver. Nothing is left running.
 
 mod common;
 use common::*;
@@ -46,6 +47,9 @@ fn alert_is_delivered_resolved_and_a_broken_route_is_caught() {
         "{t}"
     );
     assert!(t.contains("medium, slow and long inhibited"), "{t}");
+    // Past one Prometheus: each shard scrapes its own share, alerts from both arrive.
+    assert!(t.contains("none twice"), "{t}");
+    assert!(t.contains("ServiceDown from both shards delivered"), "{t}");
     assert!(
         leftovers().is_empty(),
         "processes left behind: {}",

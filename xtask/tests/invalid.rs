@@ -487,10 +487,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "unknown ruler layout",
-        files: &[(
-            "a.yaml",
-            "settings:\n  prometheus:\n    ruler: thanos\n",
-        )],
+        files: &[("a.yaml", "settings:\n  prometheus:\n    ruler: thanos\n")],
         at: "reg/a.yaml:3:12",
         message: "unknown ruler layout \"thanos\"",
         help: Some("use mimir"),

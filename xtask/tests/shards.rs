@@ -1,8 +1,8 @@
 //! Past one Prometheus (`settings.prometheus.shards`): each shard's config
 //! passes promtool, carries its `shard` external label, and a real Prometheus
 //! running it scrapes only its share of the services, the shares together
-//! being all of them; with a real blackbox_exporter and Alertmanager, an
-//! alert from each shard arrives, labelled with its shard.
+//! being all of them, teams whole. That an alert from each shard reaches
+//! Alertmanager is a step of `cargo xtask e2e` (its test: `e2e.rs`).
 
 mod common;
 use common::*;
@@ -11,11 +11,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 fn registry(by: &str) -> TempDir {
-    registry_at(by, 9, 9)
-}
-
-/// With the Blackbox exporter and Alertmanager at these loopback ports.
-fn registry_at(by: &str, blackbox: u16, alertmanager: u16) -> TempDir {
+    let (blackbox, alertmanager) = (9, 9);
     let t = TempDir::new("shards");
     let mut y = String::from("services:\n");
     for i in 0..12 {
@@ -106,87 +102,6 @@ fn scraped(config: &std::path::Path, dir: &std::path::Path) -> BTreeSet<String> 
     seen
 }
 
-/// Services down on both shards: each shard's ServiceDown reaches the one
-/// Alertmanager, carrying the shard's external label.
-#[test]
-#[cfg_attr(
-    not(all(has_prometheus, has_alertmanager, has_blackbox)),
-    ignore = "prometheus, prometheus-alertmanager or prometheus-blackbox-exporter not found (`.ci/run --install-only` installs them)"
-)]
-fn an_alert_from_each_shard_reaches_alertmanager() {
-    if !require_tool("prometheus", "prometheus")
-        || !require_tool("prometheus-alertmanager", "prometheus-alertmanager")
-        || !require_tool(
-            "prometheus-blackbox-exporter",
-            "prometheus-blackbox-exporter",
-        )
-    {
-        return;
-    }
-    let free = || xtask::cmd::e2e::free_port().unwrap();
-    let (bb, am) = (free(), free());
-    let reg = registry_at("hash", bb, am);
-    let out = gen_into(reg.path());
-    let data = TempDir::new("shard-servers");
-    let _blackbox = start(
-        "prometheus-blackbox-exporter",
-        &[
-            format!(
-                "--config.file={}",
-                out.join("blackbox/blackbox.yml").display()
-            ),
-            format!("--web.listen-address=127.0.0.1:{bb}"),
-        ],
-        data.path(),
-    );
-    let _alertmanager = start(
-        "prometheus-alertmanager",
-        &[
-            format!(
-                "--config.file={}",
-                out.join("alertmanager/alertmanager.yml").display()
-            ),
-            format!("--storage.path={}", data.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am}"),
-            "--cluster.listen-address=".into(),
-        ],
-        data.path(),
-    );
-    let prom = out.join("prometheus");
-    let stores = [TempDir::new("shard-0"), TempDir::new("shard-1")];
-    let _shards: Vec<Server> = (0..2)
-        .map(|i| {
-            prometheus(
-                &prom.join(format!("shard-{i}.prometheus.yml")),
-                &prom,
-                free(),
-                &stores[i],
-            )
-        })
-        .collect();
-    let addr = format!("127.0.0.1:{am}");
-    let start = Instant::now();
-    let mut shards_seen = BTreeSet::new();
-    while start.elapsed() < Duration::from_secs(60) && shards_seen.len() < 2 {
-        std::thread::sleep(Duration::from_secs(1));
-        if let Some(body) = get_http10(&addr, "/api/v2/alerts") {
-            let alerts: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            shards_seen = alerts
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|a| a["labels"]["alertname"] == "ServiceDown")
-                .filter_map(|a| a["labels"]["shard"].as_str().map(str::to_owned))
-                .collect();
-        }
-    }
-    assert_eq!(
-        shards_seen,
-        BTreeSet::from(["0".to_owned(), "1".to_owned()]),
-        "ServiceDown from both shards within 60 s"
-    );
-}
-
 #[test]
 #[cfg_attr(
     not(all(has_promtool, has_prometheus)),
@@ -247,18 +162,6 @@ fn each_shard_scrapes_its_share_and_together_all() {
             }
         }
     }
-}
-
-/// A GET over HTTP/1.0: the whole body, never chunked.
-fn get_http10(addr: &str, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).ok()?;
-    let (head, body) = resp.split_once("\r\n\r\n")?;
-    head.contains(" 200 ").then(|| body.to_owned())
 }
 
 fn text_of(o: &std::process::Output) -> String {

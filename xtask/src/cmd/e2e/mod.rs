@@ -4,7 +4,10 @@
 //! listener in this process. Stopping the service must deliver `ServiceDown`
 //! to the owner's receiver, starting it must resolve it, and a burst of 5xx must
 //! deliver the fast SLO burn-rate alert while Alertmanager inhibits the slower
-//! tiers. Every wait is bounded; every process is stopped on the way out.
+//! tiers. Then the same programs run two Prometheus shards (`shards`). Every
+//! wait is bounded; every process is stopped on the way out.
+
+mod shards;
 
 use crate::outln;
 use std::collections::BTreeMap;
@@ -84,13 +87,14 @@ fn spawn(program: &str, args: &[String], log: &Path) -> Result<Process, String> 
     Ok(Process { child })
 }
 
-/// A minimal HTTP/1.1 request; returns (status, body).
+/// A minimal HTTP/1.0 request (so no server answers in chunks); returns
+/// (status, body).
 pub fn http(method: &str, addr: &str, path: &str, body: &str) -> Result<(u16, String), String> {
     let mut s = TcpStream::connect(addr).map_err(|e| format!("{addr}: {e}"))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))
         .map_err(|e| e.to_string())?;
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
@@ -461,7 +465,9 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
     stack.wait_until_probed()?;
     stack.service_down_then_resolved()?;
     stack.fast_burn_rate_inhibits_slower_tiers()?;
-    stack.nothing_else_alerted()
+    stack.nothing_else_alerted()?;
+    drop(stack);
+    shards::scenario(tmp)
 }
 
 /// The programs under test and the fixtures they watch. Fields drop in order:

@@ -1,0 +1,211 @@
+//! Steps 8 and 9, past one Prometheus: the fixture's services split over two
+//! shards (`settings.prometheus.shards`, hashmod of the service), a real
+//! Prometheus per shard. Each must scrape only its own share, the shares
+//! together all; every service is down, and ServiceDown from each shard must
+//! reach the owner's receiver carrying the `shard` of the Prometheus that
+//! scrapes that service.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{
+    DELIVERY_TIMEOUT, Inbox, Process, QuitOnDrop, free_port, http, percent, received, spawn, step,
+    wait_for, webhook,
+};
+use crate::outln;
+use crate::write::{self, Mode};
+
+const SERVICES: usize = 8;
+
+/// Services on closed loopback ports, so every one is down.
+fn registry(blackbox: u16, alertmanager: u16, hook: u16, closed: u16) -> String {
+    let mut y =
+        String::from("# End-to-end fixture: two shards, every target on loopback.\nservices:\n");
+    for i in 0..SERVICES {
+        y.push_str(&format!(
+            "  - name: shard-s{i}\n    type: docker\n    host: 127.0.0.1\n    port: {closed}\n    health_endpoint: /health\n    monitoring: {{prometheus: true}}\n    alerts: [{{name: service_down, for: 1s}}]\n    owner: e2e-team\n"
+        ));
+    }
+    y.push_str(&format!(
+        "teams:
+  e2e-team:
+    webhook_url: http://127.0.0.1:{hook}/e2e-team
+defaults:
+  runbook_base_url: http://127.0.0.1/runbooks
+settings:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+  blackbox_address: 127.0.0.1:{blackbox}
+  alertmanager_address: 127.0.0.1:{alertmanager}
+  prometheus:
+    shards: {{count: 2, by: hash}}
+  alertmanager:
+    default_webhook_url: http://127.0.0.1:{hook}/default
+    group_wait: 1s
+    group_interval: 1s
+    repeat_interval: 1h
+"
+    ));
+    y
+}
+
+pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
+    let tmp = tmp.join("shards");
+    let (bb, am, hook, closed) = (free_port()?, free_port()?, free_port()?, free_port()?);
+    let proms = [free_port()?, free_port()?];
+    step(
+        8,
+        "two shards (hashmod of the service), a Prometheus each: each scrapes only its own services, together all",
+    );
+    let reg_dir = tmp.join("registry");
+    std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
+    std::fs::write(reg_dir.join("e2e.yaml"), registry(bb, am, hook, closed))
+        .map_err(|e| e.to_string())?;
+    let generated = crate::generate(&reg_dir, &crate::project_root().join("templates"))
+        .map_err(|e| format!("step 8: {e}"))?;
+    let out = tmp.join("gen");
+    write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;
+
+    let quit = Arc::new(AtomicBool::new(false));
+    let _quit = QuitOnDrop(quit.clone());
+    let inbox: Inbox = Arc::default();
+    let _ = webhook(hook, inbox.clone(), quit)?;
+    let _procs = programs(&tmp, &out, bb, am, proms)?;
+
+    // Service to the shard that scrapes it.
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for (i, port) in proms.iter().enumerate() {
+        let addr = format!("127.0.0.1:{port}");
+        // Every job of a shard is scraped within a few 1 s intervals.
+        let ((), _) = wait_for(
+            &format!("step 8: shard {i} scraping"),
+            Duration::from_secs(30),
+            || scraped(&addr).filter(|s| !s.is_empty()).map(drop),
+        )?;
+        std::thread::sleep(Duration::from_secs(3));
+        for service in scraped(&addr).unwrap_or_default() {
+            if let Some(other) = owner.insert(service.clone(), i.to_string()) {
+                return Err(format!(
+                    "step 8: {service} is scraped by shard {other} and shard {i}"
+                ));
+            }
+        }
+    }
+    let all: BTreeSet<String> = (0..SERVICES).map(|i| format!("shard-s{i}")).collect();
+    let seen: BTreeSet<String> = owner.keys().cloned().collect();
+    if seen != all {
+        return Err(format!(
+            "step 8: the shards together scrape {seen:?}, not all {SERVICES} services"
+        ));
+    }
+    let share = |i: &str| owner.values().filter(|s| *s == i).count();
+    outln!(
+        "shard 0 scrapes {} services, shard 1 {}; none twice",
+        share("0"),
+        share("1")
+    );
+
+    step(
+        9,
+        "every service is down: ServiceDown from each shard reaches the owner's receiver, labelled with its shard",
+    );
+    let from_shards = || {
+        let mut shards = BTreeSet::new();
+        for (path, status, labels, _) in received(&inbox) {
+            if path != "/e2e-team" || status != "firing" || labels["alertname"] != "ServiceDown" {
+                continue;
+            }
+            let (Some(service), Some(shard)) =
+                (labels["service"].as_str(), labels["shard"].as_str())
+            else {
+                continue;
+            };
+            if owner.get(service).map(String::as_str) != Some(shard) {
+                return Some(Err(format!(
+                    "step 9: ServiceDown of {service} came from shard {shard}, which does not scrape it"
+                )));
+            }
+            shards.insert(shard.to_owned());
+        }
+        (shards.len() == 2).then_some(Ok(()))
+    };
+    let (result, delivered) = wait_for(
+        "step 9: ServiceDown from both shards delivered",
+        DELIVERY_TIMEOUT,
+        from_shards,
+    )?;
+    result?;
+    outln!(
+        "ServiceDown from both shards delivered in {} s",
+        delivered.as_secs()
+    );
+    Ok(())
+}
+
+/// The services a shard's Prometheus scrapes (its `up` series with a service).
+fn scraped(addr: &str) -> Option<BTreeSet<String>> {
+    let q = percent("group by (service) (up{service!=\"\"})");
+    let (_, body) = http("GET", addr, &format!("/api/v1/query?query={q}"), "").ok()?;
+    let v: Value = serde_json::from_str(&body).ok()?;
+    Some(
+        v["data"]["result"]
+            .as_array()?
+            .iter()
+            .filter_map(|r| r["metric"]["service"].as_str().map(str::to_owned))
+            .collect(),
+    )
+}
+
+/// blackbox_exporter, Alertmanager and a Prometheus per shard config.
+fn programs(
+    tmp: &Path,
+    out: &Path,
+    blackbox: u16,
+    alertmanager: u16,
+    proms: [u16; 2],
+) -> Result<Vec<Process>, String> {
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    let mut procs = vec![
+        spawn(
+            "prometheus-blackbox-exporter",
+            &[
+                format!("--config.file={}", s(&out.join("blackbox/blackbox.yml"))),
+                format!("--web.listen-address=127.0.0.1:{blackbox}"),
+            ],
+            &tmp.join("blackbox.log"),
+        )?,
+        spawn(
+            "prometheus-alertmanager",
+            &[
+                format!(
+                    "--config.file={}",
+                    s(&out.join("alertmanager/alertmanager.yml"))
+                ),
+                format!("--storage.path={}", s(&tmp.join("am"))),
+                format!("--web.listen-address=127.0.0.1:{alertmanager}"),
+                "--cluster.listen-address=".into(),
+            ],
+            &tmp.join("alertmanager.log"),
+        )?,
+    ];
+    for (i, port) in proms.iter().enumerate() {
+        procs.push(spawn(
+            "prometheus",
+            &[
+                format!(
+                    "--config.file={}",
+                    s(&out.join(format!("prometheus/shard-{i}.prometheus.yml")))
+                ),
+                format!("--storage.tsdb.path={}", s(&tmp.join(format!("tsdb-{i}")))),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+            ],
+            &tmp.join(format!("prometheus-{i}.log")),
+        )?);
+    }
+    Ok(procs)
+}
