@@ -36,38 +36,10 @@ export const KNOWN_PAGES: ReadonlySet<string> = new Set(PAGES.map((p) => p.path)
 
 /** The registry's API endpoints, sorted by path, then method. */
 export const API_ENDPOINTS: readonly ApiEndpoint[] = [
-  {
-    method: "POST",
-    path: "/api/v1/analyze",
-    service: "awoooi-api",
-    critical: true,
-    sloAvailabilityPercent: 95.0,
-    sloLatencyMs: 30000.0,
-  },
-  {
-    method: "GET",
-    path: "/api/v1/approvals",
-    service: "awoooi-api",
-    critical: true,
-    sloAvailabilityPercent: 99.9,
-    sloLatencyMs: 500.0,
-  },
-  {
-    method: "GET",
-    path: "/api/v1/health",
-    service: "awoooi-api",
-    critical: true,
-    sloAvailabilityPercent: 99.99,
-    sloLatencyMs: 100.0,
-  },
-  {
-    method: "POST",
-    path: "/api/v1/webhooks/alertmanager",
-    service: "awoooi-api",
-    critical: true,
-    sloAvailabilityPercent: 99.9,
-    sloLatencyMs: 5000.0,
-  },
+  { method: "POST", path: "/api/v1/analyze", service: "awoooi-api", critical: true, sloAvailabilityPercent: 95.0, sloLatencyMs: 30000.0 },
+  { method: "GET", path: "/api/v1/approvals", service: "awoooi-api", critical: true, sloAvailabilityPercent: 99.9, sloLatencyMs: 500.0 },
+  { method: "GET", path: "/api/v1/health", service: "awoooi-api", critical: true, sloAvailabilityPercent: 99.99, sloLatencyMs: 100.0 },
+  { method: "POST", path: "/api/v1/webhooks/alertmanager", service: "awoooi-api", critical: true, sloAvailabilityPercent: 99.9, sloLatencyMs: 5000.0 },
 ];
 
 /** Histogram buckets (seconds) the SLO rules assume; SLO thresholds included. */

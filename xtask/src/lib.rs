@@ -142,43 +142,6 @@ impl Phases {
     }
 }
 
-/// Parses outputs back, on all cores; the first error in path order is
-/// reported. Only samples are parsed (see [`parse_back_samples`]).
-fn first_syntax_error(outputs: &[Output]) -> Option<String> {
-    let samples = parse_back_samples(outputs);
-    render::par_map(&samples, |o| Ok(o.check_syntax_sampled().err()))
-        .ok()?
-        .into_iter()
-        .flatten()
-        .next()
-}
-
-/// The outputs gen parses back: for each template shape (the path with its
-/// file stem as `*`, so every service's rule file is one shape) and size
-/// class (a power of two), the first and the last in path order. A template
-/// that renders broken YAML or JSON breaks its shape, whatever the registry
-/// (registry strings are escaped by the filters, and the property tests parse
-/// every output); parsing all 10,000 rule files of a large registry to learn
-/// that cost more than rendering them.
-pub fn parse_back_samples(outputs: &[Output]) -> Vec<&Output> {
-    let mut seen: std::collections::BTreeMap<(String, u32), (usize, usize)> = Default::default();
-    for (i, o) in outputs.iter().enumerate() {
-        let (dir, file) = o.path.rsplit_once('/').unwrap_or(("", &o.path));
-        let shape = match file.split_once('.') {
-            Some((_, ext)) => format!("{dir}/*.{ext}"),
-            None => o.path.clone(),
-        };
-        let class = usize::BITS - o.contents.len().leading_zeros();
-        seen.entry((shape, class))
-            .and_modify(|e| e.1 = i)
-            .or_insert((i, i));
-    }
-    let mut picked: Vec<usize> = seen.values().flat_map(|(a, b)| [*a, *b]).collect();
-    picked.sort_unstable();
-    picked.dedup();
-    picked.into_iter().map(|i| &outputs[i]).collect()
-}
-
 /// Validates and renders everything in memory; nothing touches the disk.
 pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, Failure> {
     generate_with(registry_dir, templates_dir, ParseBack::Yes)
@@ -199,6 +162,47 @@ pub fn generate_with(
     templates_dir: &Path,
     parse_back: ParseBack,
 ) -> Result<Generated, Failure> {
+    let mut outputs = Vec::new();
+    let run = stream(registry_dir, templates_dir, parse_back, true, &mut |o| {
+        outputs.push(o.clone());
+        Ok(())
+    })?;
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    outputs.push(write::manifest(&outputs));
+    Ok(Generated {
+        registry: run.registry,
+        outputs,
+        plan: run.plan.unwrap_or_default(),
+        rules: run.rules,
+        slo: run.slo,
+        warnings: run.warnings,
+    })
+}
+
+/// What a streamed run keeps: everything but the outputs.
+pub struct Streamed {
+    pub registry: Registry,
+    /// The plan snapshot, when asked for.
+    pub plan: Option<String>,
+    pub rules: render::alert_rules::Rules,
+    pub slo: render::slo::Slo,
+    pub warnings: Vec<Diagnostic>,
+    /// How many outputs were handed on.
+    pub outputs: usize,
+}
+
+/// Validates and renders, handing each generator's outputs to `emit` as soon
+/// as they are rendered (and, with `ParseBack::Yes`, sampled: see
+/// `output::Sampler`), so a run holds one artefact's outputs at a time. An
+/// error may come after some outputs were emitted: `emit` stages them
+/// (`write::Stream`) and the caller discards them on error.
+pub fn stream(
+    registry_dir: &Path,
+    templates_dir: &Path,
+    parse_back: ParseBack,
+    want_plan: bool,
+    emit: &mut dyn FnMut(&Output) -> Result<(), Failure>,
+) -> Result<Streamed, Failure> {
     let mut phases = Phases::start();
     let (registry, catalogue, warnings) = load(registry_dir, templates_dir)?;
     phases.done("load and validate");
@@ -207,11 +211,15 @@ pub fn generate_with(
             "error: {e}\n   = help: fix the template; nothing was written"
         ))
     };
+    let invalid_output =
+        |e: String| template_error(format!("a template rendered invalid output: {e}"));
     let renderer = Renderer::new(templates_dir, &catalogue).map_err(template_error)?;
     phases.done("templates");
     let rules =
         render::alert_rules::build(&renderer, &catalogue, &registry).map_err(template_error)?;
+    phases.done("plan: alert rules");
     let slo = render::slo::build(&registry);
+    phases.done("plan: SLOs");
     let coverage = coverage::compute(&registry);
     let dashboards = render::grafana::dashboards(&registry, &coverage);
     let plan = render::Plan {
@@ -221,39 +229,46 @@ pub fn generate_with(
         coverage: &coverage,
         dashboards: &dashboards,
     };
-    phases.done("plan");
-    let mut outputs = Vec::new();
-    for (_, generate) in render::GENERATORS {
-        outputs.extend(generate(&renderer, &plan).map_err(template_error)?);
+    phases.done("plan: coverage and dashboards");
+    let mut sampler = (parse_back == ParseBack::Yes).then(output::Sampler::default);
+    let mut paths = std::collections::HashSet::new();
+    for (what, generate) in render::GENERATORS {
+        let outputs = generate(&renderer, &plan).map_err(template_error)?;
+        for o in &outputs {
+            if !paths.insert(o.path.clone()) {
+                return Err(Failure::Invalid(format!(
+                    "error: two artefacts would be written to {}; rename one of the registry entries",
+                    o.path
+                )));
+            }
+        }
+        if let Some(s) = &mut sampler {
+            s.first(&outputs).map_err(invalid_output)?;
+        }
+        for o in &outputs {
+            emit(o)?;
+        }
+        if let Some(s) = &mut sampler {
+            s.keep(outputs);
+        }
+        phases.done(what);
     }
-    phases.done("artefacts");
-    // What a registry change does, for reviewers: the plan snapshot.
-    let plan_text = render::plan::render(&renderer, &registry, &rules, &slo, &dashboards)
-        .map_err(template_error)?;
-
-    outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    if let Some(w) = outputs.windows(2).find(|w| w[0].path == w[1].path) {
-        return Err(Failure::Invalid(format!(
-            "error: two artefacts would be written to {}; rename one of the registry entries",
-            w[0].path
-        )));
-    }
-    if let Some(e) = (parse_back == ParseBack::Yes)
-        .then(|| first_syntax_error(&outputs))
-        .flatten()
-    {
-        return Err(template_error(format!(
-            "a template rendered invalid output: {e}"
-        )));
+    if let Some(s) = sampler {
+        s.finish().map_err(invalid_output)?;
     }
     phases.done("parse back");
-    outputs.push(write::manifest(&outputs));
-    Ok(Generated {
+    // What a registry change does, for reviewers: the plan snapshot.
+    let plan_text = want_plan
+        .then(|| render::plan::render(&renderer, &registry, &rules, &slo, &dashboards))
+        .transpose()
+        .map_err(template_error)?;
+    phases.done("plan snapshot");
+    Ok(Streamed {
         registry,
-        outputs,
         plan: plan_text,
         rules,
         slo,
         warnings,
+        outputs: paths.len(),
     })
 }

@@ -177,62 +177,255 @@ fn lock(out_dir: &Path) -> Result<Lock, IoError> {
     Err(IoError(format!("cannot take the lock {}", path.display())))
 }
 
+/// Writes (or compares) a whole set of outputs at once; the manifest among
+/// them, if any, is replaced by the one `Stream::finish` writes (the same).
 pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, IoError> {
-    // Released when the file is dropped at the end of this function, or by the
-    // system when the process ends however it ends.
-    let _lock = if mode == Mode::Write {
-        Some(lock(out_dir)?)
-    } else {
-        None
-    };
-    let mut report = Report::default();
-    let produced: BTreeSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
-    let previous = read_manifest(out_dir);
-    if mode == Mode::Write {
-        // Temporary files of a run that was killed before its rename.
-        for file in files_on_disk(out_dir)?
+    let mut stream = Stream::open(out_dir, mode)?;
+    for o in outputs.iter().filter(|o| o.path != MANIFEST) {
+        stream.put(o)?;
+    }
+    stream.finish()
+}
+
+/// Outputs on their way to the output folder, one at a time as generators
+/// return them, so a run never holds all of them. In `Mode::Write` a changed
+/// file goes to a temporary file beside its place, renamed into place by
+/// `finish` once every output is rendered and parsed back: a run that fails
+/// (or is dropped) before `finish` removes its temporary files and changes
+/// nothing. In `Mode::Check` each output is compared at once. Either way only
+/// paths and diffs are kept.
+pub struct Stream<'a> {
+    out_dir: &'a Path,
+    mode: Mode,
+    report: Report,
+    produced: BTreeSet<String>,
+    previous: BTreeSet<String>,
+    /// Write: (temporary file, final path) of each changed output.
+    staged: Vec<(PathBuf, String)>,
+    /// Write: folders this run created, removed again if it fails.
+    created: Vec<PathBuf>,
+    finished: bool,
+    lock: Option<Lock>,
+}
+
+impl<'a> Stream<'a> {
+    /// A stream into `out_dir`; nothing on disk changes until the first
+    /// output arrives (an invalid registry creates no folder).
+    pub fn open(out_dir: &'a Path, mode: Mode) -> Result<Stream<'a>, IoError> {
+        Ok(Stream {
+            out_dir,
+            mode,
+            report: Report::default(),
+            produced: BTreeSet::new(),
+            previous: read_manifest(out_dir),
+            staged: Vec::new(),
+            created: Vec::new(),
+            finished: false,
+            lock: None,
+        })
+    }
+
+    /// Write: takes the folder's lock (creating the folder) and removes the
+    /// temporary files a killed run left behind, once.
+    fn ready(&mut self) -> Result<(), IoError> {
+        if self.mode == Mode::Check || self.lock.is_some() {
+            return Ok(());
+        }
+        if !self.out_dir.exists() {
+            self.created.push(self.out_dir.to_path_buf());
+        }
+        // Released when the stream is dropped, or by the system when the
+        // process ends however it ends.
+        self.lock = Some(lock(self.out_dir)?);
+        for file in files_on_disk(self.out_dir)?
             .into_iter()
             .filter(|f| is_leftover_temp(f))
         {
-            let path = out_dir.join(&file);
+            let path = self.out_dir.join(&file);
             std::fs::remove_file(&path)
                 .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
         }
+        Ok(())
     }
-    if mode == Mode::Write {
-        // Record what this run may create before creating it: a run stopped
-        // half-way (killed, disk full) leaves a manifest that lists every file
-        // it wrote, so the next gen can delete those it no longer produces.
-        let pending: BTreeSet<&str> = previous
-            .iter()
-            .map(String::as_str)
-            .chain(produced.iter().copied())
-            .filter(|p| *p != MANIFEST)
-            .collect();
-        if pending.len() > previous.len() {
-            let m = manifest_of(pending);
-            write_atomic(&out_dir.join(MANIFEST), m.contents.as_bytes())?;
+
+    /// Takes one output: compared with the file on disk, and in Write mode
+    /// staged when it differs.
+    pub fn put(&mut self, o: &Output) -> Result<(), IoError> {
+        if self.mode == Mode::Write
+            && let Some(signal) = crate::interrupt::received()
+        {
+            return Err(IoError(format!(
+                "stopped by {} before anything was written",
+                crate::interrupt::name(signal)
+            )));
+        }
+        self.ready()?;
+        self.produced.insert(o.path.clone());
+        let path = self.out_dir.join(&o.path);
+        let Some(current) = differs(&path, o, self.mode, &mut self.report)? else {
+            return Ok(());
+        };
+        match self.mode {
+            Mode::Write => {
+                let dir = path.parent().unwrap_or(self.out_dir);
+                self.create_dir(dir)?;
+                let tmp = temp_name(&path);
+                std::fs::write(&tmp, o.contents.as_bytes()).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    IoError(format!("cannot write {}: {e}", path.display()))
+                })?;
+                self.staged.push((tmp, o.path.clone()));
+            }
+            Mode::Check => {
+                let old = current.map(|b| String::from_utf8_lossy(&b).into_owned());
+                self.report
+                    .changed
+                    .push((o.path.clone(), diff(&o.path, old.as_deref(), &o.contents)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates `dir` and its missing parents, remembering them.
+    fn create_dir(&mut self, dir: &Path) -> Result<(), IoError> {
+        let mut missing = Vec::new();
+        let mut d = dir;
+        while !d.exists() {
+            missing.push(d.to_path_buf());
+            match d.parent() {
+                Some(p) => d = p,
+                None => break,
+            }
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| IoError(format!("cannot create {}: {e}", dir.display())))?;
+        self.created.extend(missing.into_iter().rev());
+        Ok(())
+    }
+
+    /// Every output is in: the manifest, the renames, the deletions of files
+    /// no longer produced (Write), and what else is in the folder.
+    pub fn finish(mut self) -> Result<Report, IoError> {
+        self.ready()?;
+        let out_dir = self.out_dir;
+        if self.mode == Mode::Write {
+            // Record what this run may create before creating it: a run stopped
+            // half-way (killed, disk full) leaves a manifest that lists every file
+            // it wrote, so the next gen can delete those it no longer produces.
+            let pending: BTreeSet<&str> = self
+                .previous
+                .iter()
+                .chain(&self.produced)
+                .map(String::as_str)
+                .filter(|p| *p != MANIFEST)
+                .collect();
+            if pending.len() > self.previous.len() {
+                let m = manifest_of(pending);
+                write_atomic(&out_dir.join(MANIFEST), m.contents.as_bytes())?;
+            }
+            self.finished = true;
+            let staged = std::mem::take(&mut self.staged);
+            for (i, (tmp, rel)) in staged.iter().enumerate() {
+                if let Some(signal) = crate::interrupt::received() {
+                    for (tmp, _) in &staged[i..] {
+                        let _ = std::fs::remove_file(tmp);
+                    }
+                    return Err(IoError(format!(
+                        "stopped by {} after writing {i} files; every file is whole and the next `cargo xtask gen` finishes the job",
+                        crate::interrupt::name(signal),
+                    )));
+                }
+                let path = out_dir.join(rel);
+                if let Err(e) = std::fs::rename(tmp, &path) {
+                    for (tmp, _) in &staged[i..] {
+                        let _ = std::fs::remove_file(tmp);
+                    }
+                    return Err(IoError(format!("cannot write {}: {e}", path.display())));
+                }
+                self.report.changed.push((rel.clone(), String::new()));
+            }
+        }
+        let manifest = manifest_of(self.produced.iter().map(String::as_str));
+        put(
+            out_dir,
+            std::slice::from_ref(&manifest),
+            self.mode,
+            &mut self.report,
+        )?;
+        self.finished = true;
+        self.produced.insert(MANIFEST.to_owned());
+        let mut report = std::mem::take(&mut self.report);
+        for file in files_on_disk(out_dir)? {
+            if self.produced.contains(&file) {
+                continue;
+            }
+            if self.mode == Mode::Write && self.previous.contains(&file) {
+                let path = out_dir.join(&file);
+                std::fs::remove_file(&path)
+                    .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
+                report.deleted.push(file);
+            } else if is_leftover_temp(&file) {
+                report.leftovers.push(file);
+            } else if self.previous.contains(&file) {
+                report.obsolete.push(file);
+            } else {
+                report.extra.push(file);
+            }
+        }
+        Ok(report)
+    }
+}
+
+impl Drop for Stream<'_> {
+    /// A run that ends before `finish` leaves the folder as it found it.
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        for (tmp, _) in &self.staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+        // The lock file goes first, so a folder this run created is empty.
+        drop(self.lock.take());
+        for dir in self.created.iter().rev() {
+            let _ = std::fs::remove_dir(dir); // only if empty
         }
     }
-    put(out_dir, outputs, mode, &mut report)?;
-    for file in files_on_disk(out_dir)? {
-        if produced.contains(file.as_str()) {
-            continue;
+}
+
+/// The bytes on disk when they differ from `o` (None when absent), or None
+/// for an unchanged file (counted).
+#[allow(clippy::option_option)]
+fn differs(
+    path: &Path,
+    o: &Output,
+    mode: Mode,
+    report: &mut Report,
+) -> Result<Option<Option<Vec<u8>>>, IoError> {
+    let current = match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(IoError(format!("cannot read {}: {e}", path.display()))),
+    };
+    let same = match &current {
+        Some(b) if b == o.contents.as_bytes() => true,
+        // Only line endings differ (a Windows checkout): not drift.
+        Some(b) if mode == Mode::Check => {
+            String::from_utf8_lossy(b).replace("\r\n", "\n") == o.contents
         }
-        if mode == Mode::Write && previous.contains(&file) {
-            let path = out_dir.join(&file);
-            std::fs::remove_file(&path)
-                .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
-            report.deleted.push(file);
-        } else if is_leftover_temp(&file) {
-            report.leftovers.push(file);
-        } else if previous.contains(&file) {
-            report.obsolete.push(file);
-        } else {
-            report.extra.push(file);
-        }
+        _ => false,
+    };
+    if same {
+        report.unchanged += 1;
+        return Ok(None);
     }
-    Ok(report)
+    Ok(Some(current))
+}
+
+fn temp_name(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    dir.join(format!(".{name}{TMP_MARK}{}.tmp", std::process::id()))
 }
 
 /// Writes (or compares) files under `dir` without deleting anything: the
@@ -254,26 +447,16 @@ pub fn put(
             )));
         }
         let path = out_dir.join(&o.path);
-        let current = match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(IoError(format!("cannot read {}: {e}", path.display()))),
-        };
-        if current.as_deref() == Some(o.contents.as_bytes()) {
-            report.unchanged += 1;
+        let Some(current) = differs(&path, o, mode, report)? else {
             continue;
-        }
+        };
         match mode {
             Mode::Write => {
                 write_atomic(&path, o.contents.as_bytes())?;
                 report.changed.push((o.path.clone(), String::new()));
             }
             Mode::Check => {
-                let old = current.map(|b| String::from_utf8_lossy(&b).replace("\r\n", "\n"));
-                if old.as_deref() == Some(o.contents.as_str()) {
-                    report.unchanged += 1; // only line endings differ (a Windows checkout)
-                    continue;
-                }
+                let old = current.map(|b| String::from_utf8_lossy(&b).into_owned());
                 report
                     .changed
                     .push((o.path.clone(), diff(&o.path, old.as_deref(), &o.contents)));
@@ -289,8 +472,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| err("create", dir, e))?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp: PathBuf = dir.join(format!(".{name}{TMP_MARK}{}.tmp", std::process::id()));
+    let tmp = temp_name(path);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         // No fsync: rename is atomic against a killed process (the crash this

@@ -202,6 +202,47 @@ fn broken_template_writes_nothing_and_names_the_template() {
     assert_eq!(before, tree(&p.file("generated")));
 }
 
+/// Each artefact's outputs are staged as soon as it is rendered, so a run
+/// no longer holds them all: a template that breaks in the last artefact,
+/// after the others were staged, must still leave the folder as it was (no
+/// file changed, no temporary file left) and create nothing in a new one.
+#[test]
+fn a_template_broken_in_the_last_artefact_writes_nothing() {
+    let p = Project::new();
+    let before = tree(&p.file("generated"));
+    // Earlier artefacts (Prometheus config, ServiceMonitors, Probes) now
+    // differ from what is on disk, so they are staged before the failure.
+    let teams = p.file("registry/teams.yaml");
+    let t = std::fs::read_to_string(&teams).unwrap();
+    let changed = t.replacen("scrape_interval: 15s", "scrape_interval: 20s", 1);
+    assert_ne!(changed, t);
+    std::fs::write(&teams, changed).unwrap();
+    std::fs::write(
+        p.file("templates/typescript/known-pages.ts.j2"),
+        "{{ pages | no_such_filter }}\n",
+    )
+    .unwrap();
+    let out = p.run("gen");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("known-pages.ts.j2"), "{t}");
+    assert_eq!(before, tree(&p.file("generated")), "nothing may change");
+
+    let fresh = p.file("fresh-out");
+    let d = |s: &str| p.file(s).to_string_lossy().into_owned();
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &d("registry"),
+        "--templates",
+        &d("templates"),
+        "--out",
+        &fresh.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!fresh.exists(), "a new folder is not even created");
+}
+
 #[test]
 fn usage_and_io_errors_exit_2() {
     assert_eq!(xtask(&["frobnicate"]).status.code(), Some(2));

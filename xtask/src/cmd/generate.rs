@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics;
 use crate::flags::Paths;
-use crate::output::{Output, REGENERATE};
+use crate::output::REGENERATE;
 use crate::term::capped;
 use crate::write::{self, Mode, Report};
-use crate::{Failure, ParseBack, generate_with, outln, project_root, readme, snapshots};
+use crate::{Failure, ParseBack, outln, project_root, readme, snapshots, stream};
 
 /// File names listed before the rest are counted, unless `--verbose`.
 const LISTED: usize = 20;
@@ -114,7 +114,16 @@ pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
     } else {
         ParseBack::No
     };
-    let mut generated = generate_with(&f.registry, &f.templates, parse_back)?;
+    // Each output goes to the folder (staged, in Write mode) as it is
+    // rendered; dropping the stream on an error discards what was staged.
+    let mut out = write::Stream::open(&f.out, mode)?;
+    let mut generated = stream(
+        &f.registry,
+        &f.templates,
+        parse_back,
+        f.project.is_some(),
+        &mut |o| out.put(o).map_err(Failure::from),
+    )?;
     let warnings = &mut generated.warnings;
     crate::term::err(format_args!("{}", diagnostics::render(warnings, verbose)));
     if let Some(signal) = crate::interrupt::received() {
@@ -123,12 +132,12 @@ pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
             crate::interrupt::name(signal)
         )));
     }
-    let report = write::apply(&f.out, &generated.outputs, mode)?;
+    let report = out.finish()?;
     // The project files: snapshots and the README's table.
     let mut project = Report::default();
     let mut others = snapshots::Others::default();
     if let Some(root) = &f.project {
-        let mut files = snapshots::outputs(root, &generated.plan)?;
+        let mut files = snapshots::outputs(root, generated.plan.as_deref().unwrap_or_default())?;
         files.push(readme::output(root)?);
         write::put(root, &files, mode, &mut project)?;
         others = snapshots::others(root, &files);
@@ -150,7 +159,7 @@ pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
         }
         Mode::Check => print_check(
             &f,
-            &generated.outputs,
+            generated.outputs,
             &report,
             &project,
             &others,
@@ -215,7 +224,7 @@ fn shell(path: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 fn print_check(
     f: &Folders,
-    outputs: &[Output],
+    outputs: usize,
     report: &Report,
     project: &Report,
     others: &snapshots::Others,
@@ -296,7 +305,7 @@ fn print_check(
         };
         outln!(
             "ok: {} generated files{also} match the registry and templates; {counts}",
-            outputs.len()
+            outputs + 1
         );
         true
     } else {

@@ -278,7 +278,7 @@ pub fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
                 .entry(delivery::service(reg, &s.name, &s.owner))
                 .or_default();
             e.0.push(g);
-            e.1.push(format!("{} (service {})", s.source, s.name));
+            delivery::add_source(reg, &mut e.1, &s.source, false, (&s.name, &s.owner));
         }
     }
     if !rules.pages.is_empty() {

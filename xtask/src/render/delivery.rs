@@ -74,3 +74,25 @@ pub fn owner_of<'a>(reg: &'a Registry, service: &str) -> &'a str {
     reg.service(service)
         .map_or(UNASSIGNED, |s| s.owner.as_str())
 }
+
+/// Adds where a service's groups (its SLOs' when `slos`) come from to a
+/// file's sources: the file and the service, or with team grouping the file
+/// and the team once, so a team's header stays one line however many
+/// services it has.
+pub fn add_source(
+    reg: &Registry,
+    sources: &mut Vec<String>,
+    file: &str,
+    slos: bool,
+    (service, owner): (&str, &str),
+) {
+    let of = if slos { "SLOs of " } else { "" };
+    let source = match reg.settings.prometheus.group_by {
+        GroupBy::Service if slos => format!("{file} (SLOs of {service})"),
+        GroupBy::Service => format!("{file} (service {service})"),
+        GroupBy::Team => format!("{file} ({of}team {owner})"),
+    };
+    if !sources.contains(&source) {
+        sources.push(source);
+    }
+}

@@ -64,7 +64,11 @@ pub fn outputs(
     for (p, (groups, sources)) in placed.filter(|(p, _)| p.resource) {
         let e = by_stem.entry(p.stem).or_default();
         e.0.extend(groups);
-        e.1.extend(sources);
+        for s in sources {
+            if !e.1.contains(&s) {
+                e.1.push(s);
+            }
+        }
     }
     for (stem, (groups, sources)) in by_stem {
         // Each resource names only the files it derives from, so adding a

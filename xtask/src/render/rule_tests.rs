@@ -1,7 +1,8 @@
 //! `promtool test rules` files, generated beside the rule files: for every
 //! alert, its firing series must fire it with the expected labels and
 //! annotations, and its healthy series and another target's firing series must
-//! not. They prove each generated expression means what its name says.
+//! not. They prove each generated expression means what its name says; rules
+//! that differ only in their target's name share one set of cases.
 
 use std::collections::BTreeMap;
 
@@ -93,11 +94,47 @@ pub fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result
     })
 }
 
-/// The three cases of every alert rule of `groups`.
+/// A rule as text with its group's name (the service or page) blanked out:
+/// rules of one shape are one template rendered for different targets.
+fn shape(group: &str, rule: &Rule) -> String {
+    let t = &rule.test;
+    let text = format!(
+        "{}\n{}\n{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        rule.alert,
+        rule.expr,
+        rule.for_,
+        rule.labels,
+        rule.annotations,
+        t.firing
+            .iter()
+            .map(|s| (&s.series, &s.values))
+            .collect::<Vec<_>>(),
+        t.healthy
+            .iter()
+            .map(|s| (&s.series, &s.values))
+            .collect::<Vec<_>>(),
+        t.other_firing
+            .iter()
+            .map(|s| (&s.series, &s.values))
+            .collect::<Vec<_>>(),
+        t.labels,
+    );
+    text.replace(group, "\0")
+}
+
+/// The three cases of every alert rule of `groups`, once per shape: a rule
+/// that equals an earlier one of the file but for its target's name (the
+/// same template over another service of the same kind and settings) is
+/// proven by that one's cases, so a file of a team's 500 services holds a
+/// case set per distinct rule, not per service.
 pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
+    let mut shapes = std::collections::HashSet::new();
     for g in groups {
         for rule in &g.rules {
+            if !shapes.insert(shape(&g.name, rule)) {
+                continue;
+            }
             let minutes = eval_minutes(&rule.for_);
             let eval_time = format!("{minutes}m");
             let t = &rule.test;

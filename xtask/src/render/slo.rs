@@ -948,10 +948,12 @@ pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
             .get(service.as_str())
             .map(|s| s.iter().copied().collect())
             .unwrap_or_default();
-        let placement = delivery::service(reg, service, delivery::owner_of(reg, service));
-        let e = out.entry(placement).or_default();
+        let owner = delivery::owner_of(reg, service);
+        let e = out
+            .entry(delivery::service(reg, service, owner))
+            .or_default();
         e.0.extend(groups);
-        e.1.push(format!("{} (SLOs of {service})", sources.join(", ")));
+        delivery::add_source(reg, &mut e.1, &sources.join(", "), true, (service, owner));
     }
     out
 }

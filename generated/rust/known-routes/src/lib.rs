@@ -159,25 +159,28 @@ mod tests {
     use super::*;
     #[test]
     fn every_registered_page_is_known() {
-        assert!(is_known_page("/"));
-        assert!(is_known_page("/action-logs"));
-        assert!(is_known_page("/authorizations"));
-        assert!(is_known_page("/errors"));
+        for p in PAGES {
+            assert!(is_known_page(p.path), "{}", p.path);
+        }
         assert!(! is_known_page("/this/page/is/not/registered"));
     }
+    /// A sample path of each route (each `{param}` segment `x1`)
+    /// finds that route, not another.
     #[test]
     fn every_route_is_found_and_unknown_ones_are_not() {
-        let found = endpoint("POST", "/api/v1/analyze").expect("/api/v1/analyze");
-        assert_eq!((found.method, found.path), ("POST", "/api/v1/analyze"));
-        let found = endpoint("GET", "/api/v1/approvals").expect("/api/v1/approvals");
-        assert_eq!((found.method, found.path), ("GET", "/api/v1/approvals"));
-        let found = endpoint("GET", "/api/v1/health").expect("/api/v1/health");
-        assert_eq!((found.method, found.path), ("GET", "/api/v1/health"));
-        let found = endpoint("POST", "/api/v1/webhooks/alertmanager")
-            .expect("/api/v1/webhooks/alertmanager");
-        assert_eq!(
-            (found.method, found.path), ("POST", "/api/v1/webhooks/alertmanager")
-        );
+        for e in API_ENDPOINTS {
+            let sample: Vec<&str> = e
+                .path
+                .split('/')
+                .map(|seg| {
+                    let param = seg.len() > 2 && seg.starts_with('{')
+                        && seg.ends_with('}');
+                    if param { "x1" } else { seg }
+                })
+                .collect();
+            let found = endpoint(e.method, &sample.join("/")).expect(e.path);
+            assert_eq!((found.method, found.path), (e.method, e.path));
+        }
         assert!(endpoint("GET", "/this/route/is/not/registered").is_none());
     }
     #[test]
