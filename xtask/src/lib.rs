@@ -232,25 +232,42 @@ pub fn stream(
     phases.done("plan: coverage and dashboards");
     let mut sampler = (parse_back == ParseBack::Yes).then(output::Sampler::default);
     let mut paths = std::collections::HashSet::new();
+    // A failure to hand an output on (an I/O error, a clash), kept apart
+    // from the generators' template errors.
+    let mut failed: Option<Failure> = None;
     for (what, generate) in render::GENERATORS {
-        let outputs = generate(&renderer, &plan).map_err(template_error)?;
-        for o in &outputs {
-            if !paths.insert(o.path.clone()) {
-                return Err(Failure::Invalid(format!(
-                    "error: two artefacts would be written to {}; rename one of the registry entries",
-                    o.path
-                )));
+        let mut take = |outputs: Vec<Output>| -> Result<(), String> {
+            let result = (|| {
+                for o in &outputs {
+                    if !paths.insert(o.path.clone()) {
+                        return Err(Failure::Invalid(format!(
+                            "error: two artefacts would be written to {}; rename one of the registry entries",
+                            o.path
+                        )));
+                    }
+                }
+                if let Some(s) = &mut sampler {
+                    s.first(&outputs).map_err(invalid_output)?;
+                }
+                for o in &outputs {
+                    emit(o)?;
+                }
+                Ok(())
+            })();
+            if let Err(f) = result {
+                failed = Some(f);
+                return Err(String::new());
             }
+            if let Some(s) = &mut sampler {
+                s.keep(outputs);
+            }
+            Ok(())
+        };
+        let result = generate(&renderer, &plan, &mut take);
+        if let Some(f) = failed.take() {
+            return Err(f);
         }
-        if let Some(s) = &mut sampler {
-            s.first(&outputs).map_err(invalid_output)?;
-        }
-        for o in &outputs {
-            emit(o)?;
-        }
-        if let Some(s) = &mut sampler {
-            s.keep(outputs);
-        }
+        result.map_err(template_error)?;
         phases.done(what);
     }
     if let Some(s) = sampler {

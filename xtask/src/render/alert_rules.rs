@@ -11,7 +11,6 @@ use super::delivery::{self, Placed};
 use super::rule_file::{Group, Rule, RuleTest, Series};
 use super::{Renderer, filters, rule_tests};
 use crate::catalogue::{AlertTemplate, Catalogue};
-use crate::output::Output;
 use crate::registry::{AlertUse, Page, Registry, Service};
 
 /// File stem of the pages' rule file.
@@ -38,6 +37,26 @@ pub struct Rules {
     pub pages: BTreeMap<String, Group>,
 }
 
+/// The rule shapes seen per file, as hashes.
+#[derive(Default)]
+struct Shapes(std::collections::HashSet<(u64, u64)>);
+
+impl Shapes {
+    /// Drops the test data of each rule of `group` whose shape an earlier
+    /// rule of the same file (`placement`) has.
+    fn share(&mut self, placement: &delivery::Placement, names: &[&str], group: &mut Group) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        placement.hash(&mut h);
+        let file = h.finish();
+        for rule in &mut group.rules {
+            if !self.0.insert((file, rule_tests::shape(names, rule))) {
+                rule.test = None;
+            }
+        }
+    }
+}
+
 pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rules, String> {
     // Services are independent: render them on all cores, in order.
     let service_group = |s: &Service| -> Result<Option<(String, Group)>, String> {
@@ -62,10 +81,26 @@ pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rule
             )
         }))
     };
-    let services: BTreeMap<String, Group> = super::par_map(&reg.services, service_group)?
-        .into_iter()
-        .flatten()
-        .collect();
+    // A rule the same as an earlier one of its file but for its target's
+    // names gets no cases of its own (see `rule_tests::shape`): its test data
+    // is dropped chunk by chunk, so 100,000 services never hold it all.
+    let mut shapes = Shapes::default();
+    let mut services = BTreeMap::new();
+    for chunk in reg.services.chunks(4096) {
+        let built = super::par_map(chunk, service_group)?;
+        for (s, built) in chunk.iter().zip(built) {
+            let Some((name, mut group)) = built else {
+                continue;
+            };
+            let names = [s.name.as_str(), s.unit.as_deref().unwrap_or_default()];
+            shapes.share(
+                &delivery::service(reg, &s.name, &s.owner),
+                &names,
+                &mut group,
+            );
+            services.insert(name, group);
+        }
+    }
     let mut pages = BTreeMap::new();
     for p in &reg.pages {
         let Page {
@@ -89,14 +124,13 @@ pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rule
         ];
         let rules = rules_for(r, catalogue, reg, &target, &p.alerts, &labels, None)?;
         if !rules.is_empty() {
-            pages.insert(
-                path.clone(),
-                Group {
-                    name: format!("page {path}"),
-                    records: Vec::new(),
-                    rules,
-                },
-            );
+            let mut group = Group {
+                name: format!("page {path}"),
+                records: Vec::new(),
+                rules,
+            };
+            shapes.share(&delivery::pages(reg), &[path, name], &mut group);
+            pages.insert(path.clone(), group);
         }
     }
     Ok(Rules { services, pages })
@@ -166,9 +200,9 @@ fn rules_for(
             alert: t.alert.value.clone(),
             expr,
             for_,
-            labels: rule_labels,
-            annotations,
-            test,
+            labels: rule_labels.into(),
+            annotations: annotations.into(),
+            test: Some(test),
         });
     }
     Ok(rules)
@@ -293,10 +327,14 @@ pub fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
     out
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output>, String> {
+pub fn outputs(
+    r: &Renderer,
+    reg: &Registry,
+    rules: &Rules,
+    emit: &mut super::Emit,
+) -> Result<(), String> {
     let placed: Vec<_> = by_placement(reg, rules).into_iter().collect();
-    // The rule file and its unit tests, on all cores.
-    let out: Vec<Output> = super::par_map(&placed, |(p, (groups, sources))| {
+    super::par_emit(&placed, emit, |(p, (groups, sources))| {
         rule_tests::with_tests(
             r,
             &p.dir("rules"),
@@ -305,9 +343,5 @@ pub fn outputs(r: &Renderer, reg: &Registry, rules: &Rules) -> Result<Vec<Output
             &rule_tests::cases(groups)?,
             &sources.join("; "),
         )
-    })?
-    .into_iter()
-    .flatten()
-    .collect();
-    Ok(out)
+    })
 }

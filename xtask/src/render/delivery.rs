@@ -15,7 +15,7 @@ use crate::registry::{Registry, ServiceType, UNASSIGNED};
 pub type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
 
 /// Where one rule group is delivered.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Placement {
     /// `rules/` or `rules/cluster/` (and `slo/…`): whether the stand-alone
     /// Prometheus loads it.

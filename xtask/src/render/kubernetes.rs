@@ -18,12 +18,17 @@ use crate::registry::{Probe, Registry, ServiceType};
 
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
 
+/// Resources handed on per this many services, so 100,000 services' are
+/// never all held.
+const PART: usize = 2048;
+
 pub fn outputs(
     r: &Renderer,
     reg: &Registry,
     rules: &Rules,
     slo: &Slo,
-) -> Result<Vec<Output>, String> {
+    emit: &mut super::Emit,
+) -> Result<(), String> {
     let settings = &reg.settings;
     let mut labels = settings.kubernetes.labels.clone();
     labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
@@ -33,6 +38,9 @@ pub fn outputs(
         .iter()
         .filter(|s| s.kind == ServiceType::K8sDeployment)
     {
+        if out.len() >= PART {
+            emit(std::mem::take(&mut out))?;
+        }
         let ctx =
             context! { service => Serde(s), settings => Serde(settings), labels => Serde(&labels) };
         let source = format!("{} (service {})", s.source, s.name);
@@ -78,6 +86,8 @@ pub fn outputs(
         let name = format!("{}.rules", stem.trim_start_matches('_'));
         let ctx = context! { name, groups => Serde(&groups), settings => Serde(settings), labels => Serde(&labels) };
         let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
+        // Each is a team's or service's rules: handed on one at a time.
+        emit(std::mem::take(&mut out))?;
         out.push(Output::new(
             format!("kubernetes/{stem}.prometheusrule.yaml"),
             Format::Yaml,
@@ -85,5 +95,5 @@ pub fn outputs(
             &body,
         ));
     }
-    Ok(out)
+    emit(out)
 }

@@ -41,42 +41,52 @@ pub struct Plan<'a> {
     pub dashboards: &'a [(String, grafana::Dashboard)],
 }
 
-/// A generator: the files of one artefact, rendered in memory.
-pub type Generator = fn(&Renderer, &Plan) -> Result<Vec<Output>, String>;
+/// Where a generator hands its files as they are rendered: all at once, or a
+/// large artefact (a rule file and its tests per team) a few at a time.
+pub type Emit<'e> = dyn FnMut(Vec<Output>) -> Result<(), String> + 'e;
+
+/// A generator: renders the files of one artefact into `Emit`.
+pub type Generator = fn(&Renderer, &Plan, &mut Emit) -> Result<(), String>;
+
+/// How many rule files (with their tests) are rendered before they are
+/// handed on: enough to keep every core busy.
+const PART: usize = 16;
 
 /// Every artefact, in one table: what it writes, and its generator. A new
 /// artefact is a module of `render/` and a line here.
 pub const GENERATORS: &[(&str, Generator)] = &[
-    ("Prometheus alert rules and their unit tests", |r, p| {
-        alert_rules::outputs(r, p.registry, p.rules)
-    }),
+    (
+        "Prometheus alert rules and their unit tests",
+        |r, p, emit| alert_rules::outputs(r, p.registry, p.rules, emit),
+    ),
     (
         "SLO recording and burn-rate rules and their unit tests",
-        |r, p| slo::outputs(r, p.registry, p.slo),
+        |r, p, emit| slo::outputs(r, p.registry, p.slo, emit),
     ),
     (
         "Prometheus config, scrape targets and Blackbox modules",
-        |r, p| scrape::outputs(r, p.registry),
+        |r, p, emit| emit(scrape::outputs(r, p.registry)?),
     ),
-    ("Alertmanager routes, receivers and inhibitions", |r, p| {
-        alertmanager::outputs(r, p.registry)
-    }),
-    ("prometheus-operator resources", |r, p| {
-        kubernetes::outputs(r, p.registry, p.rules, p.slo)
+    (
+        "Alertmanager routes, receivers and inhibitions",
+        |r, p, emit| emit(alertmanager::outputs(r, p.registry)?),
+    ),
+    ("prometheus-operator resources", |r, p, emit| {
+        kubernetes::outputs(r, p.registry, p.rules, p.slo, emit)
     }),
     (
         "Mimir/Cortex ruler namespaces, one per owner team",
-        |r, p| ruler::outputs(r, p.registry, p.rules, p.slo),
+        |r, p, emit| emit(ruler::outputs(r, p.registry, p.rules, p.slo)?),
     ),
-    ("the coverage report", |r, p| {
-        coverage::outputs(r, p.registry, p.coverage)
+    ("the coverage report", |r, p, emit| {
+        emit(coverage::outputs(r, p.registry, p.coverage)?)
     }),
-    ("Grafana dashboards and provisioning", |r, p| {
-        grafana::outputs(r, p.registry, p.dashboards)
+    ("Grafana dashboards and provisioning", |r, p, emit| {
+        emit(grafana::outputs(r, p.registry, p.dashboards)?)
     }),
     (
         "known pages and endpoints for Rust and TypeScript",
-        |r, p| code::outputs(r, p.registry),
+        |r, p, emit| emit(code::outputs(r, p.registry)?),
     ),
 ];
 
@@ -129,7 +139,8 @@ impl Renderer {
 }
 
 /// `f` over `items` on all cores, results in the order of `items`; the first
-/// error (in that order) wins.
+/// error (in that order) wins. A chunk per core: a thread costs microseconds,
+/// so even two items are worth splitting.
 pub fn par_map<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> Result<R, String> + Sync,
@@ -137,7 +148,7 @@ pub fn par_map<T: Sync, R: Send>(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    if threads == 1 || items.len() < 64 {
+    if threads == 1 || items.len() < 2 {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
@@ -173,4 +184,17 @@ fn template_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, IoErr
         }
     }
     Ok(out)
+}
+
+/// Renders `items` a part at a time on all cores, handing each part's files
+/// on before the next: a team's rule file and tests per item.
+pub fn par_emit<T: Sync>(
+    items: &[T],
+    emit: &mut Emit,
+    f: impl Fn(&T) -> Result<[Output; 2], String> + Sync,
+) -> Result<(), String> {
+    for part in items.chunks(PART) {
+        emit(par_map(part, &f)?.into_iter().flatten().collect())?;
+    }
+    Ok(())
 }

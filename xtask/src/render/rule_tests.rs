@@ -94,50 +94,60 @@ pub fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result
     })
 }
 
-/// A rule as text with its group's name (the service or page) blanked out:
-/// rules of one shape are one template rendered for different targets.
-fn shape(group: &str, rule: &Rule) -> String {
-    let t = &rule.test;
-    let text = format!(
-        "{}\n{}\n{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        rule.alert,
-        rule.expr,
-        rule.for_,
-        rule.labels,
-        rule.annotations,
-        t.firing
-            .iter()
-            .map(|s| (&s.series, &s.values))
-            .collect::<Vec<_>>(),
-        t.healthy
-            .iter()
-            .map(|s| (&s.series, &s.values))
-            .collect::<Vec<_>>(),
-        t.other_firing
-            .iter()
-            .map(|s| (&s.series, &s.values))
-            .collect::<Vec<_>>(),
-        t.labels,
-    );
-    text.replace(group, "\0")
+/// A rule with the names of its target (a service and its systemd unit, a
+/// page's path and name) blanked out, hashed: rules of one shape are one
+/// template rendered for different targets, so one set of cases proves them
+/// all. (A 64-bit hash: two shapes colliding among a registry's rules is as
+/// likely as not at all.)
+pub fn shape(names: &[&str], rule: &Rule) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let series = |v: &[Series]| {
+        v.iter()
+            .map(|s| format!("{} {}", s.series, s.values))
+            .collect::<Vec<_>>()
+    };
+    let text = match &rule.test {
+        Some(t) => format!(
+            "{}\n{}\n{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            rule.alert,
+            rule.expr,
+            rule.for_,
+            rule.labels,
+            rule.annotations,
+            series(&t.firing),
+            series(&t.healthy),
+            series(&t.other_firing),
+            t.labels,
+        ),
+        None => return 0,
+    };
+    let mut names: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
+    // Longest first, so a name inside another is not blanked out of it.
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let text = names
+        .iter()
+        .enumerate()
+        .fold(text, |t, (i, n)| t.replace(n, &format!("\0{i}")));
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
-/// The three cases of every alert rule of `groups`, once per shape: a rule
-/// that equals an earlier one of the file but for its target's name (the
-/// same template over another service of the same kind and settings) is
-/// proven by that one's cases, so a file of a team's 500 services holds a
-/// case set per distinct rule, not per service.
+/// The three cases of every alert rule of `groups` that carries its test
+/// data: a rule that equals an earlier one of the file but for its target's
+/// names (the same template over another service of the same kind and
+/// settings) is proven by that one's cases (`alert_rules::build` drops its
+/// data), so a file of a team's 500 services holds a case set per distinct
+/// rule, not per service.
 pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
-    let mut shapes = std::collections::HashSet::new();
     for g in groups {
         for rule in &g.rules {
-            if !shapes.insert(shape(&g.name, rule)) {
-                continue;
-            }
+            let Some(t) = &rule.test else {
+                continue; // an earlier rule of its shape carries the cases
+            };
             let minutes = eval_minutes(&rule.for_);
             let eval_time = format!("{minutes}m");
-            let t = &rule.test;
             let who = &g.name;
             cases.push(Case {
                 title: format!("{} fires for {who}", rule.alert),

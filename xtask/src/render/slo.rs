@@ -20,7 +20,6 @@ use super::rule_file::{Group, Record, Rule, RuleTest, Series};
 use super::rule_tests::{self, Case};
 use super::slo_shared;
 use crate::burn_rate::{TIERS, WINDOWS, factor, le_regex};
-use crate::output::Output;
 use crate::registry::UNASSIGNED;
 use crate::registry::settings::{AlertShape, Settings};
 use crate::registry::{Events, Objective, Registry};
@@ -180,9 +179,9 @@ pub(super) fn burn_rule(
         alert: sli.alert().into(),
         expr,
         for_: tiers[0].for_.clone(),
-        labels: std::mem::take(labels),
-        annotations,
-        test,
+        labels: std::mem::take(labels).into(),
+        annotations: annotations.into(),
+        test: Some(test),
     }
 }
 
@@ -224,9 +223,9 @@ pub(super) fn budget_rule(
         alert: "SLOErrorBudgetExhausted".into(),
         expr: format!("slo:period_error_budget_remaining:ratio{{{selector}}} <= 0"),
         for_: BUDGET_EXHAUSTED_FOR.into(),
-        labels,
-        annotations,
-        test,
+        labels: labels.into(),
+        annotations: annotations.into(),
+        test: Some(test),
     }
 }
 
@@ -864,7 +863,10 @@ fn cases(
                 if *shared {
                     slo_shared::series_labels(o, sli)
                 } else {
-                    r.test.labels.clone()
+                    r.test
+                        .as_ref()
+                        .map(|t| t.labels.clone())
+                        .unwrap_or_default()
                 }
             };
             if rules.is_empty() {
@@ -958,7 +960,12 @@ pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
     out
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, String> {
+pub fn outputs(
+    r: &Renderer,
+    reg: &Registry,
+    slo: &Slo,
+    emit: &mut super::Emit,
+) -> Result<(), String> {
     // Group name to the objectives its tests cover: its own, or for a
     // service's shared rules one endpoint of each objective and latency (the
     // rules are the same for all; only the joined budget differs).
@@ -979,7 +986,7 @@ pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, S
         }
     }
     let placed: Vec<_> = by_placement(reg, slo).into_iter().collect();
-    let out = super::par_map(&placed, |(p, (groups, sources))| {
+    super::par_emit(&placed, emit, |(p, (groups, sources))| {
         let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
         rule_tests::with_tests(
             r,
@@ -989,6 +996,5 @@ pub fn outputs(r: &Renderer, reg: &Registry, slo: &Slo) -> Result<Vec<Output>, S
             &cases,
             &sources.join("; "),
         )
-    })?;
-    Ok(out.into_iter().flatten().collect())
+    })
 }
