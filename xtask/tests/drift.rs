@@ -38,6 +38,16 @@ impl Project {
         self.dir.join(p)
     }
 
+    /// Replaces a template with `body`, runs gen, which must fail (exit 1),
+    /// and returns what it printed.
+    fn gen_with_template(&self, template: &str, body: &str) -> String {
+        std::fs::write(self.file(&format!("templates/{template}")), body).unwrap();
+        let out = self.run("gen");
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{t}");
+        t
+    }
+
     /// `check` must fail with exit code 1, naming `file` in its report.
     fn assert_drift(&self, file: &str) -> String {
         self.assert_drift_fixed_by(file, "fix: `cargo xtask gen`")
@@ -180,14 +190,10 @@ fn out_pointed_at_a_persons_folder_deletes_nothing() {
 fn broken_template_writes_nothing_and_names_the_template() {
     let p = Project::new();
     let before = tree(&p.file("generated"));
-    std::fs::write(
-        p.file("templates/prometheus/rules.yml.j2"),
+    let t = p.gen_with_template(
+        "prometheus/rules.yml.j2",
         "groups:\n{% for g in groups %}\n  - name: {{ g.nmae | yaml }}\n{% endfor %}\n",
-    )
-    .unwrap();
-    let out = p.run("gen");
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
+    );
     assert!(
         t.contains("prometheus/rules.yml.j2:3"),
         "the error must name the template and line:\n{t}"
@@ -217,14 +223,10 @@ fn a_template_broken_in_the_last_artefact_writes_nothing() {
     let changed = t.replacen("scrape_interval: 15s", "scrape_interval: 20s", 1);
     assert_ne!(changed, t);
     std::fs::write(&teams, changed).unwrap();
-    std::fs::write(
-        p.file("templates/typescript/known-pages.ts.j2"),
+    let t = p.gen_with_template(
+        "typescript/known-pages.ts.j2",
         "{{ pages | no_such_filter }}\n",
-    )
-    .unwrap();
-    let out = p.run("gen");
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
+    );
     assert!(t.contains("known-pages.ts.j2"), "{t}");
     assert_eq!(before, tree(&p.file("generated")), "nothing may change");
 

@@ -726,13 +726,30 @@ impl Stack {
 
 /// blackbox_exporter, Alertmanager and Prometheus on the generated configs.
 fn programs(tmp: &Path, out: &Path, ports: &Ports) -> Result<Vec<Process>, String> {
+    let mut procs = exporter_and_alertmanager(tmp, out, ports.blackbox, ports.alertmanager)?;
+    procs.push(prometheus(
+        tmp,
+        &out.join("prometheus/prometheus.yml"),
+        "",
+        ports.prometheus,
+    )?);
+    Ok(procs)
+}
+
+/// blackbox_exporter and Alertmanager on the generated configs, logging into `tmp`.
+fn exporter_and_alertmanager(
+    tmp: &Path,
+    out: &Path,
+    blackbox: u16,
+    alertmanager: u16,
+) -> Result<Vec<Process>, String> {
     let s = |p: &Path| p.to_string_lossy().into_owned();
     Ok(vec![
         spawn(
             "prometheus-blackbox-exporter",
             &[
                 format!("--config.file={}", s(&out.join("blackbox/blackbox.yml"))),
-                format!("--web.listen-address=127.0.0.1:{}", ports.blackbox),
+                format!("--web.listen-address=127.0.0.1:{blackbox}"),
             ],
             &tmp.join("blackbox.log"),
         )?,
@@ -744,24 +761,28 @@ fn programs(tmp: &Path, out: &Path, ports: &Ports) -> Result<Vec<Process>, Strin
                     s(&out.join("alertmanager/alertmanager.yml"))
                 ),
                 format!("--storage.path={}", s(&tmp.join("am"))),
-                format!("--web.listen-address=127.0.0.1:{}", ports.alertmanager),
+                format!("--web.listen-address=127.0.0.1:{alertmanager}"),
                 "--cluster.listen-address=".into(),
             ],
             &tmp.join("alertmanager.log"),
         )?,
-        spawn(
-            "prometheus",
-            &[
-                format!(
-                    "--config.file={}",
-                    s(&out.join("prometheus/prometheus.yml"))
-                ),
-                format!("--storage.tsdb.path={}", s(&tmp.join("tsdb"))),
-                format!("--web.listen-address=127.0.0.1:{}", ports.prometheus),
-            ],
-            &tmp.join("prometheus.log"),
-        )?,
     ])
+}
+
+/// A Prometheus on `config`, its data and log in `tmp` (named with `tag`).
+fn prometheus(tmp: &Path, config: &Path, tag: &str, port: u16) -> Result<Process, String> {
+    spawn(
+        "prometheus",
+        &[
+            format!("--config.file={}", config.display()),
+            format!(
+                "--storage.tsdb.path={}",
+                tmp.join(format!("tsdb{tag}")).display()
+            ),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        &tmp.join(format!("prometheus{tag}.log")),
+    )
 }
 
 struct QuitOnDrop(Arc<AtomicBool>);

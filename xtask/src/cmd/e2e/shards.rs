@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{
-    DELIVERY_TIMEOUT, Inbox, Process, QuitOnDrop, free_port, http, percent, received, spawn, step,
-    wait_for, webhook,
+    DELIVERY_TIMEOUT, Inbox, Process, QuitOnDrop, exporter_and_alertmanager, free_port, http,
+    percent, prometheus, received, step, wait_for, webhook,
 };
 use crate::outln;
 use crate::write::{self, Mode};
@@ -169,43 +169,10 @@ fn programs(
     alertmanager: u16,
     proms: [u16; 2],
 ) -> Result<Vec<Process>, String> {
-    let s = |p: &Path| p.to_string_lossy().into_owned();
-    let mut procs = vec![
-        spawn(
-            "prometheus-blackbox-exporter",
-            &[
-                format!("--config.file={}", s(&out.join("blackbox/blackbox.yml"))),
-                format!("--web.listen-address=127.0.0.1:{blackbox}"),
-            ],
-            &tmp.join("blackbox.log"),
-        )?,
-        spawn(
-            "prometheus-alertmanager",
-            &[
-                format!(
-                    "--config.file={}",
-                    s(&out.join("alertmanager/alertmanager.yml"))
-                ),
-                format!("--storage.path={}", s(&tmp.join("am"))),
-                format!("--web.listen-address=127.0.0.1:{alertmanager}"),
-                "--cluster.listen-address=".into(),
-            ],
-            &tmp.join("alertmanager.log"),
-        )?,
-    ];
+    let mut procs = exporter_and_alertmanager(tmp, out, blackbox, alertmanager)?;
     for (i, port) in proms.iter().enumerate() {
-        procs.push(spawn(
-            "prometheus",
-            &[
-                format!(
-                    "--config.file={}",
-                    s(&out.join(format!("prometheus/shard-{i}.prometheus.yml")))
-                ),
-                format!("--storage.tsdb.path={}", s(&tmp.join(format!("tsdb-{i}")))),
-                format!("--web.listen-address=127.0.0.1:{port}"),
-            ],
-            &tmp.join(format!("prometheus-{i}.log")),
-        )?);
+        let config = out.join(format!("prometheus/shard-{i}.prometheus.yml"));
+        procs.push(prometheus(tmp, &config, &format!("-{i}"), *port)?);
     }
     Ok(procs)
 }
