@@ -217,6 +217,7 @@ impl<'a> Stream<'a> {
             mode,
             report: Report::default(),
             produced: BTreeSet::new(),
+            // Write reads it again under the lock (another gen may be writing).
             previous: read_manifest(out_dir),
             staged: Vec::new(),
             created: Vec::new(),
@@ -237,6 +238,7 @@ impl<'a> Stream<'a> {
         // Released when the stream is dropped, or by the system when the
         // process ends however it ends.
         self.lock = Some(lock(self.out_dir)?);
+        self.previous = read_manifest(self.out_dir);
         for file in files_on_disk(self.out_dir)?
             .into_iter()
             .filter(|f| is_leftover_temp(f))
@@ -277,7 +279,7 @@ impl<'a> Stream<'a> {
                 self.staged.push((tmp, o.path.clone()));
             }
             Mode::Check => {
-                let old = current.map(|b| String::from_utf8_lossy(&b).into_owned());
+                let old = current.map(|b| String::from_utf8_lossy(&b).replace("\r\n", "\n"));
                 self.report
                     .changed
                     .push((o.path.clone(), diff(&o.path, old.as_deref(), &o.contents)));
@@ -395,7 +397,6 @@ impl Drop for Stream<'_> {
 
 /// The bytes on disk when they differ from `o` (None when absent), or None
 /// for an unchanged file (counted).
-#[allow(clippy::option_option)]
 fn differs(
     path: &Path,
     o: &Output,
@@ -456,7 +457,7 @@ pub fn put(
                 report.changed.push((o.path.clone(), String::new()));
             }
             Mode::Check => {
-                let old = current.map(|b| String::from_utf8_lossy(&b).into_owned());
+                let old = current.map(|b| String::from_utf8_lossy(&b).replace("\r\n", "\n"));
                 report
                     .changed
                     .push((o.path.clone(), diff(&o.path, old.as_deref(), &o.contents)));
