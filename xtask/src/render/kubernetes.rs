@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use minijinja::context;
-use minijinja::value::Serde;
+use minijinja::value::{Serde, Value};
 
 use super::Renderer;
 use super::alert_rules::Rules;
@@ -32,6 +32,8 @@ pub fn outputs(
     let settings = &reg.settings;
     let mut labels = settings.kubernetes.labels.clone();
     labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
+    // Converted once: a template value is shared, not copied, per resource.
+    let (settings, labels) = (Value::from(Serde(settings)), Value::from(Serde(&labels)));
     let mut out = Vec::new();
     for s in reg
         .services
@@ -41,8 +43,7 @@ pub fn outputs(
         if out.len() >= PART {
             emit(std::mem::take(&mut out))?;
         }
-        let ctx =
-            context! { service => Serde(s), settings => Serde(settings), labels => Serde(&labels) };
+        let ctx = context! { service => Serde(s), settings => settings.clone(), labels => labels.clone() };
         let source = format!("{} (service {})", s.source, s.name);
         if s.monitoring.prometheus {
             let body = r.render("kubernetes/servicemonitor.yaml.j2", ctx.clone())?;
@@ -84,7 +85,7 @@ pub fn outputs(
         let source = sources.join("; ");
         // `<stem>.rules` never equals `pages.rules`: stems are names or `_pages`.
         let name = format!("{}.rules", stem.trim_start_matches('_'));
-        let ctx = context! { name, groups => Serde(&groups), settings => Serde(settings), labels => Serde(&labels) };
+        let ctx = context! { name, groups => Serde(&groups), settings => settings.clone(), labels => labels.clone() };
         let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
         // Each is a team's or service's rules: handed on one at a time.
         emit(std::mem::take(&mut out))?;
