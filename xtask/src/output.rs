@@ -57,16 +57,17 @@ impl Output {
     /// head and its last list entry, each a document of its own: a template's
     /// structure repeats in every entry, and parsing 20 MB to learn that cost
     /// more than rendering it. Entries are cut at the rules' indentation (6),
-    /// else at the groups' (2); anything else is parsed in full.
+    /// else at the groups' (2); anything else, and a file of several
+    /// documents, is parsed in full.
     pub fn check_syntax_sampled(&self) -> Result<(), String> {
         let text = &self.contents;
         let item = ["\n      - ", "\n  - "]
             .into_iter()
             .find(|i| text.contains(i))
             .unwrap_or("\n  - ");
-        let (Format::Yaml, true, Some(first)) =
-            (self.format, text.len() > 2 * SAMPLED_HEAD, text.find(item))
-        else {
+        // A multi-document file is parsed whole: entries may cross documents.
+        let large = text.len() > 2 * SAMPLED_HEAD && !text.contains("\n---\n");
+        let (Format::Yaml, true, Some(first)) = (self.format, large, text.find(item)) else {
             return self.check_syntax();
         };
         // The head ends on a character (registry strings are any UTF-8).
@@ -98,12 +99,22 @@ impl Output {
                 budget.max_reader_input_bytes = None;
                 budget.max_documents = budget.max_documents.max(len / 64);
                 let options = serde_saphyr::options! { budget: Some(budget) };
-                serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
-                    &self.contents,
-                    options,
-                )
-                .map(drop)
-                .map_err(|e| e.to_string())
+                if self.contents.contains("\n---\n") {
+                    // A multi-document file (a team's ServiceMonitors).
+                    serde_saphyr::from_multiple_with_options::<serde::de::IgnoredAny>(
+                        &self.contents,
+                        options,
+                    )
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+                } else {
+                    serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+                        &self.contents,
+                        options,
+                    )
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+                }
             }
             Format::Json => serde_json::from_str::<serde::de::IgnoredAny>(&self.contents)
                 .map(drop)

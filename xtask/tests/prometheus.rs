@@ -111,8 +111,9 @@ fn a_broken_expression_fails_its_generated_unit_test() {
     );
 }
 
-fn yaml_value(path: &Path) -> Value {
-    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap())
+/// Every YAML document of a file (a team's ServiceMonitors are one file).
+fn yaml_documents(path: &Path) -> Vec<Value> {
+    serde_saphyr::from_multiple(&std::fs::read_to_string(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -137,41 +138,75 @@ fn operator_resources_validate_against_their_crds_and_promtool() {
         schema("servicemonitors"),
     );
     let promtool = require_tool("promtool", "prometheus");
+    // The example with rule files per team: a team's ServiceMonitors and
+    // Probes are one multi-document file each.
+    let by_team = TempDir::new("operator-team");
+    copy_dir(&root().join("registry"), by_team.path());
+    let teams = by_team.join("teams.yaml");
+    let text_of_teams = std::fs::read_to_string(&teams).unwrap();
+    std::fs::write(
+        &teams,
+        text_of_teams.replacen(
+            "\nsettings:\n",
+            "\nsettings:\n  prometheus: {group_by: team}\n",
+            1,
+        ),
+    )
+    .unwrap();
     let mut checked = 0;
-    for reg in registries() {
-        let t = gen_into(&reg);
+    let mut bundled = 0;
+    for reg in registries()
+        .iter()
+        .map(PathBuf::as_path)
+        .chain([by_team.path()])
+    {
+        let t = gen_into(reg);
         for f in files(&t.join("kubernetes"), ".yaml") {
-            let v = yaml_value(&f);
-            let s = match v["kind"].as_str() {
-                Some("PrometheusRule") => &rule_schema,
-                Some("Probe") => &probe_schema,
-                Some("ServiceMonitor") => &sm_schema,
-                other => panic!("{}: unexpected kind {other:?}", f.display()),
-            };
-            let mut errs = Vec::new();
-            validate(s, &v, "", &mut errs);
-            assert!(
-                errs.is_empty(),
-                "{} does not match its CRD:\n{}",
-                f.display(),
-                errs.join("\n")
-            );
-            assert_eq!(v["apiVersion"], "monitoring.coreos.com/v1");
-            if v["kind"] == "PrometheusRule" && promtool {
-                // promtool reads rule files; the spec is one, written as JSON (valid YAML).
-                let spec = t.join("spec.json");
-                std::fs::write(&spec, serde_json::to_string(&v["spec"]).unwrap()).unwrap();
-                let out = run(
-                    "promtool",
-                    &["check", "rules", &spec.to_string_lossy()],
-                    t.path(),
+            let docs = yaml_documents(&f);
+            if docs.len() > 1 {
+                bundled += 1;
+                let name = f.file_name().unwrap().to_string_lossy().into_owned();
+                assert!(
+                    name.ends_with(".servicemonitors.yaml") || name.ends_with(".probes.yaml"),
+                    "{name}: only a team's monitors and probes share a file"
                 );
-                assert!(out.status.success(), "{}: {}", f.display(), text(&out));
             }
-            checked += 1;
+            for v in docs {
+                let s = match v["kind"].as_str() {
+                    Some("PrometheusRule") => &rule_schema,
+                    Some("Probe") => &probe_schema,
+                    Some("ServiceMonitor") => &sm_schema,
+                    other => panic!("{}: unexpected kind {other:?}", f.display()),
+                };
+                let mut errs = Vec::new();
+                validate(s, &v, "", &mut errs);
+                assert!(
+                    errs.is_empty(),
+                    "{} does not match its CRD:\n{}",
+                    f.display(),
+                    errs.join("\n")
+                );
+                assert_eq!(v["apiVersion"], "monitoring.coreos.com/v1");
+                if v["kind"] == "PrometheusRule" && promtool {
+                    // promtool reads rule files; the spec is one, written as JSON (valid YAML).
+                    let spec = t.join("spec.json");
+                    std::fs::write(&spec, serde_json::to_string(&v["spec"]).unwrap()).unwrap();
+                    let out = run(
+                        "promtool",
+                        &["check", "rules", &spec.to_string_lossy()],
+                        t.path(),
+                    );
+                    assert!(out.status.success(), "{}: {}", f.display(), text(&out));
+                }
+                checked += 1;
+            }
         }
     }
     assert!(checked >= 20, "only {checked} resources");
+    assert!(
+        bundled >= 1,
+        "the team-grouped example bundles a team's monitors in one file"
+    );
 }
 
 #[test]
@@ -203,7 +238,7 @@ fn crd_validation_rejects_a_wrong_resource() {
 fn blackbox_exporter_accepts_the_modules_and_every_prober_exists() {
     let t = gen_into(&root().join("registry"));
     let file = t.join("blackbox/blackbox.yml");
-    let v = yaml_value(&file);
+    let v = yaml_documents(&file).remove(0);
     let modules = v["modules"].as_object().expect("modules");
     for (name, m) in modules {
         let prober = m["prober"].as_str().unwrap_or_default();

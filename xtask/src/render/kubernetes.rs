@@ -3,8 +3,9 @@
 //! namespace and `app` label), a Probe per k8s service with an HTTP health path
 //! (through its in-cluster DNS name), and a PrometheusRule per rule file stem
 //! whose groups the operator's Prometheus evaluates (`settings.prometheus.rules`).
+//! With `group_by: team` a team's ServiceMonitors and Probes share a file each.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::context;
 use minijinja::value::{Serde, Value};
@@ -14,7 +15,8 @@ use super::alert_rules::Rules;
 use super::rule_file::Group;
 use super::slo::Slo;
 use crate::output::{Format, Output};
-use crate::registry::{Probe, Registry, ServiceType};
+use crate::registry::settings::GroupBy;
+use crate::registry::{Probe, Registry, Service, ServiceType};
 
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
 
@@ -34,35 +36,46 @@ pub fn outputs(
     labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
     // Converted once: a template value is shared, not copied, per resource.
     let (settings, labels) = (Value::from(Serde(settings)), Value::from(Serde(&labels)));
+    // With team grouping, a team's ServiceMonitors and Probes are one
+    // multi-document file each (kubectl applies every document): two files per
+    // team instead of two per service, handed on a team at a time.
+    let by_team = reg.settings.prometheus.group_by == GroupBy::Team;
+    let mut teams: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
     let mut out = Vec::new();
     for s in reg
         .services
         .iter()
         .filter(|s| s.kind == ServiceType::K8sDeployment)
     {
+        if by_team {
+            teams.entry(&s.owner).or_default().push(s);
+            continue;
+        }
         if out.len() >= PART {
             emit(std::mem::take(&mut out))?;
         }
-        let ctx = context! { service => Serde(s), settings => settings.clone(), labels => labels.clone() };
         let source = format!("{} (service {})", s.source, s.name);
-        if s.monitoring.prometheus {
-            let body = r.render("kubernetes/servicemonitor.yaml.j2", ctx.clone())?;
-            out.push(Output::new(
-                format!("kubernetes/{}.servicemonitor.yaml", s.name),
-                Format::Yaml,
-                &source,
-                &body,
-            ));
+        for (kind, body) in resources(r, s, &settings, &labels)? {
+            let path = format!("kubernetes/{}.{kind}.yaml", s.name);
+            out.push(Output::new(path, Format::Yaml, &source, &body));
         }
-        if matches!(s.probe, Probe::Http { .. }) {
-            let body = r.render("kubernetes/probe.yaml.j2", ctx)?;
-            out.push(Output::new(
-                format!("kubernetes/{}.probe.yaml", s.name),
-                Format::Yaml,
-                &source,
-                &body,
-            ));
+    }
+    for (team, services) in teams {
+        let mut docs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut files = BTreeSet::new();
+        for s in services {
+            files.insert(s.source.as_str());
+            for (kind, body) in resources(r, s, &settings, &labels)? {
+                docs.entry(kind).or_default().push(body);
+            }
         }
+        let files: Vec<&str> = files.into_iter().collect();
+        let source = format!("{} (team {team})", files.join(", "));
+        let bundles = docs.into_iter().map(|(kind, docs)| {
+            let path = format!("kubernetes/{team}.{kind}s.yaml");
+            Output::new(path, Format::Yaml, &source, &docs.join("---\n"))
+        });
+        emit(bundles.collect())?;
     }
     // One PrometheusRule per file stem (a service or a team) whose groups the
     // operator's Prometheus evaluates (see `delivery`): its alerts and SLOs.
@@ -97,4 +110,27 @@ pub fn outputs(
         ));
     }
     emit(out)
+}
+
+/// A k8s service's ServiceMonitor (with `prometheus: true`) and Probe (with
+/// an HTTP health path), as (kind, YAML document).
+fn resources(
+    r: &Renderer,
+    s: &Service,
+    settings: &Value,
+    labels: &Value,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let ctx =
+        context! { service => Serde(s), settings => settings.clone(), labels => labels.clone() };
+    let mut out = Vec::new();
+    if s.monitoring.prometheus {
+        out.push((
+            "servicemonitor",
+            r.render("kubernetes/servicemonitor.yaml.j2", ctx.clone())?,
+        ));
+    }
+    if matches!(s.probe, Probe::Http { .. }) {
+        out.push(("probe", r.render("kubernetes/probe.yaml.j2", ctx)?));
+    }
+    Ok(out)
 }

@@ -57,7 +57,7 @@ pub struct Group {
 pub struct Record {
     pub record: String,
     pub expr: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Pairs,
 }
 
 /// A rule's labels or annotations, sorted by name: a map's reading API over a

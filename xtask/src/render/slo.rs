@@ -514,19 +514,19 @@ impl<'a> ObjectiveSlo<'a> {
                 records.push(Record {
                     record: sli.record(w),
                     expr: self.ratio(*sli, w),
-                    labels: self.sli_labels(*sli),
+                    labels: self.sli_labels(*sli).into(),
                 });
             }
             let (bad, total) = self.events(*sli, "5m");
             records.push(Record {
                 record: "slo:bad_events:rate5m".into(),
                 expr: bad,
-                labels: self.sli_labels(*sli),
+                labels: self.sli_labels(*sli).into(),
             });
             records.push(Record {
                 record: "slo:events:rate5m".into(),
                 expr: total,
-                labels: self.sli_labels(*sli),
+                labels: self.sli_labels(*sli).into(),
             });
         }
         records
@@ -549,7 +549,7 @@ impl<'a> ObjectiveSlo<'a> {
             let record = |name: &str, expr: String| Record {
                 record: name.to_owned(),
                 expr,
-                labels: labels.clone(),
+                labels: labels.clone().into(),
             };
             out.push(record(
                 "slo:objective:ratio",
@@ -591,7 +591,7 @@ impl<'a> ObjectiveSlo<'a> {
             out.push(Record {
                 record: "slo_info".into(),
                 expr: "vector(1)".into(),
-                labels: info,
+                labels: info.into(),
             });
         }
         out

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::filters::{gotmpl_str, promql_str as q};
-use super::rule_file::{Record, Rule, RuleTest};
+use super::rule_file::{Pairs, Record, Rule, RuleTest};
 use super::slo::{BurnText, Runbook, Sli, TierPlan, budget_rule, burn_rule};
 use crate::burn_rate::{WINDOWS, le_regex};
 use crate::registry::settings::Settings;
@@ -135,19 +135,19 @@ impl Shared<'_> {
                 out.push(Record {
                     record: sli.record(w),
                     expr: format!("{bad} / {total}"),
-                    labels: labels.clone(),
+                    labels: labels.clone().into(),
                 });
             }
             let (bad, total) = self.events(sli, le, "5m");
             out.push(Record {
                 record: "slo:bad_events:rate5m".into(),
                 expr: bad,
-                labels: labels.clone(),
+                labels: labels.clone().into(),
             });
             out.push(Record {
                 record: "slo:events:rate5m".into(),
                 expr: total,
-                labels,
+                labels: labels.into(),
             });
         }
         for o in &self.objectives {
@@ -161,7 +161,7 @@ impl Shared<'_> {
                 let record = |name: &str, expr: String, labels: BTreeMap<String, String>| Record {
                     record: name.to_owned(),
                     expr,
-                    labels,
+                    labels: labels.into(),
                 };
                 out.push(record(
                     "slo:error_budget:ratio",
@@ -187,12 +187,12 @@ impl Shared<'_> {
         out.push(Record {
             record: "slo:objective:ratio".into(),
             expr: format!("1 - {budget}"),
-            labels: BTreeMap::new(),
+            labels: Pairs::default(),
         });
         out.push(Record {
             record: "slo:time_period:days".into(),
             expr: format!("{budget} * 0 + {days}"),
-            labels: BTreeMap::new(),
+            labels: Pairs::default(),
         });
         let kinds: BTreeSet<&'static str> = self.slis().iter().map(|(s, _)| s.name()).collect();
         for sli in [Sli::Errors, Sli::Latency]
@@ -202,7 +202,7 @@ impl Shared<'_> {
             out.push(Record {
                 record: "slo:current_burn_rate:ratio".into(),
                 expr: format!("{}{{{sel}}} / on({JOIN}) {budget}", sli.record("5m")),
-                labels: BTreeMap::from([("slo".to_owned(), sli.name().to_owned())]),
+                labels: BTreeMap::from([("slo".to_owned(), sli.name().to_owned())]).into(),
             });
         }
         let period = &st.slo_period;
@@ -211,12 +211,12 @@ impl Shared<'_> {
             expr: format!(
                 "(sum_over_time(slo:bad_events:rate5m{{{sel}}}[{period}]) / sum_over_time(slo:events:rate5m{{{sel}}}[{period}])) / on({JOIN}) {budget}"
             ),
-            labels: BTreeMap::new(),
+            labels: Pairs::default(),
         });
         out.push(Record {
             record: "slo:period_error_budget_remaining:ratio".into(),
             expr: format!("1 - slo:period_burn_rate:ratio{{{sel}}}"),
-            labels: BTreeMap::new(),
+            labels: Pairs::default(),
         });
         out
     }
