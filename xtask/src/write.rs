@@ -217,8 +217,11 @@ impl<'a> Stream<'a> {
             mode,
             report: Report::default(),
             produced: BTreeSet::new(),
-            // Write reads it again under the lock (another gen may be writing).
-            previous: read_manifest(out_dir),
+            // Write reads it under the lock (another gen may be writing).
+            previous: match mode {
+                Mode::Check => read_manifest(out_dir),
+                Mode::Write => BTreeSet::new(),
+            },
             staged: Vec::new(),
             created: Vec::new(),
             finished: false,

@@ -98,12 +98,10 @@ fn every_delivery_and_grouping_passes_promtool() {
             .filter(|p| p.starts_with("prometheus/tests/") && p.ends_with(".test.yml"))
             .collect();
         assert!(!tests.is_empty(), "{settings}");
-        let run = std::process::Command::new("promtool")
-            .args(["test", "rules"])
-            .args(tests.iter().map(|p| out.join(p)))
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{settings}: {}", text(&run));
+        let args = ["test".into(), "rules".into()]
+            .into_iter()
+            .chain(tests.iter().map(|p| out.join(p)));
+        promtool_ok::<std::path::PathBuf>(args, None, settings);
         let rule_files = files
             .iter()
             .filter(|(p, _)| p.starts_with("prometheus/") && p.ends_with(".rules.yml"))
@@ -245,12 +243,8 @@ fn mimir_namespaces_are_prometheus_rule_files_once_the_namespace_is_set_aside() 
         files.push(dir.join(name));
     }
     assert!(!files.is_empty());
-    let run = std::process::Command::new("promtool")
-        .args(["check", "rules"])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", text(&run));
+    let args = ["check".into(), "rules".into()].into_iter().chain(files);
+    promtool_ok::<std::path::PathBuf>(args, None, "the Mimir namespaces' groups");
 }
 
 /// A team's test file used to repeat the three cases of every alert for each
@@ -285,16 +279,21 @@ fn a_team_file_tests_each_rule_shape_once() {
     let tests_file = out.join("prometheus/tests/cluster/team-a.test.yml");
     let tests = std::fs::read_to_string(&tests_file).unwrap();
     assert_eq!(rules.matches("- alert: ").count(), 120);
+    // The header names the team, not each of its 40 services.
+    let header = rules.lines().next().unwrap();
+    assert!(
+        header.contains("(team team-a)") && !header.contains("k39"),
+        "{header}"
+    );
     // Three shapes, plus k7's own pod_crash; three cases each.
     assert_eq!(tests.matches("  - interval: ").count(), 4 * 3, "{tests}");
     assert!(
         tests.contains("PodCrashLoopBackOff fires for k7"),
         "{tests}"
     );
-    let run = std::process::Command::new("promtool")
-        .args(["test", "rules"])
-        .arg(&tests_file)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", text(&run));
+    promtool_ok(
+        ["test".as_ref(), "rules".as_ref(), tests_file.as_os_str()],
+        None,
+        "the team's tests",
+    );
 }

@@ -22,6 +22,11 @@ impl Project {
     }
 
     fn run(&self, cmd: &str) -> std::process::Output {
+        self.run_into(cmd, &self.dir.join("generated"))
+    }
+
+    /// `cmd` on the project's registry and templates into another folder.
+    fn run_into(&self, cmd: &str, out: &std::path::Path) -> std::process::Output {
         let d = |s: &str| self.dir.join(s).to_string_lossy().into_owned();
         xtask(&[
             cmd,
@@ -30,7 +35,7 @@ impl Project {
             "--templates",
             &d("templates"),
             "--out",
-            &d("generated"),
+            &out.to_string_lossy(),
         ])
     }
 
@@ -169,16 +174,7 @@ fn out_pointed_at_a_persons_folder_deletes_nothing() {
     let theirs = TempDir::new("theirs");
     std::fs::write(theirs.join("important.txt"), "keep me\n").unwrap();
     std::fs::write(theirs.join("manifest.txt"), "important.txt\n").unwrap();
-    let d = |s: &str| p.file(s).to_string_lossy().into_owned();
-    let out = xtask(&[
-        "gen",
-        "--registry",
-        &d("registry"),
-        "--templates",
-        &d("templates"),
-        "--out",
-        &theirs.0.to_string_lossy(),
-    ]);
+    let out = p.run_into("gen", theirs.path());
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         std::fs::read_to_string(theirs.join("important.txt")).unwrap(),
@@ -231,16 +227,7 @@ fn a_template_broken_in_the_last_artefact_writes_nothing() {
     assert_eq!(before, tree(&p.file("generated")), "nothing may change");
 
     let fresh = p.file("fresh-out");
-    let d = |s: &str| p.file(s).to_string_lossy().into_owned();
-    let out = xtask(&[
-        "gen",
-        "--registry",
-        &d("registry"),
-        "--templates",
-        &d("templates"),
-        "--out",
-        &fresh.to_string_lossy(),
-    ]);
+    let out = p.run_into("gen", &fresh);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(!fresh.exists(), "a new folder is not even created");
 }

@@ -85,14 +85,10 @@ fn dashboards_match_grafanas_schema_and_conventions() {
             ));
         }
         std::fs::write(t.join("q.yml"), rules).unwrap();
-        let out = std::process::Command::new("promtool")
-            .args(["check", "rules", &t.join("q.yml").to_string_lossy()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "a dashboard query does not parse:\n{}",
-            text(&out)
+        promtool_ok(
+            ["check", "rules", "q.yml"],
+            Some(t.path()),
+            "a dashboard query does not parse",
         );
     }
 }

@@ -200,12 +200,11 @@ fn template_markers_in_registry_strings_stay_literal() {
         "the expected runbook_url is not literal:\n{test}"
     );
     if require_tool("promtool", "prometheus") {
-        let o = Command::new("promtool")
-            .args(["test", "rules", "tests/s.test.yml"])
-            .current_dir(out.join("prometheus"))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "promtool test rules: {}", text(&o));
+        promtool_ok(
+            ["test", "rules", "tests/s.test.yml"],
+            Some(&out.join("prometheus")),
+            "the literal runbook_url",
+        );
     }
     // No query of any dashboard holds something Grafana would substitute.
     let mut queries = 0;

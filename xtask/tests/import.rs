@@ -185,11 +185,11 @@ tests:
         serde_json::to_string(&theirs.to_string_lossy()).unwrap()
     );
     std::fs::write(t.join("same.test.yml"), test).unwrap();
-    let out = std::process::Command::new("promtool")
-        .args(["test", "rules", &t.join("same.test.yml").to_string_lossy()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    promtool_ok(
+        ["test", "rules", "same.test.yml"],
+        Some(t.path()),
+        "the imported SLO against Sloth's rules",
+    );
 }
 
 /// OpenSLO's own v1 examples: the ratio SLOs generate (one per objective);

@@ -210,12 +210,11 @@ fn run(settings: &str, endpoint: &str, scenarios: &[(&Scenario, bool)]) {
         test.push_str(&case(s, *quiet));
     }
     std::fs::write(out.join("peer.test.yml"), test).unwrap();
-    let run = std::process::Command::new("promtool")
-        .args(["test", "rules", "peer.test.yml"])
-        .current_dir(out.path())
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", text(&run));
+    promtool_ok(
+        ["test", "rules", "peer.test.yml"],
+        Some(out.path()),
+        "peer cases",
+    );
 }
 
 #[test]

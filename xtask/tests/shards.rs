@@ -127,14 +127,10 @@ fn each_shard_scrapes_its_share_and_together_all() {
                 text.contains(&format!("shard: '{i}'")),
                 "{by}: external label"
             );
-            let check = std::process::Command::new("promtool")
-                .args(["check", "config", &config.to_string_lossy()])
-                .output()
-                .unwrap();
-            assert!(
-                check.status.success(),
-                "{by} shard {i}: {}",
-                text_of(&check)
+            promtool_ok(
+                ["check".as_ref(), "config".as_ref(), config.as_os_str()],
+                None,
+                &format!("{by} shard {i}"),
             );
             shares.push(scraped(&config, &prom));
         }
@@ -162,8 +158,4 @@ fn each_shard_scrapes_its_share_and_together_all() {
             }
         }
     }
-}
-
-fn text_of(o: &std::process::Output) -> String {
-    text(o)
 }

@@ -152,11 +152,11 @@ fn every_metrics_preset_passes_its_generated_tests() {
             "{preset}"
         );
         let tests = out.join("prometheus/tests/slo/api.test.yml");
-        let run = std::process::Command::new("promtool")
-            .args(["test", "rules", &tests.to_string_lossy()])
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{preset}: {}", text(&run));
+        promtool_ok(
+            ["test".as_ref(), "rules".as_ref(), tests.as_os_str()],
+            None,
+            preset,
+        );
         let t = std::fs::read_to_string(&tests).unwrap();
         assert!(
             t.contains("SLOErrorBudgetExhausted"),

@@ -68,6 +68,22 @@ pub fn text(out: &Output) -> String {
     )
 }
 
+/// Runs promtool with `args` (in `cwd`, else here); fails the test with
+/// `what` and promtool's output unless it succeeds.
+pub fn promtool_ok<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    cwd: Option<&Path>,
+    what: &str,
+) {
+    let mut c = Command::new("promtool");
+    c.args(args);
+    if let Some(dir) = cwd {
+        c.current_dir(dir);
+    }
+    let out = c.output().expect("run promtool");
+    assert!(out.status.success(), "{what}: promtool: {}", text(&out));
+}
+
 /// Whether `tool` can run. Missing, it fails the test under `CI=true` and
 /// prints a SKIP line otherwise.
 pub fn require_tool(tool: &str, package: &str) -> bool {
