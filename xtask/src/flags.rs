@@ -45,12 +45,18 @@ const VERBOSE: Opt = Opt {
     help: "list every file and every warning instead of the first few",
 };
 
+const FORCE: Opt = Opt {
+    name: "--force",
+    value: None,
+    help: "write where files gen did not write are in the way (it still deletes none)",
+};
+
 const COMMANDS: &[Spec] = &[
     Spec {
         name: "gen",
         summary: "validate the registry and write every artefact, the snapshots and the README's\n\
                   alert table; only files whose bytes change are written",
-        options: &[REGISTRY, OUT, TEMPLATES, VERBOSE],
+        options: &[REGISTRY, OUT, TEMPLATES, VERBOSE, FORCE],
         args: &[],
     },
     Spec {
@@ -158,6 +164,7 @@ pub enum Command {
     Gen {
         paths: Paths,
         verbose: bool,
+        force: bool,
     },
     Check {
         paths: Paths,
@@ -371,6 +378,7 @@ fn build(name: &str, v: Values, args: Vec<String>) -> Result<Command, UsageError
         "gen" => Command::Gen {
             paths: v.paths(),
             verbose: v.switch("--verbose"),
+            force: v.switch("--force"),
         },
         "check" => Command::Check {
             paths: v.paths(),
@@ -503,7 +511,8 @@ mod tests {
                     registry: Some("r".into()),
                     ..Paths::default()
                 },
-                verbose: true
+                verbose: true,
+                force: false,
             }
         );
         assert_eq!(

@@ -4,11 +4,25 @@
 use std::process::ExitCode;
 
 use xtask::flags::{self, Command};
-use xtask::write::Mode;
+use xtask::write::{Foreign, Mode};
 use xtask::{Failure, cmd, errln, outln};
 
 fn main() -> ExitCode {
-    let command = match flags::parse(std::env::args().skip(1)) {
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(std::ffi::OsString::into_string)
+        .collect();
+    let args = match args {
+        Ok(a) => a,
+        Err(bad) => {
+            errln!(
+                "error: the argument {} is not valid UTF-8\n   = help: name folders and files in UTF-8 (rename the folder, or pass it through a link with a UTF-8 name)",
+                bad.to_string_lossy()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let command = match flags::parse(args) {
         Ok(c) => c,
         Err(e) => {
             errln!("error: {e}");
@@ -16,8 +30,21 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Gen { paths, verbose } => cmd::generate::run(&paths, Mode::Write, verbose),
-        Command::Check { paths, verbose } => cmd::generate::run(&paths, Mode::Check, verbose),
+        Command::Gen {
+            paths,
+            verbose,
+            force,
+        } => {
+            let foreign = if force {
+                Foreign::Overwrite
+            } else {
+                Foreign::Refuse
+            };
+            cmd::generate::run(&paths, Mode::Write, foreign, verbose)
+        }
+        Command::Check { paths, verbose } => {
+            cmd::generate::run(&paths, Mode::Check, Foreign::Refuse, verbose)
+        }
         Command::Coverage { paths, format, min } => cmd::coverage::run(&paths, format, min),
         Command::Discover {
             paths,

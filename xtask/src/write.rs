@@ -78,20 +78,23 @@ fn manifest_of<'a>(paths: impl IntoIterator<Item = &'a str>) -> Output {
     )
 }
 
-fn read_manifest(out_dir: &Path) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(out_dir.join(MANIFEST)).unwrap_or_default();
-    // Only a manifest gen wrote counts: a person's manifest.txt never makes gen delete.
+/// The files an earlier gen wrote here, or None when the folder holds no
+/// manifest of gen's (a person's `manifest.txt` never makes gen delete).
+fn read_manifest(out_dir: &Path) -> Option<BTreeSet<String>> {
+    let text = std::fs::read_to_string(out_dir.join(MANIFEST)).ok()?;
     if !text
         .lines()
         .next()
         .is_some_and(|l| l.starts_with("# ") && l.contains(GENERATED_BY))
     {
-        return BTreeSet::new();
+        return None;
     }
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(str::to_owned)
-        .collect()
+    Some(
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 /// Files under `out_dir`, as relative `/` paths.
@@ -100,11 +103,14 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
     if !out_dir.exists() {
         return Ok(files);
     }
-    // A `target/` folder is cargo's build output of the generated crate, not ours.
+    // The one folder that is not ours: cargo's build output of the generated
+    // crate. Any other folder, whatever its name, is walked: a file there that
+    // gen did not write is drift (the deploy job would apply it).
+    let cargo_target = out_dir.join(crate::render::code::CRATE_DIR).join("target");
     let walk = walkdir::WalkDir::new(out_dir)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == "target"));
+        .filter_entry(|e| !(e.file_type().is_dir() && e.path() == cargo_target));
     for entry in walk {
         let entry =
             entry.map_err(|e| IoError(format!("cannot read {}: {e}", out_dir.display())))?;
@@ -180,11 +186,22 @@ fn lock(out_dir: &Path) -> Result<Lock, IoError> {
 /// Writes (or compares) a whole set of outputs at once; the manifest among
 /// them, if any, is replaced by the one `Stream::finish` writes (the same).
 pub fn apply(out_dir: &Path, outputs: &[Output], mode: Mode) -> Result<Report, IoError> {
-    let mut stream = Stream::open(out_dir, mode)?;
+    let mut stream = Stream::open(out_dir, mode, Foreign::Refuse)?;
     for o in outputs.iter().filter(|o| o.path != MANIFEST) {
         stream.put(o)?;
     }
     stream.finish()
+}
+
+/// What gen does about files in the output folder that it did not write (they
+/// are never in its manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Foreign {
+    /// Refuse to write into a non-empty folder without a manifest of gen's, and
+    /// to overwrite a file its manifest does not list.
+    Refuse,
+    /// `--force`: write anyway (still never deleting a file gen did not write).
+    Overwrite,
 }
 
 /// Outputs on their way to the output folder, one at a time as generators
@@ -200,6 +217,7 @@ pub struct Stream<'a> {
     report: Report,
     produced: BTreeSet<String>,
     previous: BTreeSet<String>,
+    foreign: Foreign,
     /// Write: (temporary file, final path) of each changed output.
     staged: Vec<(PathBuf, String)>,
     /// Write: folders this run created, removed again if it fails.
@@ -211,7 +229,7 @@ pub struct Stream<'a> {
 impl<'a> Stream<'a> {
     /// A stream into `out_dir`; nothing on disk changes until the first
     /// output arrives (an invalid registry creates no folder).
-    pub fn open(out_dir: &'a Path, mode: Mode) -> Result<Stream<'a>, IoError> {
+    pub fn open(out_dir: &'a Path, mode: Mode, foreign: Foreign) -> Result<Stream<'a>, IoError> {
         Ok(Stream {
             out_dir,
             mode,
@@ -219,9 +237,10 @@ impl<'a> Stream<'a> {
             produced: BTreeSet::new(),
             // Write reads it under the lock (another gen may be writing).
             previous: match mode {
-                Mode::Check => read_manifest(out_dir),
+                Mode::Check => read_manifest(out_dir).unwrap_or_default(),
                 Mode::Write => BTreeSet::new(),
             },
+            foreign,
             staged: Vec::new(),
             created: Vec::new(),
             finished: false,
@@ -241,11 +260,20 @@ impl<'a> Stream<'a> {
         // Released when the stream is dropped, or by the system when the
         // process ends however it ends.
         self.lock = Some(lock(self.out_dir)?);
-        self.previous = read_manifest(self.out_dir);
-        for file in files_on_disk(self.out_dir)?
-            .into_iter()
-            .filter(|f| is_leftover_temp(f))
-        {
+        let on_disk = files_on_disk(self.out_dir)?;
+        match read_manifest(self.out_dir) {
+            Some(previous) => self.previous = previous,
+            None if self.foreign == Foreign::Refuse => {
+                if let Some(first) = on_disk.iter().find(|f| !is_leftover_temp(f)) {
+                    return Err(IoError(format!(
+                        "error: {} holds files that gen did not write (first: {first}) and no {MANIFEST} of gen's\n   = help: give --out a new or empty folder, or pass --force to write here anyway (gen still deletes nothing it did not write); nothing was written",
+                        self.out_dir.display()
+                    )));
+                }
+            }
+            None => {}
+        }
+        for file in on_disk.into_iter().filter(|f| is_leftover_temp(f)) {
             let path = self.out_dir.join(&file);
             std::fs::remove_file(&path)
                 .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
@@ -272,6 +300,16 @@ impl<'a> Stream<'a> {
         };
         match self.mode {
             Mode::Write => {
+                if current.is_some()
+                    && self.foreign == Foreign::Refuse
+                    && !self.previous.contains(&o.path)
+                    && o.path != MANIFEST
+                {
+                    return Err(IoError(format!(
+                        "error: {} exists and gen did not write it (its {MANIFEST} does not list it), so gen will not overwrite it\n   = help: move the file away (gen writes it anew), or pass --force to overwrite it; nothing was written",
+                        path.display()
+                    )));
+                }
                 let dir = path.parent().unwrap_or(self.out_dir);
                 self.create_dir(dir)?;
                 let tmp = temp_name(&path);

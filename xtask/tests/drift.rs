@@ -168,17 +168,111 @@ fn template_change_is_drift() {
     p.assert_drift("prometheus/rules/redis.rules.yml");
 }
 
+/// A folder gen never wrote (no manifest of its own) is a person's: gen
+/// refuses to write there, naming a file, and with `--force` writes its
+/// files but still deletes nothing.
 #[test]
-fn out_pointed_at_a_persons_folder_deletes_nothing() {
+fn out_pointed_at_a_persons_folder_is_refused_and_force_deletes_nothing() {
     let p = Project::new();
     let theirs = TempDir::new("theirs");
     std::fs::write(theirs.join("important.txt"), "keep me\n").unwrap();
     std::fs::write(theirs.join("manifest.txt"), "important.txt\n").unwrap();
+    std::fs::create_dir_all(theirs.join("prometheus")).unwrap();
+    std::fs::write(theirs.join("prometheus/prometheus.yml"), "# mine\n").unwrap();
+    let before = tree(theirs.path());
     let out = p.run_into("gen", theirs.path());
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("holds files that gen did not write (first: important.txt)")
+            && t.contains("--force"),
+        "{t}"
+    );
+    assert_eq!(before, tree(theirs.path()), "nothing may change");
+
+    let d = |s: &str| p.file(s).to_string_lossy().into_owned();
+    let out = xtask(&[
+        "gen",
+        "--force",
+        "--registry",
+        &d("registry"),
+        "--templates",
+        &d("templates"),
+        "--out",
+        &theirs.0.to_string_lossy(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         std::fs::read_to_string(theirs.join("important.txt")).unwrap(),
         "keep me\n"
+    );
+    // Now gen's folder: a second gen needs no --force and deletes nothing.
+    let out = p.run_into("gen", theirs.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(theirs.join("important.txt").exists());
+}
+
+/// In gen's own folder, a file its manifest does not list is a person's
+/// even where gen would write the same path (a rule file written by hand
+/// before the service was registered): gen refuses to overwrite it.
+#[test]
+fn gen_never_overwrites_a_file_it_did_not_write() {
+    let p = Project::new();
+    let theirs = p.file("generated/prometheus/rules/billing.rules.yml");
+    std::fs::write(&theirs, "# written by hand\n").unwrap();
+    let reg = p.file("registry/billing.yaml");
+    std::fs::write(
+        &reg,
+        "services:\n  - name: billing\n    type: docker\n    host: 127.0.0.1\n    port: 8080\n    health_endpoint: /health\n    alerts: [service_down]\n    owner: backend-team\n",
+    )
+    .unwrap();
+    let before = tree(&p.file("generated"));
+    let out = p.run("gen");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("billing.rules.yml exists and gen did not write it") && t.contains("--force"),
+        "{t}"
+    );
+    assert_eq!(before, tree(&p.file("generated")), "nothing may change");
+    std::fs::remove_file(&theirs).unwrap();
+    let out = p.run("gen");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(p.run("check").status.code(), Some(0));
+}
+
+/// The gate sees every file under the output folder: one in a folder named
+/// `target` (which the deploy job would apply) is drift; only the
+/// known-routes crate's own cargo folder is not gen's business.
+#[test]
+fn a_foreign_file_in_any_folder_fails_check_but_cargos_target_of_the_crate() {
+    let p = Project::new();
+    let cargo = p.file("generated/rust/known-routes/target/debug/build.log");
+    std::fs::create_dir_all(cargo.parent().unwrap()).unwrap();
+    std::fs::write(&cargo, "cargo's\n").unwrap();
+    let out = p.run("check");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for evil in [
+        "kubernetes/target/evil.yaml",
+        "grafana/dashboards/target/evil.json",
+        "target/x.yml",
+        "rust/target/x",
+    ] {
+        let f = p.file(&format!("generated/{evil}"));
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, "kind: ClusterRoleBinding\n").unwrap();
+        p.assert_drift_fixed_by(evil, "fix: `rm ");
+        std::fs::remove_file(&f).unwrap();
+    }
+    let ignore = std::fs::read_to_string(root().join(".gitignore")).unwrap();
+    let under_generated: Vec<&str> = ignore
+        .lines()
+        .filter(|l| l.contains("generated/") && !l.starts_with('#'))
+        .collect();
+    assert_eq!(
+        under_generated,
+        ["/generated/rust/known-routes/target"],
+        ".gitignore may hide only what the gate exempts"
     );
 }
 

@@ -115,28 +115,74 @@ fn stale_snapshot_and_leftovers_are_fixed_by_the_command_check_names() {
     let p = project_copy();
     let plan = p.join("snapshots/plan.snap");
     std::fs::write(&plan, "old plan\n").unwrap();
-    std::fs::write(p.join("snapshots/plan.snap.new"), "insta leftover\n").unwrap();
-    std::fs::write(p.join("snapshots/gone.snap"), "nothing makes me\n").unwrap();
+    // A snapshot gen wrote once and no longer produces (its manifest lists it).
+    std::fs::write(p.join("snapshots/fixture-gone.snap"), "nothing makes me\n").unwrap();
+    let manifest = p.join("snapshots/manifest.txt");
+    let m = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{m}fixture-gone.snap\n")).unwrap();
     let out = xtask_in(p.path(), &["check"]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
-    for name in ["snapshots/plan.snap", "snapshots/gone.snap"] {
+    for name in ["snapshots/plan.snap", "snapshots/fixture-gone.snap"] {
         let line = t
             .lines()
             .find(|l| l.starts_with("drift:") && l.contains(name))
             .unwrap_or_else(|| panic!("no drift line for {name}:\n{t}"));
         assert!(line.contains("fix: `cargo xtask gen`"), "{line}");
     }
-    assert!(
-        !t.contains("plan.snap.new"),
-        "a leftover is not drift:\n{t}"
-    );
     let out = xtask_in(p.path(), &["gen"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = xtask_in(p.path(), &["check"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(!p.join("snapshots/gone.snap").exists());
-    assert!(!p.join("snapshots/plan.snap.new").exists());
+    assert!(!p.join("snapshots/fixture-gone.snap").exists());
+}
+
+/// A person's files beside the snapshots (notes, a copy of the plan, a
+/// review tool's pending snapshot) are never deleted, only named; and gen
+/// never follows a symbolic link to write or delete snapshots elsewhere.
+#[test]
+fn a_persons_snapshots_are_left_alone_and_a_linked_folder_is_refused() {
+    let p = project_copy();
+    let theirs = [
+        "snapshots/notes.snap",
+        "snapshots/plan-before-my-change.snap",
+        "snapshots/plan.snap.new",
+    ];
+    for f in theirs {
+        std::fs::write(p.join(f), "mine\n").unwrap();
+    }
+    std::fs::write(p.join("snapshots/plan.snap"), "old plan\n").unwrap();
+    let out = xtask_in(p.path(), &["gen"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    for f in theirs {
+        assert_eq!(std::fs::read_to_string(p.join(f)).unwrap(), "mine\n", "{f}");
+        assert!(
+            t.contains(&format!("{f} was not written by gen and is left alone")),
+            "{t}"
+        );
+    }
+    let out = xtask_in(p.path(), &["check"]);
+    assert!(
+        out.status.success(),
+        "a person's file is not drift: {}",
+        text(&out)
+    );
+
+    // snapshots/ as a link to another folder holding .snap files.
+    let elsewhere = TempDir::new("elsewhere");
+    std::fs::write(elsewhere.join("precious.snap"), "keep\n").unwrap();
+    std::fs::remove_dir_all(p.join("snapshots")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), p.join("snapshots")).unwrap();
+    let out = xtask_in(p.path(), &["gen"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("is a symbolic link"), "{t}");
+    assert_eq!(tree(elsewhere.path()).len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("precious.snap")).unwrap(),
+        "keep\n"
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::diagnostics;
 use crate::flags::Paths;
 use crate::output::REGENERATE;
 use crate::term::capped;
-use crate::write::{self, Mode, Report};
+use crate::write::{self, Foreign, Mode, Report};
 use crate::{Failure, ParseBack, outln, project_root, readme, snapshots, stream};
 
 /// File names listed before the rest are counted, unless `--verbose`.
@@ -103,7 +103,7 @@ fn refuse_nesting(f: &Folders) -> Result<(), Failure> {
 }
 
 /// Returns whether the run is clean (for check: no drift).
-pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
+pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
     refuse_nesting(&f)?;
     if mode == Mode::Write {
@@ -116,7 +116,7 @@ pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
     };
     // Each output goes to the folder (staged, in Write mode) as it is
     // rendered; dropping the stream on an error discards what was staged.
-    let mut out = write::Stream::open(&f.out, mode)?;
+    let mut out = write::Stream::open(&f.out, mode, foreign)?;
     let mut generated = stream(
         &f.registry,
         &f.templates,
@@ -132,24 +132,41 @@ pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
             crate::interrupt::name(signal)
         )));
     }
-    let report = out.finish()?;
-    // The project files: snapshots and the README's table.
+    // The project files: the snapshots (a folder with its own manifest) and
+    // the README's table, all rendered before anything is renamed into place.
     let mut project = Report::default();
-    let mut others = snapshots::Others::default();
-    if let Some(root) = &f.project {
-        let mut files = snapshots::outputs(root, generated.plan.as_deref().unwrap_or_default())?;
-        files.push(readme::output(root)?);
-        write::put(root, &files, mode, &mut project)?;
-        others = snapshots::others(root, &files);
-        if mode == Mode::Write {
-            for file in others.stale.iter().chain(&others.leftovers) {
-                let path = root.join(file);
-                std::fs::remove_file(&path)
-                    .map_err(|e| Failure::Io(format!("cannot delete {}: {e}", path.display())))?;
-                project.deleted.push(file.clone());
-            }
-            others = snapshots::Others::default();
+    let snap_dir = f.project.as_ref().map(|root| root.join(snapshots::DIR));
+    let mut snaps = None;
+    if let (Some(root), Some(dir)) = (&f.project, &snap_dir) {
+        if dir.is_symlink() {
+            return Err(Failure::Io(format!(
+                "error: {} is a symbolic link; gen writes the snapshots only into a real folder and never follows links there\n   = help: replace the link with a real folder; nothing was written",
+                dir.display()
+            )));
         }
+        let mut stream = write::Stream::open(dir, mode, foreign)?;
+        for o in snapshots::outputs(root, generated.plan.as_deref().unwrap_or_default())? {
+            stream.put(&o)?;
+        }
+        snaps = Some(stream);
+    }
+    let report = out.finish()?;
+    if let (Some(root), Some(stream)) = (&f.project, snaps) {
+        project = stream.finish()?;
+        for (p, _) in &mut project.changed {
+            *p = format!("{}/{p}", snapshots::DIR);
+        }
+        for list in [
+            &mut project.deleted,
+            &mut project.extra,
+            &mut project.obsolete,
+            &mut project.leftovers,
+        ] {
+            for p in list.iter_mut() {
+                *p = format!("{}/{p}", snapshots::DIR);
+            }
+        }
+        write::put(root, &[readme::output(root)?], mode, &mut project)?;
     }
     let counts = diagnostics::counts(warnings);
     Ok(match mode {
@@ -157,15 +174,7 @@ pub fn run(paths: &Paths, mode: Mode, verbose: bool) -> Result<bool, Failure> {
             print_gen(&f, &report, &project, verbose, &counts);
             true
         }
-        Mode::Check => print_check(
-            &f,
-            generated.outputs,
-            &report,
-            &project,
-            &others,
-            verbose,
-            &counts,
-        ),
+        Mode::Check => print_check(&f, generated.outputs, &report, &project, verbose, &counts),
     })
 }
 
@@ -190,11 +199,12 @@ fn print_gen(f: &Folders, report: &Report, project: &Report, verbose: bool, coun
             .map(|p| format!("deleted {p} (no longer produced)")),
     );
     crate::term::out(format_args!("{}", capped(&lines, LISTED, verbose)));
-    let extra: Vec<String> = report
+    let mut extra: Vec<String> = report
         .extra
         .iter()
-        .map(|p| format!("warning: {out}/{p} was not written by gen and is left alone; remove it if it is stale"))
+        .map(|p| format!("warning: {out}/{p} was not written by gen and is left alone; `cargo xtask check` fails until it is removed"))
         .collect();
+    extra.extend(left_alone(project));
     crate::term::err(format_args!("{}", capped(&extra, 3, verbose)));
     let also = if f.project.is_some() {
         " (and snapshots/, README.md)"
@@ -207,6 +217,15 @@ fn print_gen(f: &Folders, report: &Report, project: &Report, verbose: bool, coun
         report.deleted.len() + project.deleted.len(),
         report.unchanged + project.unchanged,
     );
+}
+
+/// The files beside the snapshots that gen did not write.
+fn left_alone(project: &Report) -> Vec<String> {
+    project
+        .extra
+        .iter()
+        .map(|p| format!("note: {p} was not written by gen and is left alone"))
+        .collect()
 }
 
 /// A shell word for a path in a suggested command.
@@ -227,7 +246,6 @@ fn print_check(
     outputs: usize,
     report: &Report,
     project: &Report,
-    others: &snapshots::Others,
     verbose: bool,
     counts: &str,
 ) -> bool {
@@ -272,12 +290,21 @@ fn print_check(
         };
         problems.push((format!("drift: {what}; {gen_fixes}"), diff.clone()));
     }
-    for p in &others.stale {
+    for p in &project.obsolete {
         problems.push((
             format!("drift: snapshot {p} is produced by nothing; {gen_fixes} deletes it"),
             String::new(),
         ));
     }
+    for p in &project.leftovers {
+        problems.push((
+            format!("drift: {p} is a temporary file of an interrupted gen; {gen_fixes} removes it"),
+            String::new(),
+        ));
+    }
+    // A person's own file beside the snapshots (notes, a review tool's pending
+    // snapshot) is theirs: named, never drift, never deleted.
+    crate::term::err(format_args!("{}", capped(&left_alone(project), 3, verbose)));
     let shown = if verbose {
         problems.len()
     } else {
