@@ -530,3 +530,228 @@ settings:
         );
     }
 }
+
+/// What the loopback receivers got: HTTP (path, body) and SMTP transcripts.
+type Inbox = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A loopback HTTP receiver that answers 200 to every request and keeps
+/// (path, body); or, with `smtp`, a mail server that accepts every message
+/// and keeps ("smtp", the whole transcript).
+fn receiver(smtp: bool, inbox: Inbox) -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let inbox = inbox.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                if smtp {
+                    let mut log = String::new();
+                    let _ = s.write_all(b"220 127.0.0.1 ESMTP\r\n");
+                    let mut data = false;
+                    while {
+                        line.clear();
+                        r.read_line(&mut line).is_ok_and(|n| n > 0)
+                    } {
+                        log.push_str(&line);
+                        let reply: &[u8] = if data {
+                            if line != ".\r\n" {
+                                continue;
+                            }
+                            data = false;
+                            b"250 ok\r\n"
+                        } else {
+                            match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
+                                Some("DATA") => {
+                                    data = true;
+                                    b"354 go on\r\n"
+                                }
+                                Some("QUIT") => b"221 bye\r\n",
+                                _ => b"250 ok\r\n",
+                            }
+                        };
+                        let _ = s.write_all(reply);
+                        if reply.starts_with(b"221") {
+                            break;
+                        }
+                    }
+                    inbox.lock().unwrap().push(("smtp".into(), log));
+                    return;
+                }
+                let _ = r.read_line(&mut line);
+                let path = line.split(' ').nth(1).unwrap_or("").to_owned();
+                let mut len = 0;
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':')
+                        && k.eq_ignore_ascii_case("content-length")
+                    {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                inbox
+                    .lock()
+                    .unwrap()
+                    .push((path, String::from_utf8_lossy(&body).into_owned()));
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    port
+}
+
+/// Alertmanager expands Go templates in a receiver's names and addresses:
+/// registry strings there are data. A real Alertmanager delivers a Slack
+/// channel, an e-mail recipient and sender, a Webex room and a VictorOps
+/// routing key to loopback receivers exactly as the registry spells them,
+/// `{{ … }}` included; and one with a lone `{{` (which, raw, made every
+/// notification of its receiver fail) is delivered too.
+#[test]
+#[cfg_attr(
+    not(all(has_amtool, has_alertmanager)),
+    ignore = "amtool or Alertmanager not found (Debian package prometheus-alertmanager; `.ci/run --install-only` installs it)"
+)]
+fn a_real_alertmanager_delivers_registry_strings_literally() {
+    let inbox: Inbox = Default::default();
+    let http = receiver(false, inbox.clone());
+    let smtp = receiver(true, inbox.clone());
+    let t = TempDir::new("am-literal");
+    let secret = |name: &str, body: &str| {
+        let f = t.join(name);
+        std::fs::write(&f, body).unwrap();
+        f.to_string_lossy().into_owned()
+    };
+    let slack_url = secret("slack", &format!("http://127.0.0.1:{http}/slack"));
+    let token = secret("token", "x");
+    let channel = "#ops-{{ .CommonLabels.owner }}-{{ .ExternalURL }}";
+    let broken = "#broken{{";
+    let to = "ops{{.Status}}@example.org";
+    let from = "alerts{{.Status}}@example.org";
+    let room = "room-{{ .Status }}";
+    let routing = "rk{{.Status}}";
+    std::fs::create_dir_all(t.join("reg")).unwrap();
+    std::fs::write(
+        t.join("reg/r.yaml"),
+        format!(
+            "teams:
+  ops:
+    notify:
+      - slack: {{api_url_file: '{slack_url}', channel: '{channel}'}}
+      - slack: {{api_url_file: '{slack_url}', channel: '{broken}'}}
+      - email: {{to: '{to}'}}
+      - webex: {{room_id: '{room}', credentials_file: '{token}'}}
+      - victorops: {{api_key_file: '{token}', routing_key: '{routing}'}}
+services:
+  - {{name: s, type: docker, host: 127.0.0.1, port: 80, health_endpoint: /h, owner: ops, alerts: [service_down]}}
+settings:
+  alertmanager:
+    group_wait: 1s
+    smtp: {{smarthost: '127.0.0.1:{smtp}', from: '{from}'}}
+"
+        ),
+    )
+    .unwrap();
+    let out = t.join("out");
+    let o = on("gen", &t.join("reg"), &out);
+    assert!(o.status.success(), "{}", text(&o));
+    // Where this machine's receivers are (production uses the services' own).
+    let file = out.join("alertmanager/alertmanager.yml");
+    let config = std::fs::read_to_string(&file).unwrap().replacen(
+        "global:\n",
+        &format!(
+            "global:\n  smtp_require_tls: false\n  webex_api_url: http://127.0.0.1:{http}/webex\n  victorops_api_url: http://127.0.0.1:{http}/victorops/\n"
+        ),
+        1,
+    );
+    let file = t.join("am.yml");
+    std::fs::write(&file, &config).unwrap();
+    let addr = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
+    let am = std::process::Command::new("prometheus-alertmanager")
+        .arg(format!("--config.file={}", file.display()))
+        .arg(format!("--storage.path={}", t.join("am").display()))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--cluster.listen-address=")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(t.join("am.log")).unwrap())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let am = Kill(am);
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        xtask::cmd::e2e::http("GET", &addr, "/-/ready", "").is_ok_and(|(c, _)| c == 200)
+    });
+    assert!(ready, "Alertmanager did not start:\n{config}");
+    let o = std::process::Command::new("amtool")
+        .args([
+            "alert",
+            "add",
+            "alertname=ServiceDown",
+            "service=s",
+            "owner=ops",
+            "severity=warning",
+        ])
+        .arg(format!("--alertmanager.url=http://{addr}"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "amtool alert add: {}", text(&o));
+    let got = |path: &str, needle: &str| {
+        inbox
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(p, body)| p.starts_with(path) && body.contains(needle))
+    };
+    let json = |s: &str| serde_json::to_string(s).unwrap();
+    let expected = [
+        ("/slack", json(channel)),
+        ("/slack", json(broken)),
+        ("/webex", json(room)),
+        ("smtp", format!("RCPT TO:<{to}>")),
+        ("smtp", format!("MAIL FROM:<{from}>")),
+    ];
+    let delivered = (0..150).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        expected.iter().all(|(p, n)| got(p, n))
+            && inbox
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(p, _)| p.starts_with("/victorops/"))
+    });
+    drop(am);
+    let seen = inbox.lock().unwrap().clone();
+    assert!(
+        delivered,
+        "not every receiver got the literal text; expected {expected:?}\nreceived {seen:#?}\nAlertmanager: {}",
+        std::fs::read_to_string(t.join("am.log")).unwrap_or_default()
+    );
+    // VictorOps takes the routing key in the URL path.
+    let victorops = seen
+        .iter()
+        .find(|(p, _)| p.starts_with("/victorops/"))
+        .unwrap();
+    assert_eq!(
+        victorops.0,
+        format!(
+            "/victorops/x/{}",
+            routing.replace('{', "%7B").replace('}', "%7D")
+        )
+    );
+}

@@ -206,3 +206,204 @@ fn a_slack_url_from_a_file_reaches_alertmanager_and_no_secret_reaches_any_file()
         assert!(o.status.success(), "amtool: {}", text(&o));
     }
 }
+
+/// A docker service `s` of team `t` with `extra` (indented fields), and the
+/// team with `team` (indented fields) and `settings` (indented lines).
+fn hostile(service: &str, team: &str, settings: &str) -> String {
+    format!(
+        "services:\n  - name: s\n    type: docker\n    host: 127.0.0.1\n    port: 80\n    owner: t\n    monitoring: {{prometheus: true}}\n{service}teams:\n  t:\n    webhook_url: http://127.0.0.1:1/t\n{team}settings:\n  alertmanager:\n    default_webhook_url: http://127.0.0.1:1/d\n{settings}"
+    )
+}
+
+/// Every way the hostile review got a secret into a generated file, each
+/// refused at the field's line with a hint, and no trace of the secret in
+/// any output when it is refused (nothing is written).
+#[test]
+fn every_path_host_and_file_field_refuses_a_secret_however_it_is_spelt() {
+    let slack = "hooks.slack.com";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "services[0].health_endpoint",
+            hostile("    health_endpoint: /health?token=S3CR3T\n", "", ""),
+        ),
+        (
+            "services[0].metrics.path",
+            hostile(
+                "    metrics: {path: '/metrics?access_token=S3CR3T'}\n",
+                "",
+                "",
+            ),
+        ),
+        (
+            "pages[0].path",
+            format!(
+                "{}pages:\n  - {{path: '/login?api_key=S3CR3T', name: login, owner: t}}\n",
+                hostile("", "", "")
+            ),
+        ),
+        (
+            "settings.alertmanager.smtp.smarthost",
+            hostile(
+                "",
+                "",
+                "    smtp: {smarthost: 'user:S3CR3T@mail.example.org:587', from: a@example.org}\n",
+            ),
+        ),
+        (
+            "settings.alertmanager.smtp.auth_password_file",
+            hostile(
+                "",
+                "",
+                "    smtp: {smarthost: 'mail.example.org:587', from: a@example.org, auth_password_file: 'Bearer S3CR3T'}\n",
+            ),
+        ),
+        (
+            "teams.t.slack_api_url_file",
+            hostile(
+                "",
+                &format!("    slack_api_url_file: https://{slack}/services/T0/B0/S3CR3T\n"),
+                "",
+            ),
+        ),
+        (
+            "teams.t.webhook_credentials_file",
+            hostile("", "    webhook_credentials_file: 'Bearer eyJS3CR3T'\n", ""),
+        ),
+        (
+            "settings.alertmanager.default_webhook_credentials_file",
+            hostile(
+                "",
+                "",
+                "    default_webhook_credentials_file: eyJhbGciOi.eyJzdWIi.S3CR3T\n",
+            ),
+        ),
+        (
+            "teams.t.page[0].routing_key_file",
+            hostile(
+                "",
+                "    page:\n      - pagerduty: {routing_key_file: 'xoxb-S3CR3T'}\n",
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                &format!("    paging_webhook_url: https://{slack}./services/T0/B0/S3CR3T\n"),
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                &format!("    paging_webhook_url: https://{slack}/%73ervices/T0/B0/S3CR3T\n"),
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                &format!("    paging_webhook_url: https://{slack}/./services/T0/B0/S3CR3T\n"),
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                &format!("    paging_webhook_url: https://{slack}/x/../services/T0/B0/S3CR3T\n"),
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                "    paging_webhook_url: https://events.pagerduty.com/integration/0123456789abcdefS3CR3T/enqueue\n",
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                "    paging_webhook_url: https://chat.example.org/hooks/xk3sm9a8gjf7pdb1yS3CR3T\n",
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                "    paging_webhook_url: 'https://relay.example.org/a?pass=S3CR3T'\n",
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                "    paging_webhook_url: 'https://relay.example.org/a?pw=S3CR3T'\n",
+                "",
+            ),
+        ),
+        (
+            "teams.t.paging_webhook_url",
+            hostile(
+                "",
+                "    paging_webhook_url: 'https://relay.example.org/a?bearer=S3CR3T'\n",
+                "",
+            ),
+        ),
+    ];
+    let templates = root().join("templates");
+    let mut failed = Vec::new();
+    for (field, reg) in &cases {
+        let t = TempDir::new("hostile");
+        std::fs::create_dir_all(t.join("reg")).unwrap();
+        std::fs::write(t.join("reg/r.yaml"), reg).unwrap();
+        let line = reg.lines().position(|l| l.contains("S3CR3T")).unwrap() + 1;
+        match xtask::generate(&t.join("reg"), &templates) {
+            Err(xtask::Failure::Invalid(msg)) => {
+                let ok = msg.contains(&format!("--> reg/r.yaml:{line}:"))
+                    && msg.contains(&format!("({field})"))
+                    && msg.contains("help: ");
+                if !ok {
+                    failed.push(format!("{field}:\n{msg}"));
+                }
+            }
+            Err(e) => failed.push(format!("{field}: {e}")),
+            Ok(g) => {
+                let leaked: Vec<&str> = g
+                    .outputs
+                    .iter()
+                    .filter(|o| o.contents.contains("S3CR3T"))
+                    .map(|o| o.path.as_str())
+                    .collect();
+                failed.push(format!("{field}: accepted; the secret is in {leaked:?}"));
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases:\n{}",
+        failed.len(),
+        cases.len(),
+        failed.join("\n\n")
+    );
+
+    // Paths, files and hosts that only look alike are accepted.
+    let fine = hostile(
+        "    health_endpoint: /health?verbose=1\n    metrics: {path: /metrics/keys}\n",
+        "    webhook_credentials_file: secrets/team-t.token\n    paging_webhook_url: http://127.0.0.1:1/hooks/backend-team\n",
+        "    smtp: {smarthost: 'mail.example.org:587', from: a@example.org, auth_password_file: /etc/alertmanager/smtp}\n",
+    );
+    let t = TempDir::new("hostile-fine");
+    std::fs::create_dir_all(t.join("reg")).unwrap();
+    std::fs::write(t.join("reg/r.yaml"), &fine).unwrap();
+    if let Err(e) = xtask::generate(&t.join("reg"), &templates) {
+        panic!("refused:\n{e}");
+    }
+}

@@ -133,7 +133,7 @@ pub struct AlertmanagerSettings {
     /// The receiver of teams without a webhook, and of alerts whose owner has no route.
     pub default_webhook_url: Option<Spanned<String>>,
     /// A file with the bearer token the default webhook needs.
-    pub default_webhook_credentials_file: Option<String>,
+    pub default_webhook_credentials_file: Option<Spanned<String>>,
     pub group_wait: Option<Spanned<String>>,
     pub group_interval: Option<Spanned<String>>,
     pub repeat_interval: Option<Spanned<String>>,
@@ -150,7 +150,7 @@ pub struct AlertmanagerSettings {
     /// alerts with an `auto_repair` action reach it too (`continue: true`).
     pub automation_webhook_url: Option<Spanned<String>>,
     /// A file with the bearer token the automation webhook needs.
-    pub automation_webhook_credentials_file: Option<String>,
+    pub automation_webhook_credentials_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -367,10 +367,10 @@ pub struct Team {
     pub paging_webhook_url: Option<Spanned<String>>,
     /// A file with the bearer token the webhook needs, so secrets stay out of
     /// generated files.
-    pub webhook_credentials_file: Option<String>,
+    pub webhook_credentials_file: Option<Spanned<String>>,
     /// A file holding a Slack incoming-webhook URL (which is itself a secret):
     /// the team's alerts also go to Slack, through Alertmanager's `api_url_file`.
-    pub slack_api_url_file: Option<String>,
+    pub slack_api_url_file: Option<Spanned<String>>,
     /// More channels for all of the team's alerts.
     #[serde(default)]
     pub notify: Vec<Spanned<Channel>>,
@@ -400,51 +400,51 @@ pub enum Channel {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlackChannel {
-    pub api_url_file: String,
-    pub channel: Option<String>,
+    pub api_url_file: Spanned<String>,
+    pub channel: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PagerdutyChannel {
-    pub routing_key_file: String,
+    pub routing_key_file: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpsgenieChannel {
-    pub api_key_file: String,
+    pub api_key_file: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmailChannel {
-    pub to: String,
+    pub to: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebexChannel {
-    pub room_id: String,
-    pub credentials_file: String,
+    pub room_id: Spanned<String>,
+    pub credentials_file: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VictoropsChannel {
-    pub api_key_file: String,
-    pub routing_key: String,
+    pub api_key_file: Spanned<String>,
+    pub routing_key: Spanned<String>,
 }
 
 /// The mail server of `email` channels.
-#[derive(Debug, Deserialize, serde::Serialize, Clone)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Smtp {
     /// `host:port`.
-    pub smarthost: String,
-    pub from: String,
-    pub auth_username: Option<String>,
-    pub auth_password_file: Option<String>,
+    pub smarthost: Spanned<String>,
+    pub from: Spanned<String>,
+    pub auth_username: Option<Spanned<String>>,
+    pub auth_password_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -118,9 +118,19 @@ pub struct Alertmanager {
     pub group_interval: String,
     pub repeat_interval: String,
     pub unknown_owners_to_default: bool,
-    pub smtp: Option<model::Smtp>,
+    pub smtp: Option<Smtp>,
     pub automation_webhook_url: Option<String>,
     pub automation_webhook_credentials_file: Option<String>,
+}
+
+/// The mail server of `email` channels. `from` is a Go template to
+/// Alertmanager: kept literal by the template (`gotmpl`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Smtp {
+    pub smarthost: String,
+    pub from: String,
+    pub auth_username: Option<String>,
+    pub auth_password_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -236,6 +246,39 @@ impl Resolver<'_> {
                 }),
             None => default,
         }
+    }
+
+    /// A `*_file` field: a path, never the secret itself (see `url::file_problem`).
+    fn file(&mut self, v: Option<&Spanned<String>>, field: &str) -> Option<String> {
+        let f = v?;
+        match url::file_problem(&f.value) {
+            Some((message, help)) => {
+                self.err(&f.referenced, field, message, &help);
+                None
+            }
+            None => Some(f.value.clone()),
+        }
+    }
+
+    fn smtp(&mut self, smtp: Option<&Spanned<model::Smtp>>) -> Option<Smtp> {
+        let s = &smtp?.value;
+        if let Some((message, help)) = url::smarthost_problem(&s.smarthost.value) {
+            self.err(
+                &s.smarthost.referenced,
+                "alertmanager.smtp.smarthost",
+                message,
+                &help,
+            );
+        }
+        Some(Smtp {
+            smarthost: s.smarthost.value.clone(),
+            from: s.from.value.clone(),
+            auth_username: s.auth_username.as_ref().map(|u| u.value.clone()),
+            auth_password_file: self.file(
+                s.auth_password_file.as_ref(),
+                "alertmanager.smtp.auth_password_file",
+            ),
+        })
     }
 
     /// A URL without a secret (see `url::problem`), or none.
@@ -509,7 +552,10 @@ impl Resolver<'_> {
                 "alertmanager.default_webhook_url",
                 url::Use::DefaultWebhook,
             ),
-            default_webhook_credentials_file: a.default_webhook_credentials_file.clone(),
+            default_webhook_credentials_file: self.file(
+                a.default_webhook_credentials_file.as_ref(),
+                "alertmanager.default_webhook_credentials_file",
+            ),
             group_wait: self.duration(&a.group_wait, "alertmanager.group_wait", "30s"),
             group_interval: self.duration(&a.group_interval, "alertmanager.group_interval", "5m"),
             repeat_interval: self.duration(
@@ -518,13 +564,16 @@ impl Resolver<'_> {
                 "4h",
             ),
             unknown_owners_to_default: a.unknown_owners_to_default,
-            smtp: a.smtp.as_ref().map(|s| s.value.clone()),
+            smtp: self.smtp(a.smtp.as_ref()),
             automation_webhook_url: self.url(
                 a.automation_webhook_url.as_ref(),
                 "alertmanager.automation_webhook_url",
                 url::Use::DefaultWebhook,
             ),
-            automation_webhook_credentials_file: a.automation_webhook_credentials_file.clone(),
+            automation_webhook_credentials_file: self.file(
+                a.automation_webhook_credentials_file.as_ref(),
+                "alertmanager.automation_webhook_credentials_file",
+            ),
         }
     }
 }

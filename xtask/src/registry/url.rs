@@ -37,6 +37,9 @@ const SECRET_WORDS: &[&str] = &[
     "jwt",
     "auth",
     "authorization",
+    "pass",
+    "pw",
+    "bearer",
 ];
 
 /// Names written as one word that still hold a secret word.
@@ -58,12 +61,14 @@ const SECRET_COMPOUNDS: &[&str] = &[
 
 /// Why `url` cannot be used for `purpose`, and what to write instead.
 pub fn problem(url: &str, purpose: Use) -> Option<(String, String)> {
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Some(not_a_url_character(url, c));
+    }
     let lower = url.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"));
-    let Some(rest) = rest.filter(|_| !url.chars().any(|c| c.is_whitespace() || c.is_control()))
-    else {
+    let Some(rest) = rest else {
         return Some((
             format!("{} is not an http(s) URL", shown(url)),
             "write it as https://host/path".into(),
@@ -77,14 +82,20 @@ pub fn problem(url: &str, purpose: Use) -> Option<(String, String)> {
             hint(purpose, None),
         ));
     }
-    let host = authority.split(':').next().unwrap_or("");
+    // Judged as the server reads it: no trailing dot on the host, the path
+    // percent-decoded with its dot segments resolved.
+    let host = authority
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.');
     let (path, params) = match rest.find(['?', '#']) {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
     // Lowercasing ASCII keeps byte offsets: the parameters as written.
     let params = &url[url.len() - params.len()..];
-    if let Some(service) = secret_path(host, path) {
+    if let Some(service) = secret_path(host, &normalised_path(path)) {
         return Some((
             format!(
                 "this is a {service} webhook URL, whose path is itself a secret, which would be written to generated files"
@@ -92,24 +103,144 @@ pub fn problem(url: &str, purpose: Use) -> Option<(String, String)> {
             hint(purpose, Some(service)),
         ));
     }
-    // Parameters of the query and of the fragment (`#access_token=…`), split on
-    // `&` and `;`; names percent-decoded before they are judged.
-    let names = params
+    secret_parameter(params).map(|name| {
+        (
+            format!(
+                "the URL's parameter {} carries a secret, which would be written to generated files",
+                shown(&name)
+            ),
+            hint(purpose, None),
+        )
+    })
+}
+
+/// A URL with a space or a control character in it: named, with its escape.
+fn not_a_url_character(url: &str, c: char) -> (String, String) {
+    let name = match c {
+        ' ' => "a space".to_owned(),
+        '\t' => "a tab".to_owned(),
+        '\n' | '\r' => "a line break".to_owned(),
+        c => format!("the character U+{:04X}", c as u32),
+    };
+    let mut buf = [0; 4];
+    let escaped: String = c
+        .encode_utf8(&mut buf)
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    (
+        format!("{} holds {name}, which a URL cannot hold", shown(url)),
+        format!("percent-encode it as {escaped}"),
+    )
+}
+
+/// The first parameter of a query or fragment (`#access_token=…`, split on
+/// `&` and `;`) whose percent-decoded name names a secret.
+fn secret_parameter(params: &str) -> Option<String> {
+    params
         .split(['?', '#', '&', ';'])
         .filter_map(|p| p.split('=').next())
-        .map(percent_decode);
-    for name in names {
-        if is_secret_name(&name) {
-            return Some((
-                format!(
-                    "the URL's parameter {} carries a secret, which would be written to generated files",
-                    shown(&name)
-                ),
-                hint(purpose, None),
-            ));
+        .map(percent_decode)
+        .find(|name| is_secret_name(name))
+}
+
+/// A path as a server reads it: percent-decoded, `.` and `..` resolved, lower case.
+fn normalised_path(path: &str) -> String {
+    let decoded = percent_decode(path).to_lowercase();
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in decoded.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
         }
     }
+    format!("/{}", parts.join("/"))
+}
+
+/// What the path of a probe or scrape target (`health_endpoint`,
+/// `metrics.path`, a page's `path`) may not hold: a secret parameter, or a
+/// key in a webhook-shaped path. Returns `(message, help)`.
+pub fn path_problem(path: &str) -> Option<(String, String)> {
+    let help = "serve it without a secret in its URL (the path is written to the scrape and probe configs, which are checked in); keep the endpoint on a private network instead";
+    let (p, params) = match path.find(['?', '#']) {
+        Some(i) => path.split_at(i),
+        None => (path, ""),
+    };
+    if let Some(name) = secret_parameter(params) {
+        return Some((
+            format!(
+                "the parameter {} carries a secret, which would be written to generated files",
+                shown(&name)
+            ),
+            help.into(),
+        ));
+    }
+    if let Some(service) = secret_path("", &normalised_path(p)) {
+        return Some((
+            format!("the path holds a {service} key, which would be written to generated files"),
+            help.into(),
+        ));
+    }
     None
+}
+
+/// `host:port` of a mail server: no user information, a port.
+pub fn smarthost_problem(smarthost: &str) -> Option<(String, String)> {
+    if smarthost.contains('@') || smarthost.contains("://") {
+        return Some((
+            "the mail server carries a user name or password (or a scheme), which would be written to generated files".into(),
+            "write `host:port` only; the user goes in `auth_username`, the password into a file named in `auth_password_file`".into(),
+        ));
+    }
+    let port_ok = smarthost
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    if !port_ok
+        || smarthost
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Some((
+            format!("{} is not `host:port`", shown(smarthost)),
+            "write the mail server as host:port, such as mail.example.org:587".into(),
+        ));
+    }
+    None
+}
+
+/// A `*_file` field names a file that holds the secret: a path, never the
+/// secret itself (a URL, a `Bearer …` header, a token).
+pub fn file_problem(value: &str) -> Option<(String, String)> {
+    let help = "write the secret into a file readable by Alertmanager and give that file's path here, such as /etc/alertmanager/secrets/slack";
+    let lower = value.to_ascii_lowercase();
+    let token_prefix = ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "ghp_", "glpat-", "sk-"]
+        .iter()
+        .any(|p| lower.starts_with(p));
+    let jwt = value.starts_with("eyJ") && value.matches('.').count() == 2;
+    let what = if lower.contains("://") {
+        Some("a URL")
+    } else if lower.starts_with("bearer") || lower.starts_with("basic ") {
+        Some("an authorization header")
+    } else if token_prefix || jwt {
+        Some("a token")
+    } else if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("not a file path")
+    } else {
+        None
+    };
+    what.map(|w| {
+        let message = if w == "not a file path" {
+            format!("{} is not a file path", shown(value))
+        } else {
+            format!(
+                "this is {w}, not the path of a file holding it: the secret itself would be written to generated files"
+            )
+        };
+        (message, help.into())
+    })
 }
 
 /// Where the secret goes instead, for each use (Alertmanager 0.25's options).
@@ -123,6 +254,9 @@ fn hint(purpose: Use, service: Option<&str>) -> String {
         (Use::TeamWebhook | Use::DefaultWebhook, Some("Discord")) => {
             "Discord takes Slack-format messages at `<webhook URL>/slack`: write that URL into a file and name the file in the team's `slack_api_url_file`".into()
         }
+        (Use::TeamWebhook | Use::DefaultWebhook, Some(KEYED)) => format!(
+            "Alertmanager 0.25 reads a webhook URL only inline; if the service takes its key as a header, put it in a file named in `webhook_credentials_file`, else {relay}"
+        ),
         (Use::TeamWebhook | Use::DefaultWebhook, Some(service)) => format!(
             "Alertmanager 0.25 cannot read a {service} URL or token from a file (0.26 adds `*_file` options for it); {relay}"
         ),
@@ -167,7 +301,34 @@ fn secret_path(host: &str, path: &str) -> Option<&'static str> {
     if host == "chat.googleapis.com" {
         return Some("Google Chat");
     }
+    if under("pagerduty.com") && segments.first() == Some(&"integration") {
+        return Some("PagerDuty");
+    }
+    // Mattermost, Rocket.Chat, Zapier and most self-hosted chats: a key as
+    // the segment after `hooks` (or `webhooks`, `integration`).
+    let keyed = segments.windows(2).any(|w| {
+        matches!(
+            w[0],
+            "hooks" | "hook" | "webhooks" | "webhook" | "integration" | "integrations"
+        ) && looks_like_key(w[1])
+    });
+    if keyed {
+        return Some(KEYED);
+    }
     None
+}
+
+/// A webhook whose key is a segment of its path.
+const KEYED: &str = "keyed (`/hooks/<key>`)";
+
+/// A generated key rather than a name: long, of letters and digits both.
+fn looks_like_key(segment: &str) -> bool {
+    segment.len() >= 16
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && segment.bytes().any(|b| b.is_ascii_digit())
+        && segment.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 /// Whether a parameter name names a secret: one of its words (split at

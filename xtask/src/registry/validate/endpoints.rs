@@ -7,7 +7,7 @@ use super::{Cx, HTTP_METHODS, shown, suggest};
 use crate::burn_rate::{self, PRESETS, TIERS};
 use serde_saphyr::Spanned;
 
-use crate::registry::{Endpoint, model};
+use crate::registry::{Endpoint, model, url};
 use crate::sli::{self, Queries};
 use crate::source::SourceFile;
 
@@ -45,6 +45,8 @@ fn check_route(
             ),
             format!("write it as \"/{}\"", ep.path.value),
         );
+    } else if let Some((message, help)) = url::path_problem(&ep.path.value) {
+        cx.c.error(src, &ep.path, format!("{field}.path"), message, help);
     }
     let method = &ep.method;
     if !HTTP_METHODS.contains(&method.value.as_str()) {

@@ -259,6 +259,14 @@ fn check_url(
     }
 }
 
+/// A `*_file` field: the path of a file holding a secret, never the secret
+/// itself (see [`url::file_problem`]), refused at the value's position.
+fn check_file(c: &mut Checker, src: &SourceFile, f: &Spanned<String>, field: &str) {
+    if let Some((message, help)) = url::file_problem(&f.value) {
+        c.error(src, f, field.to_owned(), message, help);
+    }
+}
+
 /// FNV-1a 64 over the registry files sorted by relative path (`path NUL text
 /// NUL`, line endings normalised). The known-routes crate's build script
 /// computes the same to tell when its checked-in module is stale.

@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 
 use super::{Cx, shown};
 use crate::catalogue::{Need, TargetKind};
-use crate::registry::{Page, UNASSIGNED, model};
+use crate::registry::{Page, UNASSIGNED, model, url};
 use crate::source::SourceFile;
 use crate::syntax::percent_encode_path;
 
@@ -54,6 +54,8 @@ fn check_path(
             format!("page path {} does not start with `/`", shown(&path.value)),
             format!("write it as \"/{}\"", path.value),
         );
+    } else if let Some((message, help)) = url::path_problem(&path.value) {
+        cx.c.error(src, path, f, message, help);
     } else if let Some(first) = paths.get(&path.value) {
         cx.c.error(
             src,

@@ -2,7 +2,7 @@
 //! files, the `teams:`; and, once everything else is known, the routing checks
 //! (every alert reaches someone) and the warnings for what the registry lacks.
 
-use super::{Cx, check_url, shown};
+use super::{Cx, check_file, check_url, shown};
 use crate::registry::{Team, channels, settings, url};
 use crate::syntax::NAME_RULE;
 
@@ -77,10 +77,21 @@ pub(super) fn collect(cx: &mut Cx) {
                     );
                 }
             }
+            for (f, key) in [
+                (&t.webhook_credentials_file, "webhook_credentials_file"),
+                (&t.slack_api_url_file, "slack_api_url_file"),
+            ] {
+                if let Some(f) = f {
+                    check_file(&mut cx.c, src, f, &format!("{field}.{key}"));
+                }
+            }
             let mut checked =
                 |list: &[serde_saphyr::Spanned<crate::registry::model::Channel>], key: &str| {
                     let mut out = Vec::new();
                     for (i, ch) in list.iter().enumerate() {
+                        for (name, f) in channels::files(&ch.value) {
+                            check_file(&mut cx.c, src, f, &format!("{field}.{key}[{i}].{name}"));
+                        }
                         match channels::config(&ch.value, has_smtp) {
                             Ok(c) if c.key == "slack_configs" && t.slack_api_url_file.is_some() => {
                                 cx.c.error(
@@ -109,8 +120,11 @@ pub(super) fn collect(cx: &mut Cx) {
                     page,
                     webhook_url: t.webhook_url.as_ref().map(|u| u.value.clone()),
                     paging_webhook_url: t.paging_webhook_url.as_ref().map(|u| u.value.clone()),
-                    webhook_credentials_file: t.webhook_credentials_file.clone(),
-                    slack_api_url_file: t.slack_api_url_file.clone(),
+                    webhook_credentials_file: t
+                        .webhook_credentials_file
+                        .as_ref()
+                        .map(|f| f.value.clone()),
+                    slack_api_url_file: t.slack_api_url_file.as_ref().map(|f| f.value.clone()),
                 },
             );
         }

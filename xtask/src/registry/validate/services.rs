@@ -96,6 +96,10 @@ fn check_service(
             "the health check is empty or has control characters".into(),
             "write an HTTP path such as /health, or a command such as pg_isready",
         );
+    } else if let Some(h) = &svc.health_endpoint
+        && let Some((message, help)) = url::path_problem(&h.value)
+    {
+        c.error(src, h, format!("{field}.health_endpoint"), message, help);
     }
     let probe = probe_for(svc, kind, port);
     let (metrics_port, metrics_path) = metrics(c, src, svc, field, port);
@@ -286,7 +290,12 @@ fn metrics(
             );
             "/metrics".to_owned()
         }
-        Some(p) => p.value.clone(),
+        Some(p) => {
+            if let Some((message, help)) = url::path_problem(&p.value) {
+                c.error(src, p, format!("{field}.metrics.path"), message, help);
+            }
+            p.value.clone()
+        }
         None => "/metrics".to_owned(),
     };
     (metrics_port, path)
