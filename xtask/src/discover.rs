@@ -2,7 +2,7 @@
 //! discover_docker.py): what runs, compared with what the registry lists.
 //!
 //! The live inventory comes from `kubectl get deployments,statefulsets,daemonsets
-//! -A -o json` and, per docker host of the registry, `docker -H ssh://HOST ps
+//! -A -o json` and, per docker host of the registry, `docker --host=ssh://HOST ps
 //! --format '{{json .}}'`, each with a timeout; or from a saved inventory file
 //! holding the same JSON: `{"kubernetes": <kubectl output>, "docker": {"HOST":
 //! <docker ps output as a string, or a list of its objects>}}`.
@@ -239,13 +239,18 @@ pub fn live(reg: &Registry, timeout: Duration) -> Inventory {
     .and_then(|v| parse_kubectl(&v));
     inv.kubernetes = Some(k8s);
     for host in docker_hosts(reg) {
-        let url = format!("ssh://{host}");
-        let result = run(
-            "docker",
-            &["-H", &url, "ps", "--format", "{{json .}}"],
-            timeout,
-        )
-        .and_then(|out| parse_docker_ps(&host, &Value::String(out)));
+        // Only a host name or IPv4 address reaches the command line, attached
+        // to its option: never a value ssh or docker could read as an option.
+        let result = if crate::syntax::is_hostname(&host) {
+            let url = format!("--host=ssh://{host}");
+            run("docker", &[&url, "ps", "--format", "{{json .}}"], timeout)
+                .and_then(|out| parse_docker_ps(&host, &Value::String(out)))
+        } else {
+            Err(format!(
+                "{} is not a host name or IPv4 address; not contacted",
+                crate::diagnostics::shown(&host)
+            ))
+        };
         inv.docker.insert(host, result);
     }
     inv

@@ -72,10 +72,26 @@ pub fn is_duration(s: &str) -> bool {
 }
 
 pub fn is_hostname(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    let labels: Vec<&str> = s.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let numeric = |l: &&str| l.bytes().all(|b| b.is_ascii_digit());
+    if labels.last().is_some_and(numeric) {
+        // All-numeric last label: only a dotted IPv4 address (0-255, no leading zeros).
+        return labels.len() == 4
+            && labels.iter().all(|l| {
+                numeric(l)
+                    && !l.is_empty()
+                    && l.len() <= 3
+                    && (l.len() == 1 || !l.starts_with('0'))
+                    && l.parse::<u16>().is_ok_and(|n| n <= 255)
+            });
+    }
+    !s.is_empty() && s.len() <= 253 && labels.iter().all(label_ok)
 }
 
 pub fn is_unit_name(s: &str) -> bool {
@@ -86,12 +102,8 @@ pub fn is_unit_name(s: &str) -> bool {
 }
 
 pub fn is_host_port(s: &str) -> bool {
-    s.rsplit_once(':').is_some_and(|(h, p)| {
-        !h.is_empty()
-            && h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && p.parse::<u16>().is_ok_and(|p| p > 0)
-    })
+    s.rsplit_once(':')
+        .is_some_and(|(h, p)| is_hostname(h) && p.parse::<u16>().is_ok_and(|p| p > 0))
 }
 
 /// Hours in a Prometheus duration; `None` when it is not one.
@@ -186,5 +198,43 @@ mod tests {
         assert_eq!(duration_hours("30d"), Some(720.0));
         assert_eq!(duration_hours("1h30m"), Some(1.5));
         assert_eq!(duration_hours("90x"), None);
+    }
+
+    #[test]
+    fn hosts_are_names_or_ipv4_addresses() {
+        for ok in [
+            "localhost",
+            "10.0.0.7",
+            "0.0.0.0",
+            "255.255.255.255",
+            "db-1.example.org",
+            "a1",
+            "1a.example",
+        ] {
+            assert!(is_hostname(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "999.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "..",
+            "a..b",
+            "-",
+            "-oProxyCommand",
+            "a-",
+            "a.-b",
+            "a.example.",
+            "a_b",
+            &"x".repeat(64),
+        ] {
+            assert!(!is_hostname(bad), "{bad}");
+        }
+        assert!(
+            is_host_port("127.0.0.1:9115")
+                && !is_host_port("-x:9115")
+                && !is_host_port("300.0.0.1:1")
+        );
     }
 }

@@ -253,3 +253,69 @@ fn schema_validation_rejects_a_wrong_dashboard() {
     assert!(errs.iter().any(|e| e.contains("schemaVersion")), "{errs:?}");
     assert!(errs.iter().any(|e| e.contains("tilte")), "{errs:?}");
 }
+
+/// Every text outside the inline-code spans of a markdown line.
+fn outside_code(md: &str) -> String {
+    let mut out = String::new();
+    let mut rest = md;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let run = rest[start..].len() - rest[start..].trim_start_matches('`').len();
+        let fence = &rest[start..start + run];
+        let after = &rest[start + run..];
+        match after.find(fence) {
+            Some(end) => rest = &after[end + run..],
+            None => return out + &rest[start..],
+        }
+    }
+    out + rest
+}
+
+/// Registry strings in a Grafana text panel are data: a page path shaped as
+/// a markdown link or as HTML is shown as code, never rendered.
+#[test]
+fn registry_strings_in_text_panels_are_code_not_markdown() {
+    let t = TempDir::new("markdown");
+    let hostile = [
+        "/l [x](https://evil.example/login)",
+        "/<img src=x onerror=alert(1)>",
+        "/``code` ``",
+    ];
+    let pages: String = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("  - {{path: '{p}', name: p{i}, owner: t}}\n"))
+        .collect();
+    std::fs::write(
+        t.join("r.yaml"),
+        format!("pages:\n{pages}teams:\n  t: {{webhook_url: 'http://127.0.0.1:1/t'}}\n"),
+    )
+    .unwrap();
+    let boards = dashboards(t.path());
+    let coverage = &boards
+        .iter()
+        .find(|(n, _)| n.contains("coverage"))
+        .unwrap()
+        .1;
+    let text = coverage["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "text")
+        .and_then(|p| p["options"]["content"].as_str())
+        .unwrap()
+        .to_owned();
+    let bare = outside_code(&text);
+    for p in hostile {
+        assert!(
+            text.contains(p.trim_matches('`')),
+            "{p} missing from {text}"
+        );
+    }
+    for bad in ["](", "<img", "evil"] {
+        assert!(
+            !bare.contains(bad),
+            "{bad:?} outside a code span in:\n{text}"
+        );
+    }
+}

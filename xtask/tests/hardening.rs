@@ -354,3 +354,74 @@ fn file_count(dir: &Path) -> usize {
         .filter(|e| e.file_type().is_file())
         .count()
 }
+
+/// A `*.yaml` that is not a regular file is refused by name (never skipped
+/// without a word), and so is a file name with an invisible character, which
+/// would reach every generated header (a U+2028 ends a line in TypeScript).
+#[test]
+fn odd_registry_entries_are_refused_by_name() {
+    let base = "services:\n  - {name: s, type: docker, host: 127.0.0.1, port: 80, owner: t}\nteams:\n  t: {webhook_url: 'http://127.0.0.1:1/t'}\n";
+    let cases: [(&str, &dyn Fn(&Path), &str); 4] = [
+        (
+            "fifo",
+            &|reg| {
+                let o = Command::new("mkfifo")
+                    .arg(reg.join("pipe.yaml"))
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "mkfifo: {}", text(&o));
+            },
+            "pipe.yaml is a named pipe, not a file",
+        ),
+        (
+            "device",
+            &|reg| std::os::unix::fs::symlink("/dev/zero", reg.join("zero.yaml")).unwrap(),
+            "zero.yaml is a device, not a file",
+        ),
+        (
+            "line separator",
+            &|reg| std::fs::write(reg.join("a\u{2028}b.yaml"), "teams: {}\n").unwrap(),
+            "holds the invisible character U+2028",
+        ),
+        (
+            "carriage return",
+            &|reg| std::fs::write(reg.join("a\rb.yaml"), "teams: {}\n").unwrap(),
+            "holds the invisible character U+000D",
+        ),
+    ];
+    for (what, make, message) in cases {
+        let t = TempDir::new("odd");
+        let reg = t.join("reg");
+        std::fs::create_dir_all(&reg).unwrap();
+        std::fs::write(reg.join("base.yaml"), base).unwrap();
+        make(&reg);
+        let out = run_gen(&reg, &t.join("out"));
+        let s = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{what}: {s}");
+        assert!(s.contains(message) && s.contains("help:"), "{what}: {s}");
+        assert!(
+            !s.contains("template rendered invalid output"),
+            "{what}: {s}"
+        );
+        assert!(!t.join("out").exists(), "{what}: nothing may be written");
+    }
+}
+
+/// A command-line argument that is not UTF-8 is a usage error, not a panic.
+#[test]
+fn a_non_utf8_argument_exits_2_with_a_message() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("gen")
+        .arg("--out")
+        .arg(std::ffi::OsStr::from_bytes(b"/tmp/\xff\xfe"))
+        .output()
+        .unwrap();
+    let s = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{s}");
+    assert!(
+        s.contains("is not valid UTF-8") && s.contains("help:"),
+        "{s}"
+    );
+    assert!(!s.contains("panicked"), "{s}");
+}

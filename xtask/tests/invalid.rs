@@ -503,6 +503,100 @@ const CASES: &[Case] = &[
         help: None,
     },
     Case {
+        name: "host 999.1.1.1",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: '999.1.1.1'\n    port: 80\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "services[0].host",
+        help: None,
+    },
+    Case {
+        name: "host ..",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: '..'\n    port: 80\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "services[0].host",
+        help: None,
+    },
+    Case {
+        name: "host a..b",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: 'a..b'\n    port: 80\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "services[0].host",
+        help: None,
+    },
+    Case {
+        name: "host -",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: '-'\n    port: 80\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "services[0].host",
+        help: None,
+    },
+    Case {
+        name: "host -oProxyCommand=sh",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: '-oProxyCommand=sh'\n    port: 80\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "services[0].host",
+        help: None,
+    },
+    Case {
+        name: "host a-.example",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: 'a-.example'\n    port: 80\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "services[0].host",
+        help: None,
+    },
+    Case {
+        name: "host 1.2.3",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: '1.2.3'\n    port: 80\n    owner: t\n",
+        )],
+        at: "reg/a.yaml:4:11",
+        message: "services[0].host",
+        help: None,
+    },
+    Case {
+        name: "zero settings.scrape_interval",
+        files: &[("a.yaml", "settings:\n  scrape_interval: 0s\n")],
+        at: "reg/a.yaml:2:",
+        message: "is zero, and this period must be longer than that",
+        help: Some("write a positive duration"),
+    },
+    Case {
+        name: "zero settings.evaluation_interval",
+        files: &[("a.yaml", "settings:\n  evaluation_interval: 0m\n")],
+        at: "reg/a.yaml:2:",
+        message: "is zero, and this period must be longer than that",
+        help: Some("write a positive duration"),
+    },
+    Case {
+        name: "zero settings.alertmanager.group_interval",
+        files: &[(
+            "a.yaml",
+            "settings:\n  alertmanager: {group_interval: 0s}\n",
+        )],
+        at: "reg/a.yaml:2:",
+        message: "is zero, and this period must be longer than that",
+        help: Some("write a positive duration"),
+    },
+    Case {
         name: "invalid utf-8",
         files: &[("a.yaml", "services:\n  - name: \u{0}")],
         at: "reg/a.yaml:",

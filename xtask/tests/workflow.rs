@@ -96,7 +96,10 @@ fn pull_requests_never_see_a_credential_and_actions_are_pinned() {
     let jobs = jobs(&w);
     assert!(jobs.len() >= 2, "{jobs:?}");
     for (name, job) in &jobs {
-        assert!(job.contains("timeout-minutes:"), "job {name} has no timeout-minutes");
+        assert!(
+            job.contains("timeout-minutes:"),
+            "job {name} has no timeout-minutes"
+        );
         if job.contains("secrets.") {
             assert!(
                 job.contains("if: github.event_name == 'push' && github.ref == 'refs/heads/main'"),
@@ -108,10 +111,23 @@ fn pull_requests_never_see_a_credential_and_actions_are_pinned() {
             );
         }
     }
-    let deploy = &jobs.iter().find(|(n, _)| n == "deploy").expect("a deploy job").1;
-    assert!(!deploy.contains("--recursive"), "the deploy job applies every file in the folder");
-    assert!(deploy.contains("generated/manifest.txt"), "the deploy job applies what the manifest lists");
-    for line in w.lines().filter(|l| l.trim_start().starts_with("- uses:") || l.trim_start().starts_with("uses:")) {
+    let deploy = &jobs
+        .iter()
+        .find(|(n, _)| n == "deploy")
+        .expect("a deploy job")
+        .1;
+    assert!(
+        !deploy.contains("--recursive"),
+        "the deploy job applies every file in the folder"
+    );
+    assert!(
+        deploy.contains("generated/manifest.txt"),
+        "the deploy job applies what the manifest lists"
+    );
+    for line in w
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- uses:") || l.trim_start().starts_with("uses:"))
+    {
         let action = line.split("uses:").nth(1).unwrap().trim();
         let reference = action.split('@').nth(1).unwrap_or("");
         let sha = reference.split_whitespace().next().unwrap_or("");

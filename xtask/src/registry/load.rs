@@ -11,6 +11,7 @@ use serde_saphyr::Location;
 use super::model::RegistryFile;
 use super::wording;
 use crate::diagnostics::{Diagnostic, Pos};
+use crate::render::filters::is_hidden;
 use crate::source::{IoError, SourceFile, budget_for, display_name};
 
 /// Larger registry files are refused before parsing: 64 MiB is about 200,000
@@ -43,18 +44,55 @@ pub fn registry_files(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
                 link.display(),
                 ancestor.display()
             )),
-            _ => IoError(format!("cannot read {}: {e}", dir.display())),
+            (_, path) => {
+                let path = path.unwrap_or(dir);
+                let why = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
+                IoError(format!(
+                    "error: cannot read {}: {why}\n   = help: check that the registry folder and everything in it can be read (and that links point at something that exists)",
+                    path.display()
+                ))
+            }
         })?;
         let path = entry.path();
         let is_yaml = matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml")
         );
-        if entry.file_type().is_file() && is_yaml {
-            files.push(path.to_path_buf());
+        if !is_yaml || entry.file_type().is_dir() {
+            continue;
         }
+        if !entry.file_type().is_file() {
+            return Err(IoError(format!(
+                "error: {} is {}, not a file\n   = help: registry files are read whole, so each *.yaml must be (or link to) a regular file; move this one out of the registry folder",
+                path.display(),
+                special_kind(&entry.file_type())
+            )));
+        }
+        let name = display_name(dir, path);
+        if let Some(c) = name.chars().find(|c| is_hidden(*c)) {
+            return Err(IoError(format!(
+                "error: the registry file name {} holds the invisible character U+{:04X}, which would reach the headers of the generated files\n   = help: rename the file with visible characters only",
+                name.escape_debug(),
+                c as u32
+            )));
+        }
+        files.push(path.to_path_buf());
     }
     Ok(files)
+}
+
+/// What a non-file, non-folder entry is, for its error.
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Parses one registry file's text (for the fuzz target and tests).

@@ -189,6 +189,28 @@ impl Resolver<'_> {
         }
     }
 
+    /// A duration that must be longer than zero: Prometheus runs a zero
+    /// scrape or evaluation interval as its own default, Alertmanager refuses a
+    /// zero group or repeat interval.
+    fn period(&mut self, v: &Option<Spanned<String>>, field: &str, default: &str) -> String {
+        let value = self.duration(v, field, default);
+        match v {
+            Some(d) if duration_hours(&value) == Some(0.0) => {
+                self.err(
+                    &d.referenced,
+                    field,
+                    format!(
+                        "{} is zero, and this period must be longer than that",
+                        shown(&d.value)
+                    ),
+                    &format!("write a positive duration, such as {default} (the default)"),
+                );
+                default.to_owned()
+            }
+            _ => value,
+        }
+    }
+
     fn address(&mut self, v: &Option<Spanned<String>>, field: &str, default: &str) -> String {
         match v {
             Some(a) if !is_host_port(&a.value) => {
@@ -557,12 +579,8 @@ impl Resolver<'_> {
                 "alertmanager.default_webhook_credentials_file",
             ),
             group_wait: self.duration(&a.group_wait, "alertmanager.group_wait", "30s"),
-            group_interval: self.duration(&a.group_interval, "alertmanager.group_interval", "5m"),
-            repeat_interval: self.duration(
-                &a.repeat_interval,
-                "alertmanager.repeat_interval",
-                "4h",
-            ),
+            group_interval: self.period(&a.group_interval, "alertmanager.group_interval", "5m"),
+            repeat_interval: self.period(&a.repeat_interval, "alertmanager.repeat_interval", "4h"),
             unknown_owners_to_default: a.unknown_owners_to_default,
             smtp: self.smtp(a.smtp.as_ref()),
             automation_webhook_url: self.url(
@@ -589,9 +607,9 @@ pub fn resolve(
         None => (None, &empty),
     };
     let mut r = Resolver { src, diags };
-    let scrape_interval = r.duration(&s.scrape_interval, "scrape_interval", "15s");
-    let evaluation_interval = r.duration(&s.evaluation_interval, "evaluation_interval", "15s");
-    let slo_period = r.duration(&s.slo_period, "slo_period", "30d");
+    let scrape_interval = r.period(&s.scrape_interval, "scrape_interval", "15s");
+    let evaluation_interval = r.period(&s.evaluation_interval, "evaluation_interval", "15s");
+    let slo_period = r.period(&s.slo_period, "slo_period", "30d");
     let mut slo_period_hours = duration_hours(&slo_period).unwrap_or(720.0);
     if let Some(p) = &s.slo_period
         && !burn_rate::has_catalogue(slo_period_hours)

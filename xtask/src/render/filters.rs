@@ -84,6 +84,38 @@ pub fn gotmpl_str(s: &str) -> String {
     s.replace("{{", "{{\"{{\"}}")
 }
 
+/// Markdown inline code (Grafana text panels, coverage.md): registry text
+/// shown literally, so `[x](https://…)` is no link and `<img …>` no HTML. The
+/// fence is one backtick longer than any run inside; line breaks become spaces.
+pub fn md_code(value: &Value) -> Result<String, Error> {
+    Ok(md_code_str(as_str(value, "md_code")?))
+}
+
+pub fn md_code_str(s: &str) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || is_hidden(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let longest = one_line
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if one_line.starts_with('`') || one_line.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{one_line}{pad}{fence}")
+}
+
 /// A TypeScript (JavaScript) string literal. Escapes quotes, backslashes,
 /// control characters, the line and paragraph separators, and `<` (so
 /// `</script>` cannot end an inline script); `${` needs nothing in a
@@ -147,6 +179,14 @@ fn as_str<'a>(value: &'a Value, filter: &str) -> Result<&'a str, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_code_spans_hold_any_text() {
+        assert_eq!(md_code_str("/a [x](y)"), "`/a [x](y)`");
+        assert_eq!(md_code_str("a`b"), "``a`b``");
+        assert_eq!(md_code_str("`a``"), "``` `a`` ```");
+        assert_eq!(md_code_str("a\nb\u{2028}c"), "`a b c`");
+    }
 
     #[test]
     fn promql_escapes_quotes_backslashes_and_controls() {

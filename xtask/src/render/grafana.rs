@@ -10,7 +10,7 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::Renderer;
-use super::filters::promql_str;
+use super::filters::{md_code_str, promql_str};
 use crate::coverage::Coverage;
 use crate::output::{Format, Output};
 use crate::registry::Registry;
@@ -400,11 +400,13 @@ pub fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
         .iter()
         .filter(|d| !d.not_covered.is_empty())
     {
+        // Registry names are data: code spans, never links or HTML.
+        let names: Vec<String> = d.not_covered.iter().map(|n| md_code_str(n)).collect();
         text.push_str(&format!(
             "- **{}** ({}): {}\n",
             d.title,
             d.group,
-            d.not_covered.join(", ")
+            names.join(", ")
         ));
     }
     l.newline();

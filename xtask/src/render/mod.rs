@@ -115,6 +115,7 @@ impl Renderer {
         env.add_filter("ts", |v: minijinja::Value| filters::ts(&v));
         env.add_filter("num", |v: minijinja::Value| filters::num(&v));
         env.add_filter("gotmpl", |v: minijinja::Value| filters::gotmpl(&v));
+        env.add_filter("md_code", |v: minijinja::Value| filters::md_code(&v));
         let files = template_files(templates).map_err(|e| e.0)?;
         for (name, path) in files {
             let text = std::fs::read_to_string(&path)
