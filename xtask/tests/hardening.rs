@@ -361,7 +361,8 @@ fn file_count(dir: &Path) -> usize {
 #[test]
 fn odd_registry_entries_are_refused_by_name() {
     let base = "services:\n  - {name: s, type: docker, host: 127.0.0.1, port: 80, owner: t}\nteams:\n  t: {webhook_url: 'http://127.0.0.1:1/t'}\n";
-    let cases: [(&str, &dyn Fn(&Path), &str); 4] = [
+    type Make<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Make, &str); 4] = [
         (
             "fifo",
             &|reg| {
