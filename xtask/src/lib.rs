@@ -78,9 +78,41 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Invalid(s) | Failure::Io(s) => f.write_str(s.trim_end()),
+            Failure::Invalid(s) => f.write_str(s.trim_end()),
+            Failure::Io(s) => {
+                let s = s.trim_end();
+                if s.starts_with("error:") || s.starts_with("stopped by") {
+                    f.write_str(s)?;
+                } else {
+                    write!(f, "error: {s}")?;
+                }
+                match io_hint(s) {
+                    Some(hint) if !s.contains("= help:") => write!(f, "\n   = help: {hint}"),
+                    _ => Ok(()),
+                }
+            }
         }
     }
+}
+
+/// What to do about a system error, by the error the system reported.
+fn io_hint(message: &str) -> Option<&'static str> {
+    let has = |codes: &[&str]| codes.iter().any(|c| message.contains(c));
+    Some(
+        if has(&["(os error 28)", "(os error 122)", "(os error 27)"]) {
+            "free space on that disk (or raise the quota), then run the command again; a gen that fails leaves its folder as it was"
+        } else if has(&["(os error 13)", "(os error 1)"]) {
+            "check that you may read and write the path named above"
+        } else if has(&["(os error 30)"]) {
+            "the file system is read-only: point --out at a folder you can write"
+        } else if has(&["(os error 2)"]) {
+            "check that the path named above exists"
+        } else if has(&["(os error"]) {
+            "check the path named above and run the command again"
+        } else {
+            return None;
+        },
+    )
 }
 
 /// Everything one run produces, in memory.
@@ -107,9 +139,16 @@ pub fn load(
         return Err(Failure::Invalid(diagnostics::render_all(&mut diags)));
     }
     let (loaded, parse_diags) = registry::load::load_dir(registry_dir)?;
+    let unreadable = parse_diags.iter().any(Diagnostic::is_error);
     diags.extend(parse_diags);
     let (registry, validate_diags) = registry::validate::validate(loaded, &catalogue);
-    diags.extend(validate_diags);
+    // A file that did not parse counts as empty, so warnings about what the
+    // registry lacks (a default webhook it may well set) would be false.
+    diags.extend(
+        validate_diags
+            .into_iter()
+            .filter(|d| !unreadable || d.is_error()),
+    );
     match registry {
         Some(r) if !diags.iter().any(Diagnostic::is_error) => Ok((r, catalogue, diags)),
         _ => Err(Failure::Invalid(diagnostics::render_all(&mut diags))),

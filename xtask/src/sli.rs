@@ -82,7 +82,31 @@ pub struct Queries {
 
 /// A query with its window filled in.
 pub fn with_window(query: &str, window: &str) -> String {
-    query.trim().replace(WINDOW, window)
+    canonical(query).trim().replace(WINDOW, window)
+}
+
+/// The query with each placeholder spelt `{{.window}}`: Go templates (and so
+/// Sloth) also accept spaces inside the braces, `{{ .window }}`.
+pub fn canonical(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut rest = query;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let inner_end = after.find("}}");
+        match inner_end {
+            Some(end) if after[..end].trim() == ".window" => {
+                out.push_str(WINDOW);
+                rest = &after[end + 2..];
+            }
+            _ => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What is wrong with a raw query, in registry terms: it must use the window
@@ -92,6 +116,7 @@ pub fn query_problem(query: &str) -> Option<String> {
     if query.trim().is_empty() {
         return Some("the query is empty".into());
     }
+    let query = canonical(query);
     if !query.contains(WINDOW) {
         return Some(format!(
             "the query has no `{WINDOW}`: the rules need it over several windows"
@@ -162,5 +187,12 @@ mod tests {
         assert!(query_problem(r#"x{a=")"}[{{.window}}]"#).is_none());
         assert!(query_problem("x[{{.window}}] {{.other}}").is_some());
         assert_eq!(with_window(" a[{{.window}}] ", "1h"), "a[1h]");
+        // Sloth's own examples space the placeholder: the same query.
+        assert!(query_problem("sum(rate(x[{{ .window }}]))").is_none());
+        assert_eq!(
+            with_window("a[{{ .window }}] b[{{.window}}]", "5m"),
+            "a[5m] b[5m]"
+        );
+        assert!(query_problem("x[{{ .other }}]").is_some());
     }
 }

@@ -162,10 +162,14 @@ fn lock(out_dir: &Path) -> Result<Lock, IoError> {
             .open(&path)
             .map_err(|e| IoError(format!("cannot open {}: {e}", path.display())))?;
         if file.try_lock().is_err() {
+            // The holder writes its process id just after taking the lock.
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = match holder.trim() {
+                "" => String::new(),
+                h => format!(" ({h})"),
+            };
             return Err(IoError(format!(
-                "error: another gen ({}) is writing to {}\n   = help: wait for it to finish, then run gen again; nothing was written",
-                holder.trim(),
+                "error: another gen{holder} is writing to {}\n   = help: wait for it to finish, then run gen again; nothing was written",
                 out_dir.display()
             )));
         }

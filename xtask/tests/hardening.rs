@@ -158,7 +158,7 @@ fn a_second_gen_into_the_same_folder_stops_naming_the_first() {
     });
     for o in [&a, &b] {
         assert!(
-            o.status.success() || text(o).contains("another gen (process "),
+            o.status.success() || text(o).contains("error: another gen "),
             "{}",
             text(o)
         );
@@ -334,8 +334,12 @@ fn a_failed_write_half_way_is_recovered_by_the_next_gen() {
     let s = text(&o);
     assert_eq!(o.status.code(), Some(2), "{s}");
     assert!(
-        s.contains("cannot write") && s.contains("File too large"),
+        s.contains("error: cannot write") && s.contains("File too large"),
         "{s}"
+    );
+    assert!(
+        s.contains("= help: free space on that disk"),
+        "a system error gets a hint: {s}"
     );
     let o = run_gen(&big, &out);
     assert!(o.status.success(), "{}", text(&o));

@@ -116,9 +116,9 @@ pub fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// A query that counts events over Sloth's window: as given when it has the
 /// placeholder, else a counter selector turned into a rate over it.
 pub fn over_window(query: &str) -> String {
-    let q = query.trim();
+    let q = crate::sli::canonical(query.trim());
     if q.contains(WINDOW) {
-        q.to_owned()
+        q
     } else {
         format!("sum(rate({q}[{WINDOW}]))")
     }

@@ -216,7 +216,13 @@ pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
         Err(e) => {
             let loc = e.location().unwrap_or(Location::UNKNOWN);
             let raw = strip_location(&e.without_snippet().to_string());
-            let field = clean_path(&path);
+            let mut field = clean_path(&path);
+            // A duplicate key is reported at the entry (`services[0].?`): name it.
+            if let Some(rest) = raw.strip_prefix("duplicate mapping key: ")
+                && let Some(entry) = field.strip_suffix(".?")
+            {
+                field = format!("{entry}.{}", rest.split(',').next().unwrap_or("").trim());
+            }
             let value = source.line(loc.line()).map(|l| value_at(&l, loc.column()));
             let (message, help) = wording::plain(&raw, &field, value.as_deref());
             let help = indentation_hint(source, loc.line()).or(help);
@@ -260,11 +266,22 @@ fn clean_path(path: &str) -> String {
 /// The scalar a parser error points at: from its column to the end of the line,
 /// without a trailing comment.
 fn value_at(line: &str, column: u64) -> String {
-    let rest: String = line
-        .chars()
-        .skip(column.saturating_sub(1) as usize)
-        .collect();
+    let at = column.saturating_sub(1) as usize;
+    let before: String = line.chars().take(at).collect();
+    let rest: String = line.chars().skip(at).collect();
     let rest = rest.split(" #").next().unwrap_or("");
+    // Inside `{…}` or `[…]` a plain value ends at the next `,`, `}` or `]`.
+    let depth = before.chars().fold(0i32, |d, c| match c {
+        '{' | '[' => d + 1,
+        '}' | ']' => d - 1,
+        _ => d,
+    });
+    let plain = !rest.starts_with(['"', '\'', '[', '{']);
+    let rest = if depth > 0 && plain {
+        rest.split([',', '}', ']']).next().unwrap_or("")
+    } else {
+        rest
+    };
     rest.trim().trim_end_matches(',').to_owned()
 }
 

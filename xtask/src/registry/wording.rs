@@ -15,6 +15,18 @@ pub fn plain(message: &str, field: &str, value: Option<&str>) -> (String, Option
     // serde's "invalid type: floating point `8000.5`, expected u16" and
     // saphyr's "invalid i64": the kind the field wants is what matters.
     let wanted = wanted_kind(message);
+    let too_large = value
+        .and_then(|v| v.parse::<f64>().ok())
+        .is_some_and(f64::is_infinite);
+    if matches!(wanted, Some(Kind::Number | Kind::Whole)) && too_large {
+        return (
+            format!(
+                "{key} is {}, too large for a number",
+                shown(value.unwrap_or_default())
+            ),
+            Some("write a number within ±1.7e308, such as `0.9` or `250`".into()),
+        );
+    }
     if let Some(kind) = wanted {
         let help = match kind {
             Kind::Whole => "write a whole number without quotes or a decimal point, e.g. `8080`",
@@ -31,6 +43,42 @@ pub fn plain(message: &str, field: &str, value: Option<&str>) -> (String, Option
         return (
             format!("{key} must be {}{written}", kind.said()),
             Some(help.into()),
+        );
+    }
+    if message.starts_with("externally tagged enum") {
+        let channel =
+            field.ends_with(']') && (field.contains("notify[") || field.contains("page["));
+        return if channel {
+            (
+                format!("a channel is one `kind: {{fields}}` mapping{written}"),
+                Some(
+                    "write it as `- slack: {api_url_file: /etc/alertmanager/secrets/slack}`".into(),
+                ),
+            )
+        } else {
+            (
+                format!("{key} must be one name{written}"),
+                Some(if key == "`type`" {
+                    "write a single value on the line, such as `type: docker`".into()
+                } else {
+                    "write one of its values on the line, without brackets or braces".into()
+                }),
+            )
+        };
+    }
+    if message.starts_with("expected end of mapping after enum variant") {
+        return (
+            "a channel entry names one kind, and this one goes on with a second key".into(),
+            Some(
+                "start each channel with its own `- `: `- slack: {…}`, then `- email: {…}`".into(),
+            ),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let name = rest.split(',').next().unwrap_or(rest).trim();
+        return (
+            format!("the key `{name}` appears twice in this entry"),
+            Some("each key may appear once per entry; remove or rename one of them".into()),
         );
     }
     if message.starts_with("cannot deserialize null") {
