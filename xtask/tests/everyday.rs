@@ -354,7 +354,7 @@ fn every_command_explains_its_own_options() {
     for (cmd, opts) in [
         (
             "gen",
-            &["--registry", "--out", "--templates", "--verbose"][..],
+            &["--registry", "--out", "--templates", "--verbose", "--force"][..],
         ),
         (
             "check",
