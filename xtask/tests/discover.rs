@@ -44,7 +44,7 @@ fn setup(registry: &str) -> TempDir {
     script(
         "docker",
         format!(
-            "#!/bin/sh\ncase \"$2\" in\n  ssh://127.0.0.1) cat '{}' ;;\n  ssh://127.0.0.3) sleep 30 ;;\n  *) echo \"ssh: connect to host ${{2#ssh://}} port 22: Connection refused\" >&2; exit 255 ;;\nesac\n",
+            "#!/bin/sh\ncase \"$1\" in\n  --host=ssh://127.0.0.1) cat '{}' ;;\n  --host=ssh://127.0.0.3) sleep 30 ;;\n  *) echo \"ssh: connect to host ${{1#--host=ssh://}} port 22: Connection refused\" >&2; exit 255 ;;\nesac\n",
             data.join("docker-ps-127.0.0.1.txt").display()
         ),
     );
