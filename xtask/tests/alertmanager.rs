@@ -55,7 +55,7 @@ fn alerts_reach_their_owners_receivers() {
     if !require_tool("amtool", "prometheus-alertmanager") {
         return;
     }
-    let (_t, file) = generated_config(&root().join("registry"));
+    let (_t, file) = generated_config(&example());
     assert_eq!(
         route(
             &file,
@@ -101,8 +101,8 @@ fn alerts_reach_their_owners_receivers() {
         "_automation,backend-team"
     );
     // The rules carry the action as a label exactly when there is one.
-    let g = xtask::generate(&root().join("registry"), &root().join("templates"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let g =
+        xtask::generate(&example(), &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
     for rule in g.rules.services.values().flat_map(|gr| &gr.rules) {
         let action = &rule.annotations["auto_repair"];
         assert_eq!(
@@ -172,7 +172,7 @@ fn labels<'a>(pairs: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
 
 #[test]
 fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
-    let (_t, file) = generated_config(&root().join("registry"));
+    let (_t, file) = generated_config(&example());
     let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let list = |x: &Value| {
         x.as_array()
@@ -301,7 +301,7 @@ fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
     ignore = "amtool or Alertmanager not found (Debian package prometheus-alertmanager; `.ci/run --install-only` installs it)"
 )]
 fn a_real_alertmanager_inhibits_only_within_one_target() {
-    let (t, file) = generated_config(&root().join("registry"));
+    let (t, file) = generated_config(&example());
     let port = xtask::cmd::e2e::free_port().unwrap();
     let addr = format!("127.0.0.1:{port}");
     let mut am = std::process::Command::new("prometheus-alertmanager")

@@ -22,7 +22,7 @@ fn outputs(reg: &std::path::Path) -> BTreeMap<String, String> {
 /// PrometheusRule was dead weight.
 #[test]
 fn each_group_is_evaluated_once_by_the_prometheus_that_scrapes_it() {
-    let reg = root().join("registry");
+    let reg = example();
     let out = outputs(&reg);
     let g = xtask::generate(&reg, &root().join("templates")).unwrap();
     let prometheus = &out["prometheus/prometheus.yml"];
@@ -132,7 +132,7 @@ fn every_delivery_and_grouping_passes_promtool() {
 /// The example registry with `settings.prometheus` set to `prometheus`.
 fn example_with(prometheus: &str) -> TempDir {
     let t = TempDir::new("delivery-example");
-    copy_dir(&root().join("registry"), t.path());
+    copy_example(t.path());
     let teams = t.join("teams.yaml");
     let text = std::fs::read_to_string(&teams).unwrap();
     let patched = text.replacen(

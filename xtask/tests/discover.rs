@@ -207,10 +207,10 @@ fn coverage(reg: &Path, extra: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn coverage_matches_a_hand_count_of_the_example_registry() {
-    let (code, json) = coverage(&root().join("registry"), &["--format", "json"]);
+    let (code, json) = coverage(&example(), &["--format", "json"]);
     assert_eq!(code, Some(0));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    // Counted by hand from registry/: 11 services, 4 pages, 4 endpoints.
+    // Counted by hand from the tests' example: 11 services, 4 pages, 4 endpoints.
     let expected = [
         ("prometheus", 11, 11),
         ("sentry", 4, 11),   // awoooi-api, awoooi-web, awoooi-worker, openclaw
@@ -237,16 +237,10 @@ fn coverage_matches_a_hand_count_of_the_example_registry() {
     // (100 + 36.36 + 36.36 + 27.27 + 100 + 100 + 50 + 100) / 8
     assert_eq!(v["overall"], 68.75);
     assert_eq!(v["overall_status"], "bad");
-    assert_eq!(
-        coverage(&root().join("registry"), &["--min", "60"]).0,
-        Some(0)
-    );
-    assert_eq!(
-        coverage(&root().join("registry"), &["--min", "70"]).0,
-        Some(1)
-    );
+    assert_eq!(coverage(&example(), &["--min", "60"]).0, Some(0));
+    assert_eq!(coverage(&example(), &["--min", "70"]).0, Some(1));
     // Without --min, the registry's `settings.coverage_min` (65) is the floor.
-    assert_eq!(coverage(&root().join("registry"), &[]).0, Some(0));
+    assert_eq!(coverage(&example(), &[]).0, Some(0));
     let t = TempDir::new("floor");
     std::fs::write(
         t.join("r.yaml"),

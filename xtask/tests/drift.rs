@@ -5,7 +5,8 @@
 mod common;
 use common::*;
 
-/// A copy of the example registry and templates, with a generated folder.
+/// A copy of the tests' example registry and of the templates, with a
+/// generated folder.
 struct Project {
     dir: TempDir,
 }
@@ -13,7 +14,7 @@ struct Project {
 impl Project {
     fn new() -> Project {
         let dir = TempDir::new("drift");
-        copy_dir(&root().join("registry"), &dir.join("registry"));
+        copy_example(&dir.join("registry"));
         copy_dir(&root().join("templates"), &dir.join("templates"));
         let p = Project { dir };
         let out = p.run("gen");
@@ -344,15 +345,17 @@ fn output_is_independent_of_cwd_env_and_file_order() {
     let reference = tree(&p.file("generated"));
     // Same registry split differently and named in another order: same output.
     let reg = TempDir::new("reordered");
-    for (i, f) in ["teams.yaml", "api.yaml", "pages.yaml", "services.yaml"]
-        .iter()
-        .enumerate()
-    {
-        std::fs::copy(
-            root().join("registry").join(f),
-            reg.join(&format!("{}-{f}", 9 - i)),
-        )
-        .unwrap();
+    // Every file of the registry, whatever it holds, renamed so that the
+    // files sort in the opposite order.
+    let mut files: Vec<_> = std::fs::read_dir(p.file("registry"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    for (i, f) in files.iter().enumerate() {
+        let name = f.file_name().unwrap().to_string_lossy();
+        std::fs::copy(f, reg.join(&format!("{:04}-{name}", 9999 - i))).unwrap();
     }
     let out_dir = TempDir::new("reordered-out");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))

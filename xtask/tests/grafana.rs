@@ -129,7 +129,7 @@ fn sample_values_replace_every_variable() {
 /// metadata and info series, so it shows every SLO whatever its origin.
 #[test]
 fn the_slo_dashboard_reads_only_the_metadata_series() {
-    let ds = dashboards(&root().join("registry"));
+    let ds = dashboards(&example());
     let (_, slo) = ds.iter().find(|(p, _)| p.ends_with("/slo.json")).unwrap();
     let mut n = 0;
     for p in slo["panels"].as_array().unwrap() {

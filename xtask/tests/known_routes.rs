@@ -42,11 +42,9 @@ fn the_checked_in_crate_is_fresh_and_passes_its_tests() {
 #[test]
 fn a_stale_module_warns_locally_and_fails_under_ci() {
     let t = TempDir::new("stale");
-    copy_dir(&root().join("registry"), &t.join("registry"));
-    copy_dir(
-        &root().join("generated/rust/known-routes"),
-        &t.join("crate"),
-    );
+    copy_example(&t.join("registry"));
+    let out = gen_into(&t.join("registry"));
+    copy_dir(&out.join("rust/known-routes"), &t.join("crate"));
     let _ = std::fs::remove_dir_all(t.join("crate/target"));
     let manifest = t.join("crate/Cargo.toml");
     let reg = t.join("registry").to_string_lossy().into_owned();

@@ -72,7 +72,7 @@ fn a_broken_expression_fails_its_generated_unit_test() {
     if !require_tool("promtool", "prometheus") {
         return;
     }
-    let t = gen_into(&root().join("registry"));
+    let t = gen_into(&example());
     let prom = t.join("prometheus");
     let rules = prom.join("rules/redis.rules.yml");
     let text_before = std::fs::read_to_string(&rules).unwrap();
@@ -141,7 +141,7 @@ fn operator_resources_validate_against_their_crds_and_promtool() {
     // The example with rule files per team: a team's ServiceMonitors and
     // Probes are one multi-document file each.
     let by_team = TempDir::new("operator-team");
-    copy_dir(&root().join("registry"), by_team.path());
+    copy_example(by_team.path());
     let teams = by_team.join("teams.yaml");
     let text_of_teams = std::fs::read_to_string(&teams).unwrap();
     std::fs::write(
@@ -236,7 +236,7 @@ fn crd_validation_rejects_a_wrong_resource() {
     ignore = "prometheus-blackbox-exporter not found (Debian package prometheus-blackbox-exporter; `.ci/run --install-only` installs it)"
 )]
 fn blackbox_exporter_accepts_the_modules_and_every_prober_exists() {
-    let t = gen_into(&root().join("registry"));
+    let t = gen_into(&example());
     let file = t.join("blackbox/blackbox.yml");
     let v = yaml_documents(&file).remove(0);
     let modules = v["modules"].as_object().expect("modules");
@@ -269,8 +269,8 @@ fn blackbox_exporter_accepts_the_modules_and_every_prober_exists() {
 
 #[test]
 fn example_registry_gets_the_promised_probes_and_slo_alerts() {
-    let g = xtask::generate(&root().join("registry"), &root().join("templates"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let g =
+        xtask::generate(&example(), &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
     let out = |p: &str| {
         g.outputs
             .iter()

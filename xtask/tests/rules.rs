@@ -240,8 +240,8 @@ fn selector_extraction_sees_unscoped_expressions() {
 /// registry sets `defaults.runbook_base_url` (the example does).
 #[test]
 fn every_alert_has_a_runbook_url() {
-    let g = xtask::generate(&root().join("registry"), &root().join("templates"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let g =
+        xtask::generate(&example(), &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
     assert!(g.registry.runbook_base_url.is_some());
     let groups = g.rules.services.values().chain(g.rules.pages.values());
     let slo_groups = g.slo.files.values().flatten();

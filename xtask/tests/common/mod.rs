@@ -101,9 +101,13 @@ pub fn require_tool(tool: &str, package: &str) -> bool {
     found
 }
 
-/// Every file under `dir` as (relative path, bytes), sorted.
+/// Every file under `dir` as (relative path, bytes), sorted; none when `dir`
+/// does not exist (a registry without k8s services has no `kubernetes/`).
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
+    if !dir.exists() {
+        return out;
+    }
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.unwrap();
         if entry.file_type().is_file() {
@@ -119,7 +123,25 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Every registry the tests render: the example and each fixture.
+/// The tests' own copy of the example registry: tests that check facts about
+/// one registry read it, so `registry/` is the team's to change.
+pub fn example() -> PathBuf {
+    root().join("xtask/tests/data/example")
+}
+
+/// The example's YAML files copied into `to` (not its README).
+pub fn copy_example(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(example()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// Every registry the tests render: the project's own (whatever it holds)
+/// and each fixture.
 pub fn registries() -> Vec<PathBuf> {
     let mut dirs = vec![root().join("registry")];
     dirs.extend(
