@@ -126,17 +126,24 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
     let mut checked = 0;
     for reg in registries() {
         let g = xtask::generate(&reg, &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
-        let file = |path: &str| {
-            g.outputs
-                .iter()
-                .find(|o| o.path == path)
-                .map(|o| o.contents.clone())
-        };
-        let prometheus: Value =
-            serde_saphyr::from_str(&file("prometheus/prometheus.yml").unwrap()).unwrap();
-        // Job name to its targets.
+        // Job name to its targets, over every Prometheus config (one, or one
+        // per shard: `settings.prometheus.shards`).
+        let configs: Vec<Value> = g
+            .outputs
+            .iter()
+            .filter(|o| is_prometheus_config(&o.path))
+            .map(|o| serde_saphyr::from_str(&o.contents).unwrap())
+            .collect();
+        assert!(
+            !configs.is_empty(),
+            "{}: no Prometheus config",
+            reg.display()
+        );
         let mut jobs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for job in prometheus["scrape_configs"].as_array().unwrap() {
+        for job in configs
+            .iter()
+            .flat_map(|c| c["scrape_configs"].as_array().unwrap())
+        {
             let targets = job["static_configs"].as_array().map_or(vec![], |cs| {
                 cs.iter()
                     .flat_map(|c| {
@@ -148,7 +155,9 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                     })
                     .collect()
             });
-            jobs.insert(job["job_name"].as_str().unwrap().to_owned(), targets);
+            jobs.entry(job["job_name"].as_str().unwrap().to_owned())
+                .or_default()
+                .extend(targets);
         }
         let probed = |service: &str| {
             g.outputs.iter().any(|o| {

@@ -38,13 +38,26 @@ fn promtool_accepts_config_rules_and_passes_generated_unit_tests() {
     for reg in registries() {
         let t = gen_into(&reg);
         let prom = t.join("prometheus");
-        let out = run("promtool", &["check", "config", "prometheus.yml"], &prom);
+        let configs: Vec<String> = tree(&prom)
+            .into_iter()
+            .map(|(p, _)| format!("prometheus/{p}"))
+            .filter(|p| is_prometheus_config(p))
+            .map(|p| p["prometheus/".len()..].to_owned())
+            .collect();
         assert!(
-            out.status.success(),
-            "{}: promtool check config:\n{}",
-            reg.display(),
-            text(&out)
+            !configs.is_empty(),
+            "{}: no Prometheus config",
+            reg.display()
         );
+        for config in &configs {
+            let out = run("promtool", &["check", "config", config], &prom);
+            assert!(
+                out.status.success(),
+                "{}: promtool check config {config}:\n{}",
+                reg.display(),
+                text(&out)
+            );
+        }
         let tests = files(&prom.join("tests"), ".test.yml");
         assert!(!tests.is_empty());
         let mut args = vec!["test", "rules"];

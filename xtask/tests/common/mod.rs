@@ -140,6 +140,13 @@ pub fn copy_example(to: &Path) {
     }
 }
 
+/// Whether an output path is a Prometheus config: `prometheus/prometheus.yml`,
+/// or with `settings.prometheus.shards` one `prometheus/shard-N.prometheus.yml` each.
+pub fn is_prometheus_config(path: &str) -> bool {
+    path.strip_prefix("prometheus/")
+        .is_some_and(|f| !f.contains('/') && f.ends_with("prometheus.yml"))
+}
+
 /// Every registry the tests render: the project's own (whatever it holds)
 /// and each fixture.
 pub fn registries() -> Vec<PathBuf> {
