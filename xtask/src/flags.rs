@@ -126,6 +126,24 @@ const COMMANDS: &[Spec] = &[
         args: &[],
     },
     Spec {
+        name: "init",
+        summary: "turn a fresh clone into a team's own repository: replace the example registry\n\
+                  by a minimal one (the team and its webhook), then gen",
+        options: &[
+            Opt {
+                name: "--team",
+                value: Some("NAME"),
+                help: "the owner team (lower case, digits and -, such as platform)",
+            },
+            Opt {
+                name: "--webhook",
+                value: Some("URL"),
+                help: "where the team's alerts go (an Alertmanager webhook receiver)",
+            },
+        ],
+        args: &[],
+    },
+    Spec {
         name: "import",
         summary: "turn Sloth specs or OpenSLO SLO documents (a file, or the YAML files of a folder)\n\
                   into `slos:` registry entries, reporting what could not be carried over",
@@ -185,6 +203,10 @@ pub enum Command {
         break_route: bool,
     },
     Bench,
+    Init {
+        team: String,
+        webhook: String,
+    },
     Import {
         from: ImportFrom,
         path: PathBuf,
@@ -418,6 +440,14 @@ fn build(name: &str, v: Values, args: Vec<String>) -> Result<Command, UsageError
         },
         "e2e" => Command::E2e {
             break_route: v.switch("--break-route"),
+        },
+        "init" => Command::Init {
+            team: v.text("--team").ok_or_else(|| {
+                UsageError("init needs --team NAME: the team that owns the services".into())
+            })?,
+            webhook: v.text("--webhook").ok_or_else(|| {
+                UsageError("init needs --webhook URL: where the team's alerts go".into())
+            })?,
         },
         "import" => Command::Import {
             from: match args[0].as_str() {

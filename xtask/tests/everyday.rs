@@ -438,3 +438,81 @@ fn tests_that_need_a_program_say_so_when_it_is_missing() {
         }
     }
 }
+
+/// `cargo xtask init` turns a fresh copy into a team's own: the example
+/// registry goes, a minimal one with the team comes, check is green; on a
+/// registry that is not the untouched example it changes nothing; a bad
+/// team name or a secret in the webhook is refused before anything changes.
+#[test]
+fn init_starts_a_teams_own_registry_and_never_overwrites_one() {
+    let p = project_copy();
+    // The copy is a fresh clone only when registry/ is the shipped example.
+    std::fs::remove_dir_all(p.join("registry")).unwrap();
+    std::fs::create_dir_all(p.join("registry")).unwrap();
+    for (rel, bytes) in tree(&example()) {
+        if rel.ends_with(".yaml") {
+            std::fs::write(p.join("registry").join(&rel), bytes).unwrap();
+        }
+    }
+    std::fs::create_dir_all(p.join("xtask/tests/data")).unwrap();
+    copy_dir(&example(), &p.join("xtask/tests/data/example"));
+    let before = files(&p.join("registry"));
+    for (args, says) in [
+        (
+            &["--team", "Ops Team", "--webhook", "http://127.0.0.1:9/x"][..],
+            "is not a team name",
+        ),
+        (
+            &[
+                "--team",
+                "ops",
+                "--webhook",
+                "https://hooks.slack.com/services/T/B/X",
+            ],
+            "Slack webhook URL",
+        ),
+    ] {
+        let out = xtask_in(p.path(), &[&["init"], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains(says), "{}", text(&out));
+        assert_eq!(files(&p.join("registry")), before, "nothing may change");
+    }
+    let out = xtask_in(
+        p.path(),
+        &[
+            "init",
+            "--team",
+            "ops",
+            "--webhook",
+            "http://127.0.0.1:9/ops",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let reg: Vec<String> = files(&p.join("registry")).into_keys().collect();
+    assert_eq!(reg, ["teams.yaml"]);
+    let teams = std::fs::read_to_string(p.join("registry/teams.yaml")).unwrap();
+    assert!(
+        teams.contains("  ops:\n") && !teams.contains("awoooi"),
+        "{teams}"
+    );
+    assert!(xtask_in(p.path(), &["check"]).status.success());
+    // Now the registry is the team's: a second init changes nothing.
+    let now = files(&p.join("registry"));
+    let out = xtask_in(
+        p.path(),
+        &[
+            "init",
+            "--team",
+            "other",
+            "--webhook",
+            "http://127.0.0.1:9/o",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("init leaves it alone"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(files(&p.join("registry")), now);
+}

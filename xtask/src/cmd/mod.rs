@@ -7,3 +7,4 @@ pub mod discover;
 pub mod e2e;
 pub mod generate;
 pub mod import;
+pub mod init;
