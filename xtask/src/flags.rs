@@ -126,6 +126,13 @@ const COMMANDS: &[Spec] = &[
         args: &[],
     },
     Spec {
+        name: "plan-diff",
+        summary: "what the change from the plan snapshot BASE (the base branch's) to the current one\n\
+                  does to monitoring, as markdown for a pull request's job summary",
+        options: &[],
+        args: &["BASE"],
+    },
+    Spec {
         name: "init",
         summary: "turn a fresh clone into a team's own repository: replace the example registry\n\
                   by a minimal one (the team and its webhook), then gen",
@@ -203,6 +210,9 @@ pub enum Command {
         break_route: bool,
     },
     Bench,
+    PlanDiff {
+        base: PathBuf,
+    },
     Init {
         team: String,
         webhook: String,
@@ -440,6 +450,9 @@ fn build(name: &str, v: Values, args: Vec<String>) -> Result<Command, UsageError
         },
         "e2e" => Command::E2e {
             break_route: v.switch("--break-route"),
+        },
+        "plan-diff" => Command::PlanDiff {
+            base: PathBuf::from(&args[0]),
         },
         "init" => Command::Init {
             team: v.text("--team").ok_or_else(|| {

@@ -20,6 +20,7 @@ pub mod import;
 pub mod interrupt;
 pub mod output;
 pub mod peer;
+pub mod plan_diff;
 pub mod readme;
 pub mod registry;
 pub mod render;

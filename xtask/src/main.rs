@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         } => cmd::discover::run(&paths, inventory.as_deref(), strict, timeout_seconds),
         Command::E2e { break_route } => xtask::cmd::e2e::run(break_route).map_err(Failure::Io),
         Command::Bench => xtask::cmd::bench::run().map(|()| true).map_err(Failure::Io),
+        Command::PlanDiff { base } => cmd::plan_diff::run(&base),
         Command::Init { team, webhook } => cmd::init::run(&team, &webhook),
         Command::Import { from, path, to } => cmd::import::run(from, &path, to.as_deref()),
         Command::Help(text) => {

@@ -516,3 +516,53 @@ fn init_starts_a_teams_own_registry_and_never_overwrites_one() {
     );
     assert_eq!(files(&p.join("registry")), now);
 }
+
+/// A pull request's job summary says what the change does to monitoring:
+/// `plan-diff` against the base branch's plan, into `$GITHUB_STEP_SUMMARY`.
+#[test]
+fn the_job_summary_says_what_a_change_does_to_monitoring() {
+    let p = project_copy();
+    let base = p.join("base-plan.snap");
+    std::fs::copy(p.join("snapshots/plan.snap"), &base).unwrap();
+    let summary = p.join("step-summary.md");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["plan-diff", &base.to_string_lossy()])
+            .env(xtask::ROOT_ENV, p.path())
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(out.status.success(), "{}", text(&out));
+    let said = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        said.contains("Nothing: the monitoring plan is unchanged"),
+        "{said}"
+    );
+
+    let mut service = readme_service();
+    let g = xtask::generate(&p.join("registry"), &p.join("templates"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = service
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("owner: "))
+        .unwrap()
+        .to_owned();
+    if !g.registry.teams.contains_key(&owner) {
+        service.push_str(&format!(
+            "teams:\n  {owner}:\n    webhook_url: http://127.0.0.1:9095/{owner}\n"
+        ));
+    }
+    std::fs::write(p.join("registry/billing.yaml"), &service).unwrap();
+    assert!(xtask_in(p.path(), &["gen"]).status.success());
+    std::fs::remove_file(&summary).unwrap();
+    let out = run();
+    assert!(out.status.success(), "{}", text(&out));
+    let said = std::fs::read_to_string(&summary).unwrap();
+    assert!(said.contains("**added** `service billing"), "{said}");
+    assert!(
+        said.contains("`alert MemoryHigh  warning  for 5m  threshold 0.8 ratio"),
+        "{said}"
+    );
+}

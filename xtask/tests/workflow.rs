@@ -60,6 +60,7 @@ fn the_workflow_runs_the_gates_and_deploys_only_from_main() {
         "run: cargo xtask coverage",
         "cargo xtask discover --inventory inventory/inventory.json --strict",
         "run: .ci/run",
+        "cargo xtask plan-diff \"$RUNNER_TEMP/base-plan.snap\"",
         "--dry-run=server",
         "kubectl apply --server-side",
     ] {

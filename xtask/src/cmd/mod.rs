@@ -8,3 +8,4 @@ pub mod e2e;
 pub mod generate;
 pub mod import;
 pub mod init;
+pub mod plan_diff;

@@ -155,6 +155,10 @@ fn rules_for(
             .unwrap_or_else(|| t.severity.value.clone());
         let for_ = a.for_.clone().unwrap_or_else(|| t.for_.value.clone());
         let threshold = a.threshold.or(t.threshold).map(number);
+        let shown_threshold = threshold.as_ref().map(|v| match &t.threshold_unit {
+            Some(unit) => format!("{v} {unit}"),
+            None => v.to_string(),
+        });
         let ctx =
             context! { target => Serde(target), threshold, for => &for_, severity => &severity };
         let field = |f: &str| -> Result<String, String> {
@@ -200,6 +204,7 @@ fn rules_for(
             alert: t.alert.value.clone(),
             expr,
             for_,
+            threshold: shown_threshold,
             labels: rule_labels.into(),
             annotations: annotations.into(),
             test: Some(test),

@@ -77,9 +77,24 @@ pub fn render(
             (s.name.as_str(), format!("{file}, {by}"))
         })
         .collect();
+    // With `shards: {by: team}` each owner team's shard (as scrape.rs splits them).
+    let team_shard: BTreeMap<&str, u32> = match &reg.settings.prometheus.shards {
+        Some(sh) if sh.by == "team" => reg
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.owner.as_str(),
+                    super::scrape::team_shard(&s.owner, sh.count),
+                )
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    };
     r.render(
         TEMPLATE,
         context! {
+            team_shard => Serde(&team_shard),
             delivered => Serde(&delivered),
             fed => Serde(&fed),
             services => Serde(&reg.services),

@@ -18,6 +18,9 @@ pub struct Rule {
     pub expr: String,
     #[serde(rename = "for")]
     pub for_: String,
+    /// The threshold with its unit (`0.8 ratio`), for the plan; None for
+    /// alerts without one.
+    pub threshold: Option<String>,
     pub labels: Pairs,
     pub annotations: Pairs,
     /// Input for the generated `promtool test rules` cases; Rust reads it, so

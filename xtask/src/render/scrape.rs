@@ -122,6 +122,12 @@ pub struct Shard {
     pub owners: String,
 }
 
+/// The shard an owner team goes to whole with `shards: {by: team}`: its
+/// name's FNV-1a hash modulo the count.
+pub fn team_shard(owner: &str, count: u32) -> u32 {
+    (fnv1a(owner.as_bytes()) % u64::from(count)) as u32
+}
+
 /// The shards of a split; with `by: team` each owner team goes whole to the
 /// shard its name's FNV-1a hash picks, so its alerts see all its series.
 pub fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
@@ -138,7 +144,7 @@ pub fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
             by: shards.by.clone(),
             owners: owners
                 .iter()
-                .filter(|o| fnv1a(o.as_bytes()) % u64::from(shards.count) == u64::from(index))
+                .filter(|o| team_shard(o, shards.count) == index)
                 .map(|o| o.replace('.', "\\."))
                 .collect::<Vec<_>>()
                 .join("|"),

@@ -174,6 +174,7 @@ pub(super) fn burn_rule(
         "ticket"
     };
     Rule {
+        threshold: None,
         name: format!("slo_{}_{shape}", sli.name()),
         exporter,
         alert: sli.alert().into(),
@@ -218,6 +219,7 @@ pub(super) fn budget_rule(
         annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
     }
     Rule {
+        threshold: None,
         name: format!("slo_{}_budget_exhausted", sli.name()),
         exporter,
         alert: "SLOErrorBudgetExhausted".into(),
