@@ -8,6 +8,18 @@ use serde::Serialize;
 
 use crate::registry::Registry;
 
+/// Every dimension: its key (for `settings.coverage_dimensions`) and title.
+pub const DIMENSIONS: [(&str, &str); 8] = [
+    ("prometheus", "Prometheus metrics"),
+    ("sentry", "Sentry errors"),
+    ("otel", "OpenTelemetry traces"),
+    ("langfuse", "Langfuse LLM traces"),
+    ("alerts", "Alert rules"),
+    ("page_sentry_session", "Sentry sessions"),
+    ("page_web_vitals", "Web vitals"),
+    ("api_slo", "SLO defined"),
+];
+
 pub const GOOD: f64 = 90.0;
 pub const WARNING: f64 = 70.0;
 
@@ -51,7 +63,6 @@ fn percent(covered: usize, total: usize) -> Option<f64> {
 
 fn dimension<T>(
     key: &'static str,
-    title: &'static str,
     group: &'static str,
     items: &[T],
     name: impl Fn(&T) -> String,
@@ -61,6 +72,10 @@ fn dimension<T>(
     let total = items.len();
     let covered = total - not_covered.len();
     let p = percent(covered, total);
+    let title = DIMENSIONS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(key, |(_, t)| t);
     Dimension {
         key,
         title,
@@ -78,56 +93,32 @@ pub fn compute(reg: &Registry) -> Coverage {
     let sname = |x: &crate::registry::Service| x.name.clone();
     let pname = |p: &crate::registry::Page| p.path.clone();
     let dims = vec![
-        dimension(
-            "prometheus",
-            "Prometheus metrics",
-            "services",
-            s,
-            sname,
-            |x| x.monitoring.prometheus,
-        ),
-        dimension("sentry", "Sentry errors", "services", s, sname, |x| {
-            x.monitoring.sentry
+        dimension("prometheus", "services", s, sname, |x| {
+            x.monitoring.prometheus
         }),
-        dimension("otel", "OpenTelemetry traces", "services", s, sname, |x| {
-            x.monitoring.otel
+        dimension("sentry", "services", s, sname, |x| x.monitoring.sentry),
+        dimension("otel", "services", s, sname, |x| x.monitoring.otel),
+        dimension("langfuse", "services", s, sname, |x| x.monitoring.langfuse),
+        dimension("alerts", "services", s, sname, |x| !x.alerts.is_empty()),
+        dimension("page_sentry_session", "pages", &reg.pages, pname, |p| {
+            p.sentry_session
         }),
-        dimension(
-            "langfuse",
-            "Langfuse LLM traces",
-            "services",
-            s,
-            sname,
-            |x| x.monitoring.langfuse,
-        ),
-        dimension("alerts", "Alert rules", "services", s, sname, |x| {
-            !x.alerts.is_empty()
+        dimension("page_web_vitals", "pages", &reg.pages, pname, |p| {
+            p.web_vitals
         }),
-        dimension(
-            "page_sentry_session",
-            "Sentry sessions",
-            "pages",
-            &reg.pages,
-            pname,
-            |p| p.sentry_session,
-        ),
-        dimension(
-            "page_web_vitals",
-            "Web vitals",
-            "pages",
-            &reg.pages,
-            pname,
-            |p| p.web_vitals,
-        ),
         dimension(
             "api_slo",
-            "SLO defined",
             "api_endpoints",
             &reg.endpoints,
             |e| format!("{} {}", e.method, e.path),
             |e| e.slo_availability.is_some() || e.slo_latency_ms.is_some(),
         ),
     ];
+    // Only the dimensions the registry counts (`settings.coverage_dimensions`).
+    let dims: Vec<Dimension> = dims
+        .into_iter()
+        .filter(|d| reg.settings.coverage_dimensions.iter().any(|k| k == d.key))
+        .collect();
     let known: Vec<f64> = dims.iter().filter_map(|d| d.percent).collect();
     let overall = (!known.is_empty())
         .then(|| (known.iter().sum::<f64>() / known.len() as f64 * 100.0).round() / 100.0);

@@ -1,5 +1,6 @@
 //! The README's alert table, written by gen from `templates/alerts/*.yaml` between
-//! two marker lines, so the catalogue a user reads never goes stale.
+//! two marker lines, so the catalogue a user reads never goes stale. A README
+//! without the markers is left alone.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -41,17 +42,20 @@ pub fn table(c: &Catalogue) -> String {
     s
 }
 
-/// The README with a current table, as an output relative to the project root.
-pub fn output(root: &Path) -> Result<Output, Failure> {
+/// The README with a current table, as an output relative to the project
+/// root; None when there is no README or it has no table markers (a team's
+/// own README need not carry the catalogue: gen leaves it alone).
+pub fn output(root: &Path) -> Result<Option<Output>, Failure> {
     let path = root.join(FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))?;
-    let (catalogue, _) = catalogue::load(&root.join("templates"))?;
-    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
-        return Err(Failure::Io(format!(
-            "{FILE} has lost the lines that enclose the alert table; put back\n{START}\n{END}"
-        )));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Failure::Io(format!("cannot read {}: {e}", path.display()))),
     };
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        return Ok(None);
+    };
+    let (catalogue, _) = catalogue::load(&root.join("templates"))?;
     let body_start = start + START.len();
     if end < body_start {
         return Err(Failure::Io(format!(
@@ -64,9 +68,9 @@ pub fn output(root: &Path) -> Result<Output, Failure> {
         table(&catalogue),
         &text[end..]
     );
-    Ok(Output {
+    Ok(Some(Output {
         path: FILE.to_owned(),
         format: Format::Markdown,
         contents,
-    })
+    }))
 }

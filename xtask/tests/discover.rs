@@ -263,3 +263,42 @@ fn an_empty_registry_is_not_applicable_not_a_division_by_zero() {
     );
     assert!(md.contains("Overall: **n/a**"), "{md}");
 }
+
+/// A registry counts the coverage dimensions it names: a team without
+/// Sentry or Langfuse is not scored on them; an unknown name is refused.
+#[test]
+fn a_registry_chooses_its_coverage_dimensions() {
+    let t = TempDir::new("dimensions");
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    let registry = |dims: &str| {
+        format!(
+            "services:\n  - {{name: a, type: docker, host: 127.0.0.1, port: 80, owner: t, monitoring: {{prometheus: true}}, alerts: [service_down], health_endpoint: /h}}\nteams:\n  t: {{webhook_url: 'http://127.0.0.1:1/t'}}\nsettings:\n  coverage_dimensions: {dims}\n"
+        )
+    };
+    std::fs::write(reg.join("r.yaml"), registry("[prometheus, alerts]")).unwrap();
+    let (code, json) = coverage(&reg, &["--format", "json", "--min", "100"]);
+    assert_eq!(code, Some(0), "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let keys: Vec<&str> = v["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["prometheus", "alerts"]);
+    assert_eq!(v["overall"], 100.0);
+    std::fs::write(reg.join("r.yaml"), registry("[prometheus, sentyr]")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["coverage", "--registry", &reg.to_string_lossy()])
+        .output()
+        .unwrap();
+    let s = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(
+        s.contains("no coverage dimension \"sentyr\"")
+            && s.contains("did you mean `sentry`?")
+            && s.contains("(settings.coverage_dimensions)"),
+        "{s}"
+    );
+}

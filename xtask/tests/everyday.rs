@@ -566,3 +566,16 @@ fn the_job_summary_says_what_a_change_does_to_monitoring() {
         "{said}"
     );
 }
+
+/// A team's own README need not carry the alert table: without its marker
+/// lines gen leaves the README alone, and gen and check pass.
+#[test]
+fn a_readme_without_the_table_markers_is_left_alone() {
+    let p = project_copy();
+    let own = "# Our monitoring\n\nSee registry/.\n";
+    std::fs::write(p.join("README.md"), own).unwrap();
+    let out = xtask_in(p.path(), &["gen"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(xtask_in(p.path(), &["check"]).status.success());
+    assert_eq!(std::fs::read_to_string(p.join("README.md")).unwrap(), own);
+}

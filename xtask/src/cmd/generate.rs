@@ -166,7 +166,9 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
                 *p = format!("{}/{p}", snapshots::DIR);
             }
         }
-        write::put(root, &[readme::output(root)?], mode, &mut project)?;
+        if let Some(table) = readme::output(root)? {
+            write::put(root, &[table], mode, &mut project)?;
+        }
     }
     let counts = diagnostics::counts(warnings);
     Ok(match mode {

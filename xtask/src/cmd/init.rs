@@ -115,6 +115,9 @@ settings:
   alertmanager:
     # Alerts whose owner has no route of its own.
     default_webhook_url: {url}
+  # What `cargo xtask coverage` scores; also: sentry, otel, langfuse,
+  # page_sentry_session, page_web_vitals.
+  coverage_dimensions: [prometheus, alerts, api_slo]
 ",
         team = team,
         url = q(webhook),

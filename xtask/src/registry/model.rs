@@ -52,6 +52,8 @@ pub struct Settings {
     pub host_exporters: Option<Spanned<HostExporters>>,
     /// The coverage floor (percent) `cargo xtask coverage` enforces without `--min`.
     pub coverage_min: Option<Spanned<f64>>,
+    /// The coverage dimensions this registry counts (default: all of them).
+    pub coverage_dimensions: Option<Spanned<Vec<String>>>,
     /// The histogram buckets the applications use; SLO thresholds are added.
     pub latency_buckets_seconds: Option<Spanned<Vec<f64>>>,
     /// The SLO period, such as `30d` or `28d`.

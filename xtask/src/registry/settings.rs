@@ -40,6 +40,8 @@ pub struct Settings {
     pub cadvisor_port: u16,
     /// The coverage floor of `cargo xtask coverage` (CI), in percent.
     pub coverage_min: Option<f64>,
+    /// The coverage dimensions counted, by key (`coverage::DIMENSIONS`).
+    pub coverage_dimensions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -685,7 +687,43 @@ pub fn resolve(
             None
         }
     });
+    let all = || {
+        crate::coverage::DIMENSIONS
+            .map(|(k, _)| k.to_owned())
+            .to_vec()
+    };
+    let coverage_dimensions = match &s.coverage_dimensions {
+        None => all(),
+        Some(d) => match d
+            .value
+            .iter()
+            .find(|k| !crate::coverage::DIMENSIONS.iter().any(|(key, _)| key == k))
+        {
+            Some(bad) => {
+                let keys: Vec<&str> = crate::coverage::DIMENSIONS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect();
+                let hint = match crate::diagnostics::did_you_mean(bad, keys.iter().copied()) {
+                    Some(close) => format!(
+                        "did you mean `{close}`? the dimensions: {}",
+                        keys.join(", ")
+                    ),
+                    None => format!("the dimensions: {}", keys.join(", ")),
+                };
+                r.err(
+                    &d.referenced,
+                    "coverage_dimensions",
+                    format!("there is no coverage dimension {}", shown(bad)),
+                    &hint,
+                );
+                all()
+            }
+            None => d.value.clone(),
+        },
+    };
     Settings {
+        coverage_dimensions,
         coverage_min,
         node_exporter_port,
         cadvisor_port,
