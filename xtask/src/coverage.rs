@@ -1,4 +1,4 @@
-//! Monitoring coverage per dimension (the design's section 5): covered count,
+//! Monitoring coverage per dimension: covered count,
 //! total, percentage and status (>= 90 % good, >= 70 % warning, else bad). An
 //! empty registry or dimension is "n/a", never a division by zero. The same
 //! numbers feed `generated/coverage.{md,json}`, the coverage dashboard and

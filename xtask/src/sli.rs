@@ -1,5 +1,5 @@
 //! Where an SLI's events come from: the HTTP metrics the applications export,
-//! named by a preset (the design's middleware, OpenTelemetry's semantic
+//! named by a preset (the example API's middleware, OpenTelemetry's semantic
 //! conventions, Micrometer/Spring) or one by one, or raw PromQL queries with
 //! Sloth's `{{.window}}` placeholder. A leaf: settings resolve the names,
 //! validation checks the queries, the SLO renderer and the generated app
