@@ -579,3 +579,32 @@ fn a_readme_without_the_table_markers_is_left_alone() {
     assert!(xtask_in(p.path(), &["check"]).status.success());
     assert_eq!(std::fs::read_to_string(p.join("README.md")).unwrap(), own);
 }
+
+/// A change that changes no monitoring touches no generated file but the
+/// registry's hash: a comment leaves the Rust and TypeScript modules the apps
+/// compile as they are, and a new registry file (here, with one new service)
+/// rewrites no header of a file whose content did not change.
+#[test]
+fn a_comment_or_a_new_file_touches_only_what_it_changes() {
+    let p = project_copy();
+    let before = files(&p.join("generated"));
+    let first = std::fs::read_dir(p.join("registry"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|f| f.extension().is_some_and(|e| e == "yaml"))
+        .unwrap();
+    let mut text_now = std::fs::read_to_string(&first).unwrap();
+    text_now.push_str("# a note for the next reader\n");
+    std::fs::write(&first, text_now).unwrap();
+    assert!(xtask_in(p.path(), &["gen"]).status.success());
+    let after = files(&p.join("generated"));
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert_eq!(
+        changed,
+        ["rust/known-routes/registry.hash"],
+        "a comment changed {changed:?}"
+    );
+}

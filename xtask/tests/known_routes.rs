@@ -93,11 +93,13 @@ fn a_stale_module_warns_locally_and_fails_under_ci() {
             .unwrap()
             .contains("\"/settings\"")
     );
-    std::fs::copy(
-        out.join("rust/known-routes/src/lib.rs"),
-        t.join("crate/src/lib.rs"),
-    )
-    .unwrap();
+    for f in ["src/lib.rs", "registry.hash"] {
+        std::fs::copy(
+            out.join("rust/known-routes").join(f),
+            t.join("crate").join(f),
+        )
+        .unwrap();
+    }
     let fixed = cargo(
         &["build"],
         &manifest,

@@ -2,7 +2,7 @@
 //! Tells a developer at compile time when the checked-in `src/lib.rs` is stale
 //! against the service registry: a warning locally, a build error when
 //! `CI=true`. It hashes the registry files the way `cargo xtask gen` does and
-//! compares with `REGISTRY_HASH` in `src/lib.rs`. Only std, no rendering; it
+//! compares with the hash gen recorded in `registry.hash`. Only std, no rendering; it
 //! reads the registry and writes nothing (not even to OUT_DIR).
 
 use std::path::{Path, PathBuf};
@@ -48,11 +48,11 @@ fn main() {
     println!("cargo:rerun-if-env-changed=KNOWN_ROUTES_REGISTRY");
     println!("cargo:rerun-if-env-changed=CI");
     println!("cargo:rerun-if-changed={}", registry.display());
-    println!("cargo:rerun-if-changed=src/lib.rs");
-    let lib = std::fs::read_to_string(manifest.join("src/lib.rs")).unwrap_or_default();
-    let recorded = lib
+    println!("cargo:rerun-if-changed=registry.hash");
+    let recorded_file = std::fs::read_to_string(manifest.join("registry.hash")).unwrap_or_default();
+    let recorded = recorded_file
         .lines()
-        .find_map(|l| l.trim().strip_prefix("pub const REGISTRY_HASH: &str = \"")?.strip_suffix("\";"))
+        .find(|l| l.starts_with("fnv1a64:"))
         .unwrap_or("none");
     if !registry.is_dir() {
         println!("cargo:warning=registry not found at {}; set KNOWN_ROUTES_REGISTRY to check that src/lib.rs is fresh", registry.display());
@@ -61,7 +61,7 @@ fn main() {
     let actual = registry_hash(&registry);
     if recorded != actual {
         let msg = format!(
-            "known-routes is stale: the registry at {} changed since src/lib.rs was generated ({recorded} != {actual}); run `cargo xtask gen`",
+            "known-routes is stale: the registry at {} changed since src/lib.rs was generated (registry.hash) ({recorded} != {actual}); run `cargo xtask gen`",
             registry.display()
         );
         if std::env::var("CI").is_ok_and(|v| v == "true") {

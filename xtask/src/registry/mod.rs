@@ -41,6 +41,16 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// How the header of a file derived from the whole registry names its
+    /// source: the folder (`registry/`), not each file, so adding a registry
+    /// file leaves those headers as they are.
+    pub fn source(&self) -> String {
+        self.files
+            .first()
+            .and_then(|f| f.split_once('/'))
+            .map_or_else(|| "the registry".to_owned(), |(dir, _)| format!("{dir}/"))
+    }
+
     /// The service of that name (services are sorted by name).
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services

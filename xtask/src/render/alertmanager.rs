@@ -116,7 +116,7 @@ pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
     Ok(vec![Output::new(
         "alertmanager/alertmanager.yml",
         Format::Yaml,
-        &reg.files.join(", "),
+        &reg.source(),
         &body,
     )])
 }

@@ -23,7 +23,7 @@ pub fn json(r: &Renderer, coverage: &Coverage) -> Result<String, String> {
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry, coverage: &Coverage) -> Result<Vec<Output>, String> {
-    let source = reg.files.join(", ");
+    let source = reg.source();
     Ok(vec![
         Output::new(
             "coverage.md",

@@ -442,7 +442,7 @@ pub fn outputs(
     reg: &Registry,
     dashboards: &[(String, Dashboard)],
 ) -> Result<Vec<Output>, String> {
-    let source = reg.files.join(", ");
+    let source = reg.source();
     let mut out = Vec::new();
     for (file, d) in dashboards {
         let body = r.render(

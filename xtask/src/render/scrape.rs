@@ -153,7 +153,7 @@ pub fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
 }
 
 pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
-    let source = reg.files.join(", ");
+    let source = reg.source();
     let jobs: Vec<Job> = reg
         .services
         .iter()
