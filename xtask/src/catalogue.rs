@@ -393,8 +393,41 @@ fn check_template(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Dia
                 .help("list target kinds: k8s-deployment, docker, systemd, page"),
         );
     }
+    // A misspelt variable (`{{ treshold }}`) fails only when a registry uses
+    // the alert: find it when the catalogue loads.
+    let env = minijinja::Environment::new();
+    for (field, text) in t.template_fields() {
+        let Ok(tmpl) = env.template_from_str(text) else {
+            continue; // a syntax error is reported, with its line, when rendered
+        };
+        let mut unknown: Vec<String> = tmpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !CONTEXT.contains(&v.as_str()))
+            .collect();
+        unknown.sort();
+        if let Some(v) = unknown.first() {
+            let close = crate::diagnostics::did_you_mean(v, CONTEXT.iter().copied())
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            diags.push(
+                Diagnostic::error(
+                    file_start(),
+                    field.clone(),
+                    format!("`{field}` uses `{v}`, which an alert template is not given"),
+                )
+                .help(format!(
+                    "{close}an alert template sees {}",
+                    CONTEXT.map(|c| format!("`{c}`")).join(", ")
+                )),
+            );
+        }
+    }
     diags
 }
+
+/// What an alert template is rendered with (see `render::alert_rules`).
+const CONTEXT: [&str; 4] = ["target", "threshold", "for", "severity"];
 
 fn is_valid_name(name: &str) -> bool {
     !name.is_empty()

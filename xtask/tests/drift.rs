@@ -405,3 +405,27 @@ fn output_is_independent_of_cwd_env_and_file_order() {
         );
     }
 }
+
+/// A new catalogue alert with a misspelt variable fails gen (and check) at
+/// once, before any registry uses it.
+#[test]
+fn a_catalogue_alert_with_an_unknown_variable_fails_before_it_is_used() {
+    let p = Project::new();
+    let base = std::fs::read_to_string(p.file("templates/alerts/memory_high.yaml")).unwrap();
+    let typo = base
+        .replace("alert: MemoryHigh", "alert: MemoryHigher")
+        .replace("> {{ threshold }}", "> {{ treshold }}");
+    assert_ne!(typo, base);
+    std::fs::write(p.file("templates/alerts/memory_higher.yaml"), typo).unwrap();
+    for cmd in ["gen", "check"] {
+        let out = p.run(cmd);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {t}");
+        assert!(
+            t.contains("templates/alerts/memory_higher.yaml")
+                && t.contains("`expr` uses `treshold`")
+                && t.contains("did you mean `threshold`?"),
+            "{cmd}: {t}"
+        );
+    }
+}

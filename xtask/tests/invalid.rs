@@ -597,6 +597,16 @@ const CASES: &[Case] = &[
         help: Some("write a positive duration"),
     },
     Case {
+        name: "a tab in indentation",
+        files: &[(
+            "a.yaml",
+            "services:\n  - name: x\n    type: docker\n    host: h\n\tport: 80\n",
+        )],
+        at: "reg/a.yaml:5:1",
+        message: "a tab character",
+        help: Some("replace the tab with spaces"),
+    },
+    Case {
         name: "invalid utf-8",
         files: &[("a.yaml", "services:\n  - name: \u{0}")],
         at: "reg/a.yaml:",

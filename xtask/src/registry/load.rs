@@ -223,6 +223,15 @@ pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
             {
                 field = format!("{entry}.{}", rest.split(',').next().unwrap_or("").trim());
             }
+            // The scanner reports a tab at the start of the scalar it was in,
+            // often a line earlier: point at the tab itself.
+            if raw.contains("found a tab")
+                && let Some(at) = first_tab(source, loc.line())
+            {
+                let d = Diagnostic::error(at, field, "a tab character, which YAML does not allow in indentation or around a plain value")
+                    .help("replace the tab with spaces");
+                return Err(source.diag(d));
+            }
             let value = source.line(loc.line()).map(|l| value_at(&l, loc.column()));
             let (message, help) = wording::plain(&raw, &field, value.as_deref());
             let help = indentation_hint(source, loc.line()).or(help);
@@ -231,6 +240,22 @@ pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
             Err(source.diag(d))
         }
     }
+}
+
+/// The position of the first tab on or after line `from` (1-based).
+fn first_tab(source: &SourceFile, from: u64) -> Option<Pos> {
+    source
+        .text
+        .lines()
+        .enumerate()
+        .skip(from.saturating_sub(1) as usize)
+        .find_map(|(i, l)| {
+            l.find('\t').map(|b| Pos {
+                file: source.name.clone(),
+                line: i as u64 + 1,
+                column: l[..b].chars().count() as u64 + 1,
+            })
+        })
 }
 
 /// A bare alert name (`- pod_crash`) has no location of its own; it is where its entry is.
