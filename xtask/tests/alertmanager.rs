@@ -292,6 +292,42 @@ fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
     );
 }
 
+/// A running Alertmanager, stopped when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts Alertmanager on `config` with its data and log (`am.log`) in
+/// `dir`, on a free loopback port; returns it with its address once ready.
+fn alertmanager(config: &std::path::Path, dir: &std::path::Path) -> (Running, String) {
+    let addr = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
+    let am = std::process::Command::new("prometheus-alertmanager")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.path={}", dir.join("am").display()))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--cluster.listen-address=")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("am.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let am = Running(am);
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        xtask::cmd::e2e::http("GET", &addr, "/-/ready", "").is_ok_and(|(c, _)| c == 200)
+    });
+    assert!(
+        ready,
+        "Alertmanager did not start: {}",
+        std::fs::read_to_string(dir.join("am.log")).unwrap_or_default()
+    );
+    (am, addr)
+}
+
 /// The generated inhibitions on a real Alertmanager (API v2, alerts posted
 /// with amtool): a page on one endpoint or service never silences another
 /// target's ticket, and it does silence its own slower tiers and warnings.
@@ -302,33 +338,7 @@ fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
 )]
 fn a_real_alertmanager_inhibits_only_within_one_target() {
     let (t, file) = generated_config(&example());
-    let port = xtask::cmd::e2e::free_port().unwrap();
-    let addr = format!("127.0.0.1:{port}");
-    let mut am = std::process::Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", file.display()))
-        .arg(format!("--storage.path={}", t.join("am").display()))
-        .arg(format!("--web.listen-address={addr}"))
-        .arg("--cluster.listen-address=")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _guard = Kill(std::mem::replace(
-        &mut am,
-        std::process::Command::new("true").spawn().unwrap(),
-    ));
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        xtask::cmd::e2e::http("GET", &addr, "/-/ready", "").is_ok_and(|(c, _)| c == 200)
-    });
-    assert!(ready, "Alertmanager did not start");
+    let (_am, addr) = alertmanager(&file, t.path());
     let slo = |tier: &str, path: &str, severity: &str| {
         vec![
             "alertname=SLOErrorBudgetBurn".to_owned(),
@@ -675,29 +685,7 @@ settings:
     );
     let file = t.join("am.yml");
     std::fs::write(&file, &config).unwrap();
-    let addr = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
-    let am = std::process::Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", file.display()))
-        .arg(format!("--storage.path={}", t.join("am").display()))
-        .arg(format!("--web.listen-address={addr}"))
-        .arg("--cluster.listen-address=")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(t.join("am.log")).unwrap())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let am = Kill(am);
-    let ready = (0..100).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        xtask::cmd::e2e::http("GET", &addr, "/-/ready", "").is_ok_and(|(c, _)| c == 200)
-    });
-    assert!(ready, "Alertmanager did not start:\n{config}");
+    let (am, addr) = alertmanager(&file, t.path());
     let o = std::process::Command::new("amtool")
         .args([
             "alert",
