@@ -52,6 +52,26 @@ fn readme_service() -> String {
     rest[start..end].to_owned()
 }
 
+/// Writes the README's service as `registry/billing.yaml` of `project`: the
+/// walkthrough runs on the registry as committed, whatever it holds, so a
+/// registry without the snippet's team gets it too, as its author would add it.
+fn add_readme_service(project: &Path) {
+    let mut service = readme_service();
+    let owner = service
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("owner: "))
+        .expect("the README's service names its owner")
+        .to_owned();
+    let g = xtask::generate(&project.join("registry"), &project.join("templates"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    if !g.registry.teams.contains_key(&owner) {
+        service.push_str(&format!(
+            "teams:\n  {owner}:\n    webhook_url: http://127.0.0.1:9095/{owner}\n"
+        ));
+    }
+    std::fs::write(project.join("registry/billing.yaml"), &service).unwrap();
+}
+
 #[test]
 fn readme_add_a_service_then_gen_then_check_is_green_and_minimal() {
     let p = project_copy();
@@ -63,22 +83,7 @@ fn readme_add_a_service_then_gen_then_check_is_green_and_minimal() {
         text(&out)
     );
 
-    // The walkthrough runs on the registry as committed, whatever it holds; a
-    // registry without the snippet's team gets it too, as its author would add it.
-    let mut service = readme_service();
-    let owner = service
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("owner: "))
-        .expect("the README's service names its owner")
-        .to_owned();
-    let g = xtask::generate(&p.join("registry"), &p.join("templates"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    if !g.registry.teams.contains_key(&owner) {
-        service.push_str(&format!(
-            "teams:\n  {owner}:\n    webhook_url: http://127.0.0.1:9095/{owner}\n"
-        ));
-    }
-    std::fs::write(p.join("registry/billing.yaml"), &service).unwrap();
+    add_readme_service(p.path());
     let out = xtask_in(p.path(), &["gen"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = xtask_in(p.path(), &["check"]);
@@ -541,20 +546,7 @@ fn the_job_summary_says_what_a_change_does_to_monitoring() {
         "{said}"
     );
 
-    let mut service = readme_service();
-    let g = xtask::generate(&p.join("registry"), &p.join("templates"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let owner = service
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("owner: "))
-        .unwrap()
-        .to_owned();
-    if !g.registry.teams.contains_key(&owner) {
-        service.push_str(&format!(
-            "teams:\n  {owner}:\n    webhook_url: http://127.0.0.1:9095/{owner}\n"
-        ));
-    }
-    std::fs::write(p.join("registry/billing.yaml"), &service).unwrap();
+    add_readme_service(p.path());
     assert!(xtask_in(p.path(), &["gen"]).status.success());
     std::fs::remove_file(&summary).unwrap();
     let out = run();
