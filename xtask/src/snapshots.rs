@@ -1,14 +1,14 @@
-//! The reviewed snapshots in `snapshots/`: the monitoring plan of the example
-//! registry, and every artefact rendered from each fixture registry in
-//! `xtask/tests/fixtures/`, so template changes show up even where the example
-//! registry does not exercise them.
+//! The reviewed snapshots in `snapshots/`: the monitoring plan of the project's
+//! registry, and the plan and every artefact rendered from each fixture
+//! registry in `xtask/tests/fixtures/` (`fixture-<name>/<artefact>.snap`, one
+//! file each), so template changes show up even where the project's registry
+//! does not exercise them.
 //!
 //! `cargo xtask gen` writes them with the rest (one command brings everything up
 //! to date) and `cargo xtask check` compares them; a reviewer reads their diff.
 //! The folder has a manifest of its own, like the output folder: gen deletes
 //! only a snapshot it wrote and no longer produces, never a person's file.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::output::{Format, Output};
@@ -41,18 +41,24 @@ pub fn outputs(root: &Path, plan: &str) -> Result<Vec<Output>, Failure> {
         "registry/ (the monitoring plan)",
         plan,
     )];
+    // One snapshot per artefact of each fixture, so a diff's hunk says which
+    // file of which fixture a template change touched.
     for (name, dir) in fixtures(root)? {
         let g = generate(&dir, &templates)?;
-        let mut text = format!("=== plan ===\n{}", g.plan);
-        for o in &g.outputs {
-            let _ = write!(text, "\n=== {} ===\n{}", o.path, o.contents);
-        }
         snaps.push(Output::new(
-            format!("fixture-{name}{EXT}"),
+            format!("fixture-{name}/plan{EXT}"),
             Format::Text,
-            &format!("{FIXTURES}/{name}/ (every artefact)"),
-            &text,
+            &format!("{FIXTURES}/{name}/ (the monitoring plan)"),
+            &g.plan,
         ));
+        for o in &g.outputs {
+            snaps.push(Output::new(
+                format!("fixture-{name}/{}{EXT}", o.path),
+                Format::Text,
+                &format!("{FIXTURES}/{name}/ ({})", o.path),
+                &o.contents,
+            ));
+        }
     }
     Ok(snaps)
 }

@@ -600,3 +600,28 @@ fn a_comment_or_a_new_file_touches_only_what_it_changes() {
         "a comment changed {changed:?}"
     );
 }
+
+/// A fixture's artefacts are a snapshot each: a template change shows in the
+/// snapshots of that artefact alone, so a reviewer sees which file it touched.
+#[test]
+fn a_template_change_shows_in_its_artefacts_snapshots_alone() {
+    let p = project_copy();
+    let f = p.join("templates/blackbox/blackbox.yml.j2");
+    let t = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, format!("{t}# one more line\n")).unwrap();
+    let out = xtask_in(p.path(), &["check"]);
+    let s = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    let stale: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.strip_prefix("drift: snapshot "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(!stale.is_empty(), "{s}");
+    for snap in &stale {
+        assert!(
+            snap.starts_with("snapshots/fixture-") && snap.ends_with("/blackbox/blackbox.yml.snap"),
+            "{snap} is stale after a change to the blackbox template alone:\n{s}"
+        );
+    }
+}
