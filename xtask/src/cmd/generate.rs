@@ -145,14 +145,23 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
             )));
         }
         let mut stream = write::Stream::open(dir, mode, foreign)?;
-        for o in snapshots::outputs(root, generated.plan.as_deref().unwrap_or_default())? {
-            stream.put(&o)?;
+        let expected = snapshots::outputs(root, generated.plan.as_deref().unwrap_or_default())?;
+        for o in &expected {
+            stream.put(o)?;
         }
-        snaps = Some(stream);
+        snaps = Some((stream, expected));
     }
     let report = out.finish()?;
-    if let (Some(root), Some(stream)) = (&f.project, snaps) {
+    let mut pending = Vec::new();
+    if let (Some(root), Some(dir), Some((stream, expected))) = (&f.project, &snap_dir, snaps) {
         project = stream.finish()?;
+        match mode {
+            Mode::Write => snapshots::drop_taken(dir, &expected)?,
+            Mode::Check => {
+                let stale: Vec<String> = project.changed.iter().map(|(p, _)| p.clone()).collect();
+                pending = snapshots::write_pending(dir, &expected, &stale)?;
+            }
+        }
         for (p, _) in &mut project.changed {
             *p = format!("{}/{p}", snapshots::DIR);
         }
@@ -176,7 +185,17 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
             print_gen(&f, &report, &project, verbose, &counts);
             true
         }
-        Mode::Check => print_check(&f, generated.outputs, &report, &project, verbose, &counts),
+        Mode::Check => {
+            let clean = print_check(&f, generated.outputs, &report, &project, verbose, &counts);
+            if !pending.is_empty() {
+                outln!(
+                    "check: {} pending snapshots for `cargo insta review` (or `cargo xtask gen`): {}",
+                    pending.len(),
+                    capped(&pending, 3, verbose).trim_end().replace('\n', ", ")
+                );
+            }
+            clean
+        }
     })
 }
 
@@ -209,7 +228,7 @@ fn print_gen(f: &Folders, report: &Report, project: &Report, verbose: bool, coun
     extra.extend(left_alone(project));
     crate::term::err(format_args!("{}", capped(&extra, 3, verbose)));
     let also = if f.project.is_some() {
-        " (and snapshots/, README.md)"
+        " (and xtask/snapshots/, README.md)"
     } else {
         ""
     };

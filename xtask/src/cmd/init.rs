@@ -79,7 +79,7 @@ pub fn run(team: &str, webhook: &str) -> Result<bool, Failure> {
     );
     let ok = crate::cmd::generate::run(&Paths::default(), Mode::Write, Foreign::Refuse, false)?;
     outln!(
-        "next: add your services to registry/ (README: \"Add a service\"), run `cargo xtask gen`, and commit registry/, generated/ and snapshots/"
+        "next: add your services to registry/ (README: \"Add a service\"), run `cargo xtask gen`, and commit registry/, generated/ and xtask/snapshots/"
     );
     Ok(ok)
 }

@@ -1,5 +1,5 @@
 //! `cargo xtask plan-diff BASE`: what the change from the plan snapshot BASE
-//! (the base branch's `snapshots/plan.snap`) to the current one does to
+//! (the base branch's `xtask/snapshots/plan.snap`) to the current one does to
 //! monitoring, as markdown appended to `$GITHUB_STEP_SUMMARY` (a pull
 //! request's job summary) or printed when that is not set.
 
