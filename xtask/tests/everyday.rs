@@ -677,7 +677,9 @@ fn cargo_insta_reviews_and_accepts_a_stale_snapshot() {
     let pending = p.join("xtask/snapshots/fixture-design/blackbox/blackbox.yml.snap.new");
     assert!(pending.exists(), "{s}");
 
-    let insta = root().join("target/peers/cargo-insta/bin/cargo-insta");
+    // Installed beside the build, not in the project the tests read.
+    let insta = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/peers/cargo-insta/bin/cargo-insta");
     let insta_run = |args: &[&str]| {
         Command::new(&insta)
             .args(args)
