@@ -1,8 +1,10 @@
 //! The only code that touches the output folder. In `Mode::Write` every file is
 //! written atomically (temp file + rename) and only when its bytes changed; files
 //! that an earlier run listed in its manifest and this run no longer produces are
-//! deleted; nothing else is ever deleted. In `Mode::Check` nothing is written and
-//! every difference is reported with a unified diff.
+//! deleted; nothing else is ever deleted, nor overwritten unless asked
+//! (`Foreign`). In `Mode::Check` nothing is written (but insta's pending
+//! snapshots, through `write_atomic`) and every difference is reported with a
+//! unified diff.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
