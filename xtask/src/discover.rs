@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::registry::{Registry, ServiceType};
+use registry::{Registry, ServiceType};
 
 /// A running workload or container.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -241,14 +241,14 @@ pub fn live(reg: &Registry, timeout: Duration) -> Inventory {
     for host in docker_hosts(reg) {
         // Only a host name or IPv4 address reaches the command line, attached
         // to its option: never a value ssh or docker could read as an option.
-        let result = if crate::syntax::is_hostname(&host) {
+        let result = if registry::syntax::is_hostname(&host) {
             let url = format!("--host=ssh://{host}");
             run("docker", &[&url, "ps", "--format", "{{json .}}"], timeout)
                 .and_then(|out| parse_docker_ps(&host, &Value::String(out)))
         } else {
             Err(format!(
                 "{} is not a host name or IPv4 address; not contacted",
-                crate::diagnostics::shown(&host)
+                registry::diagnostics::shown(&host)
             ))
         };
         inv.docker.insert(host, result);

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::diagnostics::did_you_mean;
+use registry::diagnostics::did_you_mean;
 
 /// One option: its name, the name of its value (None for a switch) and its help.
 struct Opt {

@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
+use monitoring::write::{Foreign, Mode};
 use xtask::flags::{self, Command};
-use xtask::write::{Foreign, Mode};
 use xtask::{Failure, cmd, errln, outln};
 
 fn main() -> ExitCode {
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
         Err(f) => {
             errln!("{f}");
             // Stopped by a signal: the exit status the shell expects (130, 143).
-            let code = xtask::interrupt::received().map_or(f.exit_code(), |s| 128 + s);
+            let code = monitoring::interrupt::received().map_or(f.exit_code(), |s| 128 + s);
             ExitCode::from(code as u8)
         }
     }

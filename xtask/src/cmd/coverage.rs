@@ -2,13 +2,13 @@
 
 use crate::cmd::generate::Folders;
 use crate::flags::{Paths, ReportFormat};
-use crate::render::{self, Renderer};
 use crate::{Failure, errln, term};
+use monitoring::render::{self, Renderer};
 
 pub fn run(paths: &Paths, format: ReportFormat, min: Option<f64>) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
-    let (registry, catalogue, _) = crate::load(&f.registry, &f.templates)?;
-    let cov = crate::coverage::compute(&registry);
+    let (registry, catalogue, _) = monitoring::load(&f.registry, &f.templates)?;
+    let cov = monitoring::coverage::compute(&registry);
     let renderer = Renderer::new(&f.templates, &catalogue).map_err(Failure::Invalid)?;
     let text = match format {
         ReportFormat::Markdown => render::coverage::markdown(&renderer, &cov),

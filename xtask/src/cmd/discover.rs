@@ -15,7 +15,7 @@ pub fn run(
     timeout_seconds: u64,
 ) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
-    let (registry, _, _) = crate::load(&f.registry, &f.templates)?;
+    let (registry, _, _) = monitoring::load(&f.registry, &f.templates)?;
     let inventory = match inventory {
         Some(file) => {
             let text = std::fs::read_to_string(file)

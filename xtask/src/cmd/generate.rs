@@ -5,12 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics;
 use crate::flags::Paths;
-use crate::output::REGENERATE;
 use crate::term::capped;
-use crate::write::{self, Foreign, Mode, Report};
-use crate::{Failure, ParseBack, outln, project_root, readme, snapshots, stream};
+use crate::{Failure, outln, project_root};
+use monitoring::output::REGENERATE;
+use monitoring::write::{self, Foreign, Mode, Report};
+use monitoring::{ParseBack, readme, snapshots, stream};
+use registry::diagnostics;
 
 /// File names listed before the rest are counted, unless `--verbose`.
 const LISTED: usize = 20;
@@ -107,7 +108,7 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
     let f = Folders::resolve(paths);
     refuse_nesting(&f)?;
     if mode == Mode::Write {
-        crate::interrupt::install();
+        monitoring::interrupt::install();
     }
     let parse_back = if mode == Mode::Write {
         ParseBack::Yes
@@ -126,10 +127,10 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
     )?;
     let warnings = &mut generated.warnings;
     crate::term::err(format_args!("{}", diagnostics::render(warnings, verbose)));
-    if let Some(signal) = crate::interrupt::received() {
+    if let Some(signal) = monitoring::interrupt::received() {
         return Err(Failure::Io(format!(
             "stopped by {} before anything was written",
-            crate::interrupt::name(signal)
+            monitoring::interrupt::name(signal)
         )));
     }
     // The project files: the snapshots (a folder with its own manifest) and

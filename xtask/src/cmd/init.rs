@@ -8,23 +8,22 @@
 use std::path::{Path, PathBuf};
 
 use crate::flags::Paths;
-use crate::write::{Foreign, Mode};
 use crate::{Failure, outln, project_root};
+use monitoring::write::{Foreign, Mode};
 
 /// The shipped example, kept as the tests' own copy: what an untouched
 /// `registry/` holds.
 const EXAMPLE: &str = "xtask/tests/data/example";
 
 pub fn run(team: &str, webhook: &str) -> Result<bool, Failure> {
-    if !crate::syntax::is_valid_name(team) {
+    if !registry::syntax::is_valid_name(team) {
         return Err(Failure::Io(format!(
             "error: --team {} is not a team name\n   = help: {}",
-            crate::diagnostics::shown(team),
-            crate::syntax::NAME_RULE
+            registry::diagnostics::shown(team),
+            registry::syntax::NAME_RULE
         )));
     }
-    if let Some((message, help)) =
-        crate::registry::url::problem(webhook, crate::registry::url::Use::TeamWebhook)
+    if let Some((message, help)) = registry::url::problem(webhook, registry::url::Use::TeamWebhook)
     {
         return Err(Failure::Io(format!(
             "error: --webhook: {message}\n   = help: {help}"
@@ -62,8 +61,8 @@ pub fn run(team: &str, webhook: &str) -> Result<bool, Failure> {
         std::fs::write(scratch.join("registry/teams.yaml"), &text)
     })()
     .map_err(|e| Failure::Io(format!("cannot write {}: {e}", scratch.display())));
-    let validated =
-        check.and_then(|()| crate::generate(&scratch.join("registry"), &root.join("templates")));
+    let validated = check
+        .and_then(|()| monitoring::generate(&scratch.join("registry"), &root.join("templates")));
     let _ = std::fs::remove_dir_all(&scratch);
     validated?;
     for f in &ours {

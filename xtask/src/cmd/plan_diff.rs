@@ -6,7 +6,8 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::{Failure, outln, project_root, snapshots};
+use crate::{Failure, outln, project_root};
+use monitoring::snapshots;
 
 /// The plan snapshot's header line, which names no monitoring.
 fn body(text: &str) -> String {
@@ -26,7 +27,7 @@ pub fn run(base: &Path) -> Result<bool, Failure> {
     let before = read(base)?;
     let current = project_root().join(snapshots::DIR).join("plan.snap");
     let after = read(&current)?;
-    let text = crate::plan_diff::summary(&body(&before), &body(&after))
+    let text = monitoring::plan_diff::summary(&body(&before), &body(&after))
         .unwrap_or_else(|| "### What this change does to monitoring\n\nNothing: the monitoring plan is unchanged.\n".into());
     match std::env::var_os("GITHUB_STEP_SUMMARY") {
         Some(file) => {

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::sli::WINDOW;
-use crate::syntax::{is_valid_name, slug};
+use registry::sli::WINDOW;
+use registry::syntax::{is_valid_name, slug};
 
 /// One SLO as the registry's `slos:` holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +116,7 @@ pub fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// A query that counts events over Sloth's window: as given when it has the
 /// placeholder, else a counter selector turned into a rate over it.
 pub fn over_window(query: &str) -> String {
-    let q = crate::sli::canonical(query.trim());
+    let q = registry::sli::canonical(query.trim());
     if q.contains(WINDOW) {
         q
     } else {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::write::{self, Mode};
+use monitoring::write::{self, Mode};
 
 /// The programs, as Debian names them.
 pub const PROGRAMS: [(&str, &str); 3] = [
@@ -499,7 +499,7 @@ impl Stack {
         std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
         std::fs::write(reg_dir.join("e2e.yaml"), registry(&ports, break_route))
             .map_err(|e| e.to_string())?;
-        let generated = crate::generate(&reg_dir, &crate::project_root().join("templates"))
+        let generated = monitoring::generate(&reg_dir, &crate::project_root().join("templates"))
             .map_err(|e| format!("step 1: {e}"))?;
         let out = tmp.join("gen");
         write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;

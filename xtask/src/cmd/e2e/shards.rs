@@ -18,7 +18,7 @@ use super::{
     percent, prometheus, received, step, wait_for, webhook,
 };
 use crate::outln;
-use crate::write::{self, Mode};
+use monitoring::write::{self, Mode};
 
 const SERVICES: usize = 8;
 
@@ -66,7 +66,7 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
     std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
     std::fs::write(reg_dir.join("e2e.yaml"), registry(bb, am, hook, closed))
         .map_err(|e| e.to_string())?;
-    let generated = crate::generate(&reg_dir, &crate::project_root().join("templates"))
+    let generated = monitoring::generate(&reg_dir, &crate::project_root().join("templates"))
         .map_err(|e| format!("step 8: {e}"))?;
     let out = tmp.join("gen");
     write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;

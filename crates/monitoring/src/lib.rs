@@ -1,0 +1,303 @@
+//! The monitoring layer: a checked registry is planned (`render::Plan`: its
+//! alert rules, SLOs, coverage and dashboards as data), every artefact is
+//! rendered from the plan through the templates (`render::GENERATORS`) into
+//! files as data (`output`), and `write` puts them on disk or compares them.
+
+// Diagnostics are returned on the cold error path only; their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod coverage;
+pub mod interrupt;
+pub mod output;
+pub mod plan_diff;
+pub mod readme;
+pub mod render;
+pub mod snapshots;
+pub mod write;
+
+use std::io::Write as _;
+use std::path::Path;
+
+use output::Output;
+use registry::diagnostics::{self, Diagnostic};
+use registry::{Registry, catalogue};
+use render::Renderer;
+
+/// Why a run failed, which decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// The registry or a template is invalid (exit 1). Holds the rendered diagnostics.
+    Invalid(String),
+    /// Usage or I/O (exit 2).
+    Io(String),
+}
+
+impl From<registry::source::IoError> for Failure {
+    fn from(e: registry::source::IoError) -> Self {
+        Failure::Io(e.0)
+    }
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Invalid(_) => 1,
+            Failure::Io(_) => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Invalid(s) => f.write_str(s.trim_end()),
+            Failure::Io(s) => {
+                let s = s.trim_end();
+                if s.starts_with("error:") || s.starts_with("stopped by") {
+                    f.write_str(s)?;
+                } else {
+                    write!(f, "error: {s}")?;
+                }
+                match io_hint(s) {
+                    Some(hint) if !s.contains("= help:") => write!(f, "\n   = help: {hint}"),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// What to do about a system error, by the error the system reported.
+fn io_hint(message: &str) -> Option<&'static str> {
+    let has = |codes: &[&str]| codes.iter().any(|c| message.contains(c));
+    Some(
+        if has(&["(os error 28)", "(os error 122)", "(os error 27)"]) {
+            "free space on that disk (or raise the quota), then run the command again; a gen that fails leaves its folder as it was"
+        } else if has(&["(os error 13)", "(os error 1)"]) {
+            "check that you may read and write the path named above"
+        } else if has(&["(os error 30)"]) {
+            "the file system is read-only: point --out at a folder you can write"
+        } else if has(&["(os error 2)"]) {
+            "check that the path named above exists"
+        } else if has(&["(os error"]) {
+            "check the path named above and run the command again"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// Everything one run produces, in memory.
+pub struct Generated {
+    pub registry: Registry,
+    /// Sorted by path; the last one is the manifest.
+    pub outputs: Vec<Output>,
+    /// The monitoring plan, for the snapshot.
+    pub plan: String,
+    /// The alert rules, as data (tests inspect their expressions).
+    pub rules: render::alert_rules::Rules,
+    pub slo: render::slo::Slo,
+    /// Warnings (an invalid registry is a `Failure` instead).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loads and validates the registry in `registry_dir`.
+pub fn load(
+    registry_dir: &Path,
+    templates_dir: &Path,
+) -> Result<(Registry, catalogue::Catalogue, Vec<Diagnostic>), Failure> {
+    let (catalogue, mut diags) = catalogue::load(templates_dir, render::template_variables)?;
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(Failure::Invalid(diagnostics::render_all(&mut diags)));
+    }
+    let (loaded, parse_diags) = registry::load::load_dir(registry_dir)?;
+    let unreadable = parse_diags.iter().any(Diagnostic::is_error);
+    diags.extend(parse_diags);
+    let (registry, validate_diags) = registry::validate::validate(loaded, &catalogue);
+    // A file that did not parse counts as empty, so warnings about what the
+    // registry lacks (a default webhook it may well set) would be false.
+    diags.extend(
+        validate_diags
+            .into_iter()
+            .filter(|d| !unreadable || d.is_error()),
+    );
+    match registry {
+        Some(r) if !diags.iter().any(Diagnostic::is_error) => Ok((r, catalogue, diags)),
+        _ => Err(Failure::Invalid(diagnostics::render_all(&mut diags))),
+    }
+}
+
+/// Prints how long each phase took when `XTASK_TIMINGS` is set (for profiling).
+pub struct Phases(Option<std::time::Instant>);
+
+impl Phases {
+    pub fn start() -> Phases {
+        Phases(std::env::var_os("XTASK_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    pub fn done(&mut self, what: &str) {
+        if let Some(t) = self.0 {
+            let rss = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().to_owned()))
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                std::io::stderr(),
+                "timing: {what}: {:.1} ms (resident {rss})",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+            self.0 = Some(std::time::Instant::now());
+        }
+    }
+}
+
+/// Validates and renders everything in memory; nothing touches the disk.
+pub fn generate(registry_dir: &Path, templates_dir: &Path) -> Result<Generated, Failure> {
+    generate_with(registry_dir, templates_dir, ParseBack::Yes)
+}
+
+/// Whether rendered YAML and JSON is parsed back before it is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseBack {
+    /// Before anything is written (gen): a broken template must not reach a consumer.
+    Yes,
+    /// For `check`, which writes nothing: an output a template broke differs from
+    /// the checked-in file (which gen parsed back), so it is drift either way.
+    No,
+}
+
+pub fn generate_with(
+    registry_dir: &Path,
+    templates_dir: &Path,
+    parse_back: ParseBack,
+) -> Result<Generated, Failure> {
+    let mut outputs = Vec::new();
+    let run = stream(registry_dir, templates_dir, parse_back, true, &mut |o| {
+        outputs.push(o.clone());
+        Ok(())
+    })?;
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    outputs.push(write::manifest(&outputs));
+    Ok(Generated {
+        registry: run.registry,
+        outputs,
+        plan: run.plan.unwrap_or_default(),
+        rules: run.rules,
+        slo: run.slo,
+        warnings: run.warnings,
+    })
+}
+
+/// What a streamed run keeps: everything but the outputs.
+pub struct Streamed {
+    pub registry: Registry,
+    /// The plan snapshot, when asked for.
+    pub plan: Option<String>,
+    pub rules: render::alert_rules::Rules,
+    pub slo: render::slo::Slo,
+    pub warnings: Vec<Diagnostic>,
+    /// How many outputs were handed on.
+    pub outputs: usize,
+}
+
+/// Validates and renders, handing each generator's outputs to `emit` as soon
+/// as they are rendered (and, with `ParseBack::Yes`, sampled: see
+/// `output::Sampler`), so a run holds one artefact's outputs at a time. An
+/// error may come after some outputs were emitted: `emit` stages them
+/// (`write::Stream`) and the caller discards them on error.
+pub fn stream(
+    registry_dir: &Path,
+    templates_dir: &Path,
+    parse_back: ParseBack,
+    want_plan: bool,
+    emit: &mut dyn FnMut(&Output) -> Result<(), Failure>,
+) -> Result<Streamed, Failure> {
+    let mut phases = Phases::start();
+    let (registry, catalogue, warnings) = load(registry_dir, templates_dir)?;
+    phases.done("load and validate");
+    let template_error = |e: String| {
+        Failure::Invalid(format!(
+            "error: {e}\n   = help: fix the template; nothing was written"
+        ))
+    };
+    let invalid_output =
+        |e: String| template_error(format!("a template rendered invalid output: {e}"));
+    let renderer = Renderer::new(templates_dir, &catalogue).map_err(template_error)?;
+    phases.done("templates");
+    let rules =
+        render::alert_rules::build(&renderer, &catalogue, &registry).map_err(template_error)?;
+    phases.done("plan: alert rules");
+    let slo = render::slo::build(&registry);
+    phases.done("plan: SLOs");
+    let coverage = coverage::compute(&registry);
+    let dashboards = render::grafana::dashboards(&registry, &coverage);
+    let plan = render::Plan {
+        registry: &registry,
+        rules: &rules,
+        slo: &slo,
+        coverage: &coverage,
+        dashboards: &dashboards,
+    };
+    phases.done("plan: coverage and dashboards");
+    let mut sampler = (parse_back == ParseBack::Yes).then(output::Sampler::default);
+    let mut paths = std::collections::HashSet::new();
+    // A failure to hand an output on (an I/O error, a clash), kept apart
+    // from the generators' template errors.
+    let mut failed: Option<Failure> = None;
+    for (what, generate) in render::GENERATORS {
+        let mut take = |outputs: Vec<Output>| -> Result<(), String> {
+            let result = (|| {
+                for o in &outputs {
+                    if !paths.insert(o.path.clone()) {
+                        return Err(Failure::Invalid(format!(
+                            "error: two artefacts would be written to {}; rename one of the registry entries",
+                            o.path
+                        )));
+                    }
+                }
+                if let Some(s) = &mut sampler {
+                    s.first(&outputs).map_err(invalid_output)?;
+                }
+                for o in &outputs {
+                    emit(o)?;
+                }
+                Ok(())
+            })();
+            if let Err(f) = result {
+                failed = Some(f);
+                return Err(String::new());
+            }
+            if let Some(s) = &mut sampler {
+                s.keep(outputs);
+            }
+            Ok(())
+        };
+        let result = generate(&renderer, &plan, &mut take);
+        if let Some(f) = failed.take() {
+            return Err(f);
+        }
+        result.map_err(template_error)?;
+        phases.done(what);
+    }
+    if let Some(s) = sampler {
+        s.finish().map_err(invalid_output)?;
+    }
+    phases.done("parse back");
+    // What a registry change does, for reviewers: the plan snapshot.
+    let plan_text = want_plan
+        .then(|| render::plan::render(&renderer, &registry, &rules, &slo, &dashboards))
+        .transpose()
+        .map_err(template_error)?;
+    phases.done("plan snapshot");
+    Ok(Streamed {
+        registry,
+        plan: plan_text,
+        rules,
+        slo,
+        warnings,
+        outputs: paths.len(),
+    })
+}

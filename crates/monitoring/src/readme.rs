@@ -1,0 +1,77 @@
+//! The README's alert table, written by gen from `templates/alerts/*.yaml` between
+//! two marker lines, so the catalogue a user reads never goes stale. A README
+//! without the markers is left alone.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::Failure;
+use crate::output::{Format, Output};
+use registry::catalogue::{self, Catalogue};
+
+pub const FILE: &str = "README.md";
+const START: &str =
+    "<!-- alert-catalogue: written by `cargo xtask gen` from templates/alerts/*.yaml -->";
+const END: &str = "<!-- end of alert-catalogue -->";
+
+/// The table, one row per catalogue entry.
+pub fn table(c: &Catalogue) -> String {
+    let mut s = String::from(
+        "| alert | Prometheus name | fires when | reads | applies to | severity | for | threshold |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    let cell = |t: &str| t.replace('|', "\\|");
+    for (name, t) in &c.alerts {
+        let kinds: Vec<&str> = t.applies_to.iter().map(|k| k.as_str()).collect();
+        let threshold = match (t.threshold, &t.threshold_unit) {
+            (Some(th), Some(unit)) => format!("{th} {unit}"),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            s,
+            "| `{name}` | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&t.alert.value),
+            cell(&t.fires),
+            cell(&t.exporter),
+            kinds.join(", "),
+            t.severity.value,
+            t.for_.value,
+            cell(&threshold),
+        );
+    }
+    s
+}
+
+/// The README with a current table, as an output relative to the project
+/// root; None when there is no README or it has no table markers (a team's
+/// own README need not carry the catalogue: gen leaves it alone).
+pub fn output(root: &Path) -> Result<Option<Output>, Failure> {
+    let path = root.join(FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Failure::Io(format!("cannot read {}: {e}", path.display()))),
+    };
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        return Ok(None);
+    };
+    let (catalogue, _) =
+        catalogue::load(&root.join("templates"), crate::render::template_variables)?;
+    let body_start = start + START.len();
+    if end < body_start {
+        return Err(Failure::Io(format!(
+            "{FILE}: the alert table's end marker comes before its start"
+        )));
+    }
+    let contents = format!(
+        "{}\n{}{}",
+        &text[..body_start],
+        table(&catalogue),
+        &text[end..]
+    );
+    Ok(Some(Output {
+        path: FILE.to_owned(),
+        format: Format::Markdown,
+        contents,
+    }))
+}

@@ -1,0 +1,352 @@
+//! Prometheus alert rules: one rule group per service (one file each, so a large
+//! registry does not produce one giant file) and one group per page.
+
+use std::collections::BTreeMap;
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::delivery::{self, Placed};
+use super::rule_file::{Group, Rule, RuleTest, Series};
+use super::{Renderer, filters, rule_tests};
+use registry::catalogue::{AlertTemplate, Catalogue};
+use registry::{AlertUse, Page, Registry, Service};
+
+/// File stem of the pages' rule file.
+pub const PAGES_STEM: &str = "_pages";
+
+/// What an alert expression is rendered for: a service or a page.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Target<'a> {
+    Service(&'a Service),
+    Page {
+        kind: &'static str,
+        path: &'a str,
+        name: &'a str,
+        service: &'a str,
+        owner: &'a str,
+    },
+}
+
+pub struct Rules {
+    /// Service name to its group.
+    pub services: BTreeMap<String, Group>,
+    /// Page path to its group.
+    pub pages: BTreeMap<String, Group>,
+}
+
+/// The rule shapes seen per file, as hashes.
+#[derive(Default)]
+struct Shapes(std::collections::HashSet<(u64, u64)>);
+
+impl Shapes {
+    /// Drops the test data of each rule of `group` whose shape an earlier
+    /// rule of the same file (`placement`) has.
+    fn share(&mut self, placement: &delivery::Placement, names: &[&str], group: &mut Group) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        placement.hash(&mut h);
+        let file = h.finish();
+        for rule in &mut group.rules {
+            if !self.0.insert((file, rule_tests::shape(names, rule))) {
+                rule.test = None;
+            }
+        }
+    }
+}
+
+pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rules, String> {
+    // Services are independent: render them on all cores, in order.
+    let service_group = |s: &Service| -> Result<Option<(String, Group)>, String> {
+        let labels = [("service", s.name.as_str()), ("owner", s.owner.as_str())];
+        let rules = rules_for(
+            r,
+            catalogue,
+            reg,
+            &Target::Service(s),
+            &s.alerts,
+            &labels,
+            s.runbook_url.as_deref(),
+        )?;
+        Ok((!rules.is_empty()).then(|| {
+            (
+                s.name.clone(),
+                Group {
+                    name: s.name.clone(),
+                    records: Vec::new(),
+                    rules,
+                },
+            )
+        }))
+    };
+    // A rule the same as an earlier one of its file but for its target's
+    // names gets no cases of its own (see `rule_tests::shape`): its test data
+    // is dropped chunk by chunk, so 100,000 services never hold it all.
+    let mut shapes = Shapes::default();
+    let mut services = BTreeMap::new();
+    for chunk in reg.services.chunks(4096) {
+        let built = super::par_map(chunk, service_group)?;
+        for (s, built) in chunk.iter().zip(built) {
+            let Some((name, mut group)) = built else {
+                continue;
+            };
+            let names = [s.name.as_str(), s.unit.as_deref().unwrap_or_default()];
+            shapes.share(
+                &delivery::service(reg, &s.name, &s.owner),
+                &names,
+                &mut group,
+            );
+            services.insert(name, group);
+        }
+    }
+    let mut pages = BTreeMap::new();
+    for p in &reg.pages {
+        let Page {
+            path,
+            name,
+            service,
+            owner,
+            ..
+        } = p;
+        let target = Target::Page {
+            kind: "page",
+            path,
+            name,
+            service,
+            owner,
+        };
+        let labels = [
+            ("service", service.as_str()),
+            ("owner", owner.as_str()),
+            ("page", path.as_str()),
+        ];
+        let rules = rules_for(r, catalogue, reg, &target, &p.alerts, &labels, None)?;
+        if !rules.is_empty() {
+            let mut group = Group {
+                name: format!("page {path}"),
+                records: Vec::new(),
+                rules,
+            };
+            shapes.share(&delivery::pages(reg), &[path, name], &mut group);
+            pages.insert(path.clone(), group);
+        }
+    }
+    Ok(Rules { services, pages })
+}
+
+fn rules_for(
+    r: &Renderer,
+    catalogue: &Catalogue,
+    reg: &Registry,
+    target: &Target,
+    alerts: &[AlertUse],
+    labels: &[(&str, &str)],
+    runbook_url: Option<&str>,
+) -> Result<Vec<Rule>, String> {
+    let mut rules = Vec::new();
+    for a in alerts {
+        // Validation has checked every name against the catalogue.
+        let t: &AlertTemplate = &catalogue.alerts[&a.name];
+        let severity = a
+            .severity
+            .clone()
+            .unwrap_or_else(|| t.severity.value.clone());
+        let for_ = a.for_.clone().unwrap_or_else(|| t.for_.value.clone());
+        let threshold = a.threshold.or(t.threshold).map(number);
+        let shown_threshold = threshold.as_ref().map(|v| match &t.threshold_unit {
+            Some(unit) => format!("{v} {unit}"),
+            None => v.to_string(),
+        });
+        let ctx =
+            context! { target => Serde(target), threshold, for => &for_, severity => &severity };
+        let field = |f: &str| -> Result<String, String> {
+            let name = Catalogue::template_name(&a.name, f);
+            let text = r.render(&name, ctx.clone())?.trim().to_owned();
+            if text.is_empty() {
+                return Err(format!("template {name} rendered nothing"));
+            }
+            Ok(text)
+        };
+        // One line: PromQL ignores the line breaks, and reviewers read it unescaped.
+        // Registry strings cannot hold a raw line break: `promql` escapes them.
+        let test = rule_test(r, t, &a.name, target, &ctx)?;
+        let expr = one_line(&field("expr")?);
+        // Prometheus expands rule label values as Go templates too.
+        let mut rule_labels: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), filters::gotmpl_str(v)))
+            .collect();
+        rule_labels.insert("severity".into(), severity);
+        // Routes match labels, not annotations: alerts with a repair action
+        // carry it as a label too, so the automation route can select them.
+        if t.auto_repair != "none" {
+            rule_labels.insert("auto_repair".into(), filters::gotmpl_str(&t.auto_repair));
+        }
+        let mut annotations = BTreeMap::from([
+            ("summary".to_owned(), field("summary")?),
+            ("description".to_owned(), field("description")?),
+            ("auto_repair".to_owned(), t.auto_repair.clone()),
+        ]);
+        let runbook = runbook_url.map(str::to_owned).or_else(|| {
+            reg.runbook_base_url
+                .as_ref()
+                .map(|b| format!("{}/{}", b.trim_end_matches('/'), a.name))
+        });
+        // Prometheus expands annotations as Go templates: the URL is data.
+        if let Some(url) = runbook {
+            annotations.insert("runbook_url".into(), filters::gotmpl_str(&url));
+        }
+        rules.push(Rule {
+            name: a.name.clone(),
+            exporter: t.exporter.clone(),
+            alert: t.alert.value.clone(),
+            expr,
+            for_,
+            threshold: shown_threshold,
+            labels: rule_labels.into(),
+            annotations: annotations.into(),
+            test: Some(test),
+        });
+    }
+    Ok(rules)
+}
+
+/// Another target of the same kind, for the unit test that proves a rule does
+/// not fire for someone else's series.
+fn other_target<'a>(target: &Target<'a>, other: &'a mut Option<Service>) -> Target<'a> {
+    match target {
+        Target::Service(s) => {
+            let o = other.insert(Service {
+                name: format!("zz-other-{}", s.name),
+                namespace: s.namespace.as_ref().map(|_| "zz-other-ns".to_owned()),
+                host: s.host.as_ref().map(|_| "192.0.2.1".to_owned()),
+                unit: s.unit.as_ref().map(|_| "zz-other.service".to_owned()),
+                ..(*s).clone()
+            });
+            Target::Service(o)
+        }
+        Target::Page {
+            kind,
+            name,
+            service,
+            owner,
+            ..
+        } => Target::Page {
+            kind,
+            path: "/zz-other-page",
+            name,
+            service,
+            owner,
+        },
+    }
+}
+
+fn rule_test(
+    r: &Renderer,
+    t: &AlertTemplate,
+    name: &str,
+    target: &Target,
+    ctx: &minijinja::Value,
+) -> Result<RuleTest, String> {
+    let series = |ctx: &minijinja::Value,
+                  kind: &str,
+                  list: &[registry::catalogue::TestSeries]|
+     -> Result<Vec<Series>, String> {
+        list.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let text = r.render(
+                    &Catalogue::template_name(name, &format!("test.{kind}.{i}")),
+                    ctx.clone(),
+                )?;
+                Ok(Series {
+                    series: one_line(&text),
+                    values: s.values.clone(),
+                })
+            })
+            .collect()
+    };
+    let mut other = None;
+    let other = other_target(target, &mut other);
+    let other_ctx = context! { target => Serde(&other), ..ctx.clone() };
+    let mut labels = BTreeMap::new();
+    for k in t.test.labels.keys() {
+        let v = r.render(
+            &Catalogue::template_name(name, &format!("test.labels.{k}")),
+            ctx.clone(),
+        )?;
+        if !v.trim().is_empty() {
+            labels.insert(k.clone(), v.trim().to_owned());
+        }
+    }
+    Ok(RuleTest {
+        firing: series(ctx, "firing", &t.test.firing)?,
+        healthy: series(ctx, "healthy", &t.test.healthy)?,
+        other_firing: series(&other_ctx, "firing", &t.test.firing)?,
+        labels,
+    })
+}
+
+/// Template output on one line: PromQL and series notation ignore the breaks.
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A threshold as written: `3`, not `3.0`.
+fn number(x: f64) -> minijinja::Value {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        minijinja::Value::from(x as i64)
+    } else {
+        minijinja::Value::from(x)
+    }
+}
+
+/// Each placement's groups (see `delivery`), with the registry files they
+/// come from: a service's group alone, or an owner team's.
+pub fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
+    let mut out = Placed::new();
+    for s in &reg.services {
+        if let Some(g) = rules.services.get(&s.name) {
+            let e = out
+                .entry(delivery::service(reg, &s.name, &s.owner))
+                .or_default();
+            e.0.push(g);
+            delivery::add_source(reg, &mut e.1, &s.source, false, (&s.name, &s.owner));
+        }
+    }
+    if !rules.pages.is_empty() {
+        let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        // `_` cannot start a service or team name, so this never clashes with one.
+        let e = out.entry(delivery::pages(reg)).or_default();
+        e.0.extend(rules.pages.values());
+        e.1.push(format!("{} (pages)", sources.join(", ")));
+    }
+    out
+}
+
+pub fn outputs(
+    r: &Renderer,
+    reg: &Registry,
+    rules: &Rules,
+    emit: &mut super::Emit,
+) -> Result<(), String> {
+    let placed: Vec<_> = by_placement(reg, rules).into_iter().collect();
+    super::par_emit(&placed, emit, |(p, (groups, sources))| {
+        rule_tests::with_tests(
+            r,
+            &p.dir("rules"),
+            &p.stem,
+            groups,
+            &rule_tests::cases(groups)?,
+            &sources.join("; "),
+        )
+    })
+}

@@ -1,0 +1,36 @@
+//! `coverage.md` and `coverage.json`: the coverage report, checked in.
+
+use minijinja::context;
+use minijinja::value::Serde;
+
+use super::Renderer;
+use crate::coverage::Coverage;
+use crate::output::{Format, Output};
+use registry::Registry;
+
+pub fn markdown(r: &Renderer, coverage: &Coverage) -> Result<String, String> {
+    r.render(
+        "coverage/coverage.md.j2",
+        context! { coverage => Serde(coverage) },
+    )
+}
+
+pub fn json(r: &Renderer, coverage: &Coverage) -> Result<String, String> {
+    r.render(
+        "coverage/coverage.json.j2",
+        context! { coverage => Serde(coverage) },
+    )
+}
+
+pub fn outputs(r: &Renderer, reg: &Registry, coverage: &Coverage) -> Result<Vec<Output>, String> {
+    let source = reg.source();
+    Ok(vec![
+        Output::new(
+            "coverage.md",
+            Format::Markdown,
+            &source,
+            &markdown(r, coverage)?,
+        ),
+        Output::new("coverage.json", Format::Json, &source, &json(r, coverage)?),
+    ])
+}

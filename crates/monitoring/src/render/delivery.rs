@@ -1,0 +1,98 @@
+//! Where each rule group goes (`settings.prometheus`): its file's stem (the
+//! service, or the owner team), and who evaluates it. Groups the stand-alone
+//! Prometheus loads sit in `rules/` and `slo/`; groups only the operator's
+//! Prometheus evaluates (as a PrometheusRule) sit in `rules/cluster/` and
+//! `slo/cluster/`, where no `rule_files` glob reaches them and the unit tests
+//! still run against them.
+
+use std::collections::BTreeMap;
+
+use super::rule_file::Group;
+use registry::settings::{GroupBy, RuleDelivery};
+use registry::{Registry, ServiceType, UNASSIGNED};
+
+/// Each placement's groups, with the registry files they come from.
+pub type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
+
+/// Where one rule group is delivered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Placement {
+    /// `rules/` or `rules/cluster/` (and `slo/…`): whether the stand-alone
+    /// Prometheus loads it.
+    pub cluster_only: bool,
+    /// The file stem: a service, `_pages`, or an owner team.
+    pub stem: String,
+    /// Whether a PrometheusRule carries it.
+    pub resource: bool,
+}
+
+impl Placement {
+    /// The folder under `prometheus/` of a rule file of `kind` (`rules`, `slo`).
+    pub fn dir(&self, kind: &str) -> String {
+        if self.cluster_only {
+            format!("{kind}/cluster")
+        } else {
+            kind.to_owned()
+        }
+    }
+}
+
+/// The placement of a service's groups (alert rules and SLOs); `service` may
+/// be `unassigned` (SLOs of endpoints without one).
+pub fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
+    let k8s = reg
+        .service(service)
+        .is_some_and(|s| s.kind == ServiceType::K8sDeployment);
+    let stem = match reg.settings.prometheus.group_by {
+        GroupBy::Service => service.to_owned(),
+        GroupBy::Team => owner.to_owned(),
+    };
+    placed(reg, stem, k8s)
+}
+
+/// The placement of the pages' group: probed by the stand-alone Prometheus.
+pub fn pages(reg: &Registry) -> Placement {
+    placed(reg, super::alert_rules::PAGES_STEM.to_owned(), false)
+}
+
+fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {
+    let (files, resource) = match reg.settings.prometheus.rules {
+        RuleDelivery::Auto => (!k8s, k8s),
+        RuleDelivery::Files => (true, false),
+        RuleDelivery::Resources => (false, true),
+        RuleDelivery::Both => (true, true),
+    };
+    Placement {
+        cluster_only: !files,
+        stem,
+        resource,
+    }
+}
+
+/// The owner of a service (for team grouping), `unassigned` when unknown.
+pub fn owner_of<'a>(reg: &'a Registry, service: &str) -> &'a str {
+    reg.service(service)
+        .map_or(UNASSIGNED, |s| s.owner.as_str())
+}
+
+/// Adds where a service's groups (its SLOs' when `slos`) come from to a
+/// file's sources: the file and the service, or with team grouping the file
+/// and the team once, so a team's header stays one line however many
+/// services it has.
+pub fn add_source(
+    reg: &Registry,
+    sources: &mut Vec<String>,
+    file: &str,
+    slos: bool,
+    (service, owner): (&str, &str),
+) {
+    let of = if slos { "SLOs of " } else { "" };
+    let source = match reg.settings.prometheus.group_by {
+        GroupBy::Service if slos => format!("{file} (SLOs of {service})"),
+        GroupBy::Service => format!("{file} (service {service})"),
+        GroupBy::Team => format!("{file} ({of}team {owner})"),
+    };
+    if !sources.contains(&source) {
+        sources.push(source);
+    }
+}

@@ -1,0 +1,475 @@
+//! Grafana dashboards: one overview per owner team, one SLO dashboard, one
+//! coverage dashboard, and the provisioning file that loads them. Dashboards
+//! are built here as data (ids, positions, queries) and written by one
+//! template; every query uses the `datasource` template variable.
+
+use std::collections::BTreeMap;
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::Renderer;
+use super::filters::{md_code_str, promql_str};
+use crate::coverage::Coverage;
+use crate::output::{Format, Output};
+use registry::Registry;
+use registry::syntax::{fnv1a, slug};
+
+/// The schema version of a current Grafana (11.x / 12.x).
+pub const SCHEMA_VERSION: u32 = 41;
+
+#[derive(Debug, Serialize)]
+pub struct Dashboard {
+    pub uid: String,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// Query variables after the data source's.
+    pub variables: Vec<Variable>,
+    pub panels: Vec<Panel>,
+    pub schema_version: u32,
+}
+
+/// A query variable over the data source: multi-valued, `All` by default.
+#[derive(Debug, Serialize)]
+pub struct Variable {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub query: String,
+}
+
+impl Variable {
+    fn query(name: &'static str, label: &'static str, query: String) -> Variable {
+        Variable { name, label, query }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Panel {
+    pub id: u32,
+    /// `row`, `stat`, `timeseries`, `table` or `text`.
+    pub kind: &'static str,
+    pub title: String,
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub unit: &'static str,
+    pub targets: Vec<Query>,
+    /// Markdown of a text panel.
+    pub content: String,
+    /// The variable a row repeats for.
+    pub repeat: Option<&'static str>,
+}
+
+impl Panel {
+    fn new(
+        kind: &'static str,
+        title: String,
+        w: u32,
+        h: u32,
+        unit: &'static str,
+        targets: Vec<Query>,
+    ) -> Panel {
+        Panel {
+            id: 0,
+            kind,
+            title,
+            x: 0,
+            y: 0,
+            w,
+            h,
+            unit,
+            targets,
+            content: String::new(),
+            repeat: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Query {
+    pub ref_id: String,
+    pub expr: String,
+    pub legend: String,
+    pub instant: bool,
+}
+
+/// A dashboard uid from a name: readable, at most 40 characters, and unique
+/// (the hash of the full name tells apart names that slug or cut alike).
+pub fn uid(prefix: &str, name: &str) -> String {
+    let slug = slug(&format!("{prefix}-{name}"));
+    let cut: String = slug.chars().take(31).collect();
+    format!(
+        "{}-{:08x}",
+        cut.trim_end_matches('-'),
+        fnv1a(format!("{prefix}/{name}").as_bytes()) as u32
+    )
+}
+
+/// A PromQL string literal inside a Grafana query. Grafana substitutes
+/// `$name`, `${name}` and `[[name]]` anywhere in a query, strings included, so
+/// `$`, and `[` before `[`, are written as the PromQL escapes `\x24`, `\x5b`.
+fn q(s: &str) -> String {
+    let literal = promql_str(s);
+    let mut out = String::with_capacity(literal.len());
+    let mut chars = literal.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' => out.push_str("\\x24"),
+            '[' if chars.peek() == Some(&'[') => out.push_str("\\x5b"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Lays panels out left to right, 24 columns wide, and numbers them.
+struct Layout {
+    panels: Vec<Panel>,
+    x: u32,
+    y: u32,
+    row_h: u32,
+}
+
+impl Layout {
+    fn new() -> Layout {
+        Layout {
+            panels: Vec::new(),
+            x: 0,
+            y: 0,
+            row_h: 0,
+        }
+    }
+
+    fn row(&mut self, title: String, repeat: Option<&'static str>) {
+        self.newline();
+        self.push(Panel {
+            repeat,
+            ..Panel::new("row", title, 24, 1, "", vec![])
+        });
+    }
+
+    fn newline(&mut self) {
+        if self.x > 0 {
+            self.y += self.row_h;
+            self.x = 0;
+            self.row_h = 0;
+        }
+    }
+
+    /// Places `p` (its id and position are set here).
+    fn push(&mut self, mut p: Panel) {
+        if self.x + p.w > 24 {
+            self.newline();
+        }
+        p.id = self.panels.len() as u32 + 1;
+        (p.x, p.y) = (self.x, self.y);
+        self.x += p.w;
+        self.row_h = self.row_h.max(p.h);
+        self.panels.push(p);
+        if self.x >= 24 {
+            self.newline();
+        }
+    }
+
+    fn panel(
+        &mut self,
+        kind: &'static str,
+        title: &str,
+        unit: &'static str,
+        queries: &[(&str, &str)],
+    ) {
+        let w = if kind == "table" { 8 } else { 4 };
+        self.panel_w(kind, title, unit, w, queries);
+    }
+
+    fn panel_w(
+        &mut self,
+        kind: &'static str,
+        title: &str,
+        unit: &'static str,
+        w: u32,
+        queries: &[(&str, &str)],
+    ) {
+        let targets = queries
+            .iter()
+            .enumerate()
+            .map(|(i, (expr, legend))| Query {
+                ref_id: ((b'A' + i as u8) as char).to_string(),
+                expr: (*expr).to_owned(),
+                legend: (*legend).to_owned(),
+                instant: kind != "timeseries",
+            })
+            .collect();
+        self.push(Panel::new(kind, title.to_owned(), w, 6, unit, targets));
+    }
+}
+
+/// The team's services, picked by the `service` variable from the `up`
+/// series their scrape and probe jobs write (with the `owner` label), one
+/// repeated row each: the dashboard is the same size for 1 or 100,000 services.
+pub fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
+    let m = &reg.settings.slo.metrics;
+    let owners: std::collections::BTreeSet<&str> =
+        reg.services.iter().map(|s| s.owner.as_str()).collect();
+    owners
+        .into_iter()
+        .map(|owner| {
+            let own = format!("owner={}", q(owner));
+            let svc = r#"service=~"$service""#;
+            let mut l = Layout::new();
+            l.row("Team".into(), None);
+            l.panel_w(
+                "stat",
+                "Targets up",
+                "none",
+                12,
+                &[(&format!("count(up{{{own}}} == 1)"), "up"), (&format!("count(up{{{own}}} == 0)"), "down")],
+            );
+            l.panel_w(
+                "table",
+                "Firing alerts",
+                "",
+                12,
+                &[(&format!("ALERTS{{{own}, alertstate=\"firing\"}}"), "{{service}} {{alertname}}")],
+            );
+            l.row("$service".into(), Some("service"));
+            l.panel("stat", "Probe success", "percentunit", &[(&format!("min(probe_success{{{svc}, page=\"\"}})"), "probe")]);
+            l.panel("stat", "Scrape up", "percentunit", &[(&format!("min(up{{{svc}, job!~\"blackbox.*\"}})"), "up")]);
+            let errors = format!(
+                "sum(rate({r}{{{svc}, {st}=~\"5..\"}}[$__rate_interval])) / sum(rate({r}{{{svc}}}[$__rate_interval]))",
+                r = m.requests,
+                st = m.status_label
+            );
+            l.panel("timeseries", "Error rate (5xx share)", "percentunit", &[(&errors, "5xx")]);
+            let p95 = format!(
+                "histogram_quantile(0.95, sum by (le) (rate({}_bucket{{{svc}}}[$__rate_interval])))",
+                m.duration
+            );
+            l.panel("timeseries", "p95 latency", "s", &[(&p95, "p95")]);
+            // cAdvisor names docker containers by name and k8s pods by the deployment.
+            l.panel(
+                "timeseries",
+                "Memory (working set)",
+                "bytes",
+                &[
+                    (r#"sum(container_memory_working_set_bytes{name=~"$service"})"#, "container"),
+                    (r#"sum(container_memory_working_set_bytes{pod=~"($service)-[a-z0-9]+-[a-z0-9]+", container!="", container!="POD"})"#, "pods"),
+                ],
+            );
+            l.panel("table", "Firing alerts", "", &[(&format!("ALERTS{{{svc}, alertstate=\"firing\"}}"), "{{alertname}}")]);
+            let d = Dashboard {
+                uid: uid("team", owner),
+                title: format!("{owner}: services"),
+                description: format!("Health, latency, errors, memory and firing alerts of the services owned by {owner}, a row per service picked in `service`."),
+                tags: vec!["monitoring-as-code".into(), format!("owner:{owner}")],
+                variables: vec![Variable::query(
+                    "service",
+                    "Service",
+                    format!("label_values(up{{{own}}}, service)"),
+                )],
+                panels: l.panels,
+                schema_version: SCHEMA_VERSION,
+            };
+            (owner.to_owned(), d)
+        })
+        .collect()
+}
+
+/// Every SLO, from the metadata and info series alone (the registry is not
+/// read): the dashboard is the same size for 1 or 100,000 SLOs, and shows
+/// SLOs of any origin, endpoint or imported.
+pub fn slo_dashboard(reg: &Registry) -> Dashboard {
+    let period = &reg.settings.slo_period;
+    let sel = r#"service=~"$service", slo=~"$slo""#;
+    let legend = "{{service}} {{method}} {{path}}{{slo_name}} ({{slo}})";
+    let mut l = Layout::new();
+    l.row(format!("Error budget over {period}"), None);
+    l.panel_w(
+        "bargauge",
+        "Error budget remaining",
+        "percentunit",
+        12,
+        &[(
+            &format!("slo:period_error_budget_remaining:ratio{{{sel}}}"),
+            legend,
+        )],
+    );
+    l.panel_w(
+        "table",
+        "Objectives",
+        "",
+        12,
+        &[(&format!("slo_info{{{sel}}}"), legend)],
+    );
+    l.row(
+        "Burn rate (1 spends the budget exactly over the period)".into(),
+        None,
+    );
+    l.panel_w(
+        "stat",
+        "SLOs burning faster than 1x now",
+        "none",
+        6,
+        &[(
+            &format!("count(slo:current_burn_rate:ratio{{{sel}}} > 1) or vector(0)"),
+            "SLOs",
+        )],
+    );
+    l.panel_w(
+        "timeseries",
+        "Current burn rate (5m)",
+        "none",
+        9,
+        &[(&format!("slo:current_burn_rate:ratio{{{sel}}}"), legend)],
+    );
+    l.panel_w(
+        "timeseries",
+        "Period burn rate",
+        "none",
+        9,
+        &[(&format!("slo:period_burn_rate:ratio{{{sel}}}"), legend)],
+    );
+    l.panel_w(
+        "timeseries",
+        "Error budget remaining over time",
+        "percentunit",
+        24,
+        &[(
+            &format!("slo:period_error_budget_remaining:ratio{{{sel}}}"),
+            legend,
+        )],
+    );
+    Dashboard {
+        uid: uid("slo", "api-endpoints"),
+        title: "SLOs".into(),
+        description: format!(
+            "Error budget remaining and burn rates of every SLO, from the `slo:*` metadata series; SLO period {period}."
+        ),
+        tags: vec!["monitoring-as-code".into(), "slo".into()],
+        variables: vec![
+            Variable::query(
+                "service",
+                "Service",
+                "label_values(slo_info, service)".into(),
+            ),
+            Variable::query(
+                "slo",
+                "SLI",
+                r#"label_values(slo_info{service=~"$service"}, slo)"#.into(),
+            ),
+        ],
+        panels: l.panels,
+        schema_version: SCHEMA_VERSION,
+    }
+}
+
+/// The coverage report's numbers, as constant queries, and its gaps as text.
+pub fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
+    let mut l = Layout::new();
+    l.row(
+        "Coverage by dimension (from the service registry)".into(),
+        None,
+    );
+    for d in &coverage.dimensions {
+        // vector(NaN) shows "No data" for an empty (n/a) dimension.
+        let value = d
+            .percent
+            .map_or_else(|| "NaN".to_owned(), |p| format!("{}", p / 100.0));
+        l.panel(
+            "stat",
+            &format!("{} ({})", d.title, d.group),
+            "percentunit",
+            &[(&format!("vector({value})"), d.status)],
+        );
+    }
+    let overall = coverage
+        .overall
+        .map_or_else(|| "NaN".to_owned(), |p| format!("{}", p / 100.0));
+    l.panel(
+        "stat",
+        "Overall",
+        "percentunit",
+        &[(&format!("vector({overall})"), coverage.overall_status)],
+    );
+    let mut text = String::from("Not covered:\n\n");
+    for d in coverage
+        .dimensions
+        .iter()
+        .filter(|d| !d.not_covered.is_empty())
+    {
+        // Registry names are data: code spans, never links or HTML.
+        let names: Vec<String> = d.not_covered.iter().map(|n| md_code_str(n)).collect();
+        text.push_str(&format!(
+            "- **{}** ({}): {}\n",
+            d.title,
+            d.group,
+            names.join(", ")
+        ));
+    }
+    l.newline();
+    l.push(Panel {
+        content: text,
+        ..Panel::new("text", "Not covered".into(), 24, 8, "", vec![])
+    });
+    Dashboard {
+        uid: uid("coverage", "registry"),
+        title: "Monitoring coverage".into(),
+        description: "The coverage report of the service registry: >= 90 % good, >= 70 % warning."
+            .into(),
+        tags: vec!["monitoring-as-code".into(), "coverage".into()],
+        variables: vec![],
+        panels: l.panels,
+        schema_version: SCHEMA_VERSION,
+    }
+}
+
+/// Every dashboard with its file stem: one per owner team, SLO, coverage.
+pub fn dashboards(reg: &Registry, coverage: &Coverage) -> Vec<(String, Dashboard)> {
+    let mut dashboards: Vec<(String, Dashboard)> = team_dashboards(reg)
+        .into_iter()
+        .map(|(o, d)| (format!("team-{o}"), d))
+        .collect();
+    dashboards.push(("slo".into(), slo_dashboard(reg)));
+    dashboards.push(("coverage".into(), coverage_dashboard(coverage)));
+    dashboards
+}
+
+pub fn outputs(
+    r: &Renderer,
+    reg: &Registry,
+    dashboards: &[(String, Dashboard)],
+) -> Result<Vec<Output>, String> {
+    let source = reg.source();
+    let mut out = Vec::new();
+    for (file, d) in dashboards {
+        let body = r.render(
+            "grafana/dashboard.json.j2",
+            context! { dashboard => Serde(d) },
+        )?;
+        out.push(Output::new(
+            format!("grafana/dashboards/{file}.json"),
+            Format::Json,
+            &source,
+            &body,
+        ));
+    }
+    let body = r.render(
+        "grafana/provisioning.yaml.j2",
+        context! { settings => Serde(&reg.settings.grafana) },
+    )?;
+    // It derives from `settings.grafana` alone, so adding a service leaves it be.
+    let settings_source = match &reg.settings_file {
+        Some(f) => format!("{f} (settings.grafana)"),
+        None => "the default settings".to_owned(),
+    };
+    out.push(Output::new(
+        "grafana/provisioning/dashboards.yaml",
+        Format::Yaml,
+        &settings_source,
+        &body,
+    ));
+    Ok(out)
+}

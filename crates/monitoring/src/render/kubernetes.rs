@@ -1,0 +1,136 @@
+//! prometheus-operator resources for `kubectl apply -f generated/kubernetes/`:
+//! a ServiceMonitor per k8s service with `prometheus: true` (scoped to its
+//! namespace and `app` label), a Probe per k8s service with an HTTP health path
+//! (through its in-cluster DNS name), and a PrometheusRule per rule file stem
+//! whose groups the operator's Prometheus evaluates (`settings.prometheus.rules`).
+//! With `group_by: team` a team's ServiceMonitors and Probes share a file each.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+
+use super::Renderer;
+use super::alert_rules::Rules;
+use super::rule_file::Group;
+use super::slo::Slo;
+use crate::output::{Format, Output};
+use registry::settings::GroupBy;
+use registry::{Probe, Registry, Service, ServiceType};
+
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
+
+/// Resources handed on per this many services, so 100,000 services' are
+/// never all held.
+const PART: usize = 2048;
+
+pub fn outputs(
+    r: &Renderer,
+    reg: &Registry,
+    rules: &Rules,
+    slo: &Slo,
+    emit: &mut super::Emit,
+) -> Result<(), String> {
+    let settings = &reg.settings;
+    let mut labels = settings.kubernetes.labels.clone();
+    labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
+    // Converted once: a template value is shared, not copied, per resource.
+    let (settings, labels) = (Value::from(Serde(settings)), Value::from(Serde(&labels)));
+    // With team grouping, a team's ServiceMonitors and Probes are one
+    // multi-document file each (kubectl applies every document): two files per
+    // team instead of two per service, handed on a team at a time.
+    let by_team = reg.settings.prometheus.group_by == GroupBy::Team;
+    let mut teams: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for s in reg
+        .services
+        .iter()
+        .filter(|s| s.kind == ServiceType::K8sDeployment)
+    {
+        if by_team {
+            teams.entry(&s.owner).or_default().push(s);
+            continue;
+        }
+        if out.len() >= PART {
+            emit(std::mem::take(&mut out))?;
+        }
+        let source = format!("{} (service {})", s.source, s.name);
+        for (kind, body) in resources(r, s, &settings, &labels)? {
+            let path = format!("kubernetes/{}.{kind}.yaml", s.name);
+            out.push(Output::new(path, Format::Yaml, &source, &body));
+        }
+    }
+    for (team, services) in teams {
+        let mut docs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut files = BTreeSet::new();
+        for s in services {
+            files.insert(s.source.as_str());
+            for (kind, body) in resources(r, s, &settings, &labels)? {
+                docs.entry(kind).or_default().push(body);
+            }
+        }
+        let files: Vec<&str> = files.into_iter().collect();
+        let source = format!("{} (team {team})", files.join(", "));
+        let bundles = docs.into_iter().map(|(kind, docs)| {
+            let path = format!("kubernetes/{team}.{kind}s.yaml");
+            Output::new(path, Format::Yaml, &source, &docs.join("---\n"))
+        });
+        emit(bundles.collect())?;
+    }
+    // One PrometheusRule per file stem (a service or a team) whose groups the
+    // operator's Prometheus evaluates (see `delivery`): its alerts and SLOs.
+    let mut by_stem: BTreeMap<String, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
+    let placed = super::alert_rules::by_placement(reg, rules)
+        .into_iter()
+        .chain(super::slo::by_placement(reg, slo));
+    for (p, (groups, sources)) in placed.filter(|(p, _)| p.resource) {
+        let e = by_stem.entry(p.stem).or_default();
+        e.0.extend(groups);
+        for s in sources {
+            if !e.1.contains(&s) {
+                e.1.push(s);
+            }
+        }
+    }
+    for (stem, (groups, sources)) in by_stem {
+        // Each resource names only the files it derives from, so adding a
+        // registry file does not rewrite every resource.
+        let source = sources.join("; ");
+        // `<stem>.rules` never equals `pages.rules`: stems are names or `_pages`.
+        let name = format!("{}.rules", stem.trim_start_matches('_'));
+        let ctx = context! { name, groups => Serde(&groups), settings => settings.clone(), labels => labels.clone() };
+        let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
+        // Each is a team's or service's rules: handed on one at a time.
+        emit(std::mem::take(&mut out))?;
+        out.push(Output::new(
+            format!("kubernetes/{stem}.prometheusrule.yaml"),
+            Format::Yaml,
+            &source,
+            &body,
+        ));
+    }
+    emit(out)
+}
+
+/// A k8s service's ServiceMonitor (with `prometheus: true`) and Probe (with
+/// an HTTP health path), as (kind, YAML document).
+fn resources(
+    r: &Renderer,
+    s: &Service,
+    settings: &Value,
+    labels: &Value,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let ctx =
+        context! { service => Serde(s), settings => settings.clone(), labels => labels.clone() };
+    let mut out = Vec::new();
+    if s.monitoring.prometheus {
+        out.push((
+            "servicemonitor",
+            r.render("kubernetes/servicemonitor.yaml.j2", ctx.clone())?,
+        ));
+    }
+    if matches!(s.probe, Probe::Http { .. }) {
+        out.push(("probe", r.render("kubernetes/probe.yaml.j2", ctx)?));
+    }
+    Ok(out)
+}

@@ -1,0 +1,216 @@
+//! `promtool test rules` files, generated beside the rule files: for every
+//! alert, its firing series must fire it with the expected labels and
+//! annotations, and its healthy series and another target's firing series must
+//! not. They prove each generated expression means what its name says; rules
+//! that differ only in their target's name share one set of cases.
+
+use std::collections::BTreeMap;
+
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::Renderer;
+use super::rule_file::{Group, Rule, Series, TEMPLATE as RULES_TEMPLATE};
+use crate::output::{Format, Output};
+use registry::syntax::duration_hours;
+
+pub const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
+
+#[derive(Debug, Serialize)]
+pub struct Case {
+    /// What the case shows, for the comment above it.
+    pub title: String,
+    pub alertname: String,
+    pub eval_time: String,
+    pub input: Vec<Series>,
+    pub expected: Vec<Expected>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Expected {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// Minutes of evaluation before checking: the rule's `for` plus ten minutes, so
+/// range functions have data and the alert has left pending.
+pub fn eval_minutes(for_: &str) -> u64 {
+    (duration_hours(for_).unwrap_or(0.0) * 60.0).ceil() as u64 + 10
+}
+
+/// Series values for `minutes` of one-minute samples.
+pub fn with_count(series: &[Series], minutes: u64) -> Vec<Series> {
+    series
+        .iter()
+        .map(|s| Series {
+            series: s.series.clone(),
+            values: format!("{}x{}", s.values, minutes + 5),
+        })
+        .collect()
+}
+
+/// Expands `{{ $labels.NAME }}` and the `{{"{{"}}` escape the way Prometheus
+/// will, for the expected annotations. Annotations that use anything else
+/// (such as `$value`) cannot be predicted, so they are an error.
+pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let end = rest[i..]
+            .find("}}")
+            .ok_or_else(|| format!("unclosed `{{{{` in {text:?}"))?
+            + i;
+        let inner = rest[i + 2..end].trim();
+        if inner == "\"{{\"" {
+            out.push_str("{{");
+        } else if let Some(name) = inner.strip_prefix("$labels.") {
+            out.push_str(labels.get(name).map_or("", String::as_str));
+        } else {
+            return Err(format!(
+                "annotation {text:?} uses `{{{{ {inner} }}}}`; only `$labels.NAME` can be checked by the generated rule tests"
+            ));
+        }
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+pub fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result<Expected, String> {
+    let mut labels = series_labels.clone();
+    for (k, v) in &rule.labels {
+        labels.insert(k.clone(), expand(v, &BTreeMap::new())?);
+    }
+    let annotations = rule
+        .annotations
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), expand(v, series_labels)?)))
+        .collect::<Result<_, String>>()?;
+    Ok(Expected {
+        labels,
+        annotations,
+    })
+}
+
+/// A rule with the names of its target (a service and its systemd unit, a
+/// page's path and name) blanked out, hashed: rules of one shape are one
+/// template rendered for different targets, so one set of cases proves them
+/// all. (A 64-bit hash: among a million rules the odds that two shapes
+/// collide, leaving one rule without cases, are below one in ten million.)
+pub fn shape(names: &[&str], rule: &Rule) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let series = |v: &[Series]| {
+        v.iter()
+            .map(|s| format!("{} {}", s.series, s.values))
+            .collect::<Vec<_>>()
+    };
+    let text = match &rule.test {
+        Some(t) => format!(
+            "{}\n{}\n{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            rule.alert,
+            rule.expr,
+            rule.for_,
+            rule.labels,
+            rule.annotations,
+            series(&t.firing),
+            series(&t.healthy),
+            series(&t.other_firing),
+            t.labels,
+        ),
+        None => return 0,
+    };
+    let mut names: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
+    // Longest first, so a name inside another is not blanked out of it.
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let text = names
+        .iter()
+        .enumerate()
+        .fold(text, |t, (i, n)| t.replace(n, &format!("\0{i}\0")));
+    let mut h = std::hash::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// The three cases of every alert rule of `groups` that carries its test
+/// data: a rule that equals an earlier one of the file but for its target's
+/// names (the same template over another service of the same kind and
+/// settings) is proven by that one's cases (`alert_rules::build` drops its
+/// data), so a file of a team's 500 services holds a case set per distinct
+/// rule, not per service.
+pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
+    let mut cases = Vec::new();
+    for g in groups {
+        for rule in &g.rules {
+            let Some(t) = &rule.test else {
+                continue; // an earlier rule of its shape carries the cases
+            };
+            let minutes = eval_minutes(&rule.for_);
+            let eval_time = format!("{minutes}m");
+            let who = &g.name;
+            cases.push(Case {
+                title: format!("{} fires for {who}", rule.alert),
+                alertname: rule.alert.clone(),
+                eval_time: eval_time.clone(),
+                input: with_count(&t.firing, minutes),
+                expected: vec![
+                    expected(rule, &t.labels).map_err(|e| format!("alert {}: {e}", rule.name))?,
+                ],
+            });
+            cases.push(Case {
+                title: format!("{} stays quiet while {who} is healthy", rule.alert),
+                alertname: rule.alert.clone(),
+                eval_time: eval_time.clone(),
+                input: with_count(&t.healthy, minutes),
+                expected: vec![],
+            });
+            cases.push(Case {
+                title: format!("{} of {who} ignores another target's series", rule.alert),
+                alertname: rule.alert.clone(),
+                eval_time,
+                input: with_count(&t.other_firing, minutes),
+                expected: vec![],
+            });
+        }
+    }
+    Ok(cases)
+}
+
+pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, String> {
+    r.render(TEMPLATE, context! { rule_file, cases => Serde(cases) })
+}
+
+/// A rule file under `prometheus/{dir}/{stem}.rules.yml` and its unit tests
+/// under `prometheus/tests/{dir}/…`, where the alert rules' `rules` is left
+/// out (`rules/cluster` → `tests/cluster`, `slo` → `tests/slo`).
+pub fn with_tests(
+    r: &Renderer,
+    dir: &str,
+    stem: &str,
+    groups: &[&Group],
+    cases: &[Case],
+    source: &str,
+) -> Result<[Output; 2], String> {
+    let body = r.render(RULES_TEMPLATE, context! { groups => Serde(groups) })?;
+    let tests_dir = match dir.strip_prefix("rules") {
+        Some(rest) => format!("tests{rest}"),
+        None => format!("tests/{dir}"),
+    };
+    let up = "../".repeat(tests_dir.split('/').count());
+    let test = render(r, &format!("{up}{dir}/{stem}.rules.yml"), cases)?;
+    Ok([
+        Output::new(
+            format!("prometheus/{dir}/{stem}.rules.yml"),
+            Format::Yaml,
+            source,
+            &body,
+        ),
+        Output::new(
+            format!("prometheus/{tests_dir}/{stem}.test.yml"),
+            Format::Yaml,
+            source,
+            &test,
+        ),
+    ])
+}

@@ -1,0 +1,1002 @@
+//! SLO rules, after the Google SRE workbook's multiwindow, multi-burn-rate
+//! alerts: recording rules for the error ratio (bad / all events) and the
+//! latency SLI (share slower than the objective) over every window; burn-rate
+//! alerts per tier or as Sloth's page and ticket, with factors from the
+//! period's window catalogue; and the metadata series (objective, budget,
+//! period, burn rates, budget remaining, `slo_info`) dashboards and alerts
+//! select SLOs by.
+//!
+//! Files: `prometheus/slo/<service>.rules.yml` (one group per SLO) and their
+//! generated unit tests in `prometheus/tests/slo/<service>.test.yml`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Renderer;
+use super::delivery::{self, Placed};
+use super::filters::{gotmpl_str, promql_str as q};
+use super::rule_file::{Group, Record, Rule, RuleTest, Series};
+use super::rule_tests::{self, Case};
+use super::slo_shared;
+use registry::UNASSIGNED;
+use registry::burn_rate::{TIERS, WINDOWS, factor, le_regex};
+use registry::settings::{AlertShape, Settings};
+use registry::sli::{HttpMetrics, with_window};
+use registry::syntax::duration_hours;
+use registry::{Events, Objective, Registry};
+
+/// The two SLIs: what counts as a bad request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sli {
+    Errors,
+    Latency,
+}
+
+impl Sli {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sli::Errors => "error",
+            Sli::Latency => "latency",
+        }
+    }
+
+    /// The recorded share of bad events over `window`, named as Sloth names
+    /// it (`slo:sli_error:ratio_rate5m`), so dashboards built for Sloth read it.
+    pub fn record(self, window: &str) -> String {
+        format!("slo:sli_{}:ratio_rate{window}", self.name())
+    }
+
+    pub(super) fn alert(self) -> &'static str {
+        match self {
+            Sli::Errors => "SLOErrorBudgetBurn",
+            Sli::Latency => "SLOLatencyBudgetBurn",
+        }
+    }
+}
+
+/// One burn-rate tier of one SLO, for the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct TierPlan {
+    pub tier: &'static str,
+    pub factor: f64,
+    pub long: &'static str,
+    pub short: &'static str,
+    pub severity: &'static str,
+    #[serde(rename = "for")]
+    pub for_: String,
+}
+
+/// What the plan shows of an SLO.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectivePlan {
+    pub budget_percent: f64,
+    /// How long a full outage takes to spend the period's budget.
+    pub budget_outage: String,
+    pub slis: Vec<&'static str>,
+    pub tiers: Vec<TierPlan>,
+    /// The alerts, as `SLOErrorBudgetBurn page (fast+medium)`.
+    pub alerts: Vec<String>,
+    /// Where the events come from: the metrics preset, or `raw queries`.
+    pub events: String,
+    /// Whether unit tests are generated (not for raw queries: their series are the user's).
+    pub tested: bool,
+}
+
+pub struct Slo {
+    /// Service (or `unassigned`) to its groups, one per SLO.
+    pub files: BTreeMap<String, Vec<Group>>,
+    /// An objective's key to its plan.
+    pub plans: BTreeMap<String, ObjectivePlan>,
+}
+
+pub(super) fn human_duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// What a burn-rate alert says of its target, for an objective's own rules
+/// and for a service's shared ones.
+pub(super) struct BurnText {
+    /// Who burns, at the start of the summary (Go-template escaped).
+    pub subject: String,
+    /// Which requests are bad.
+    pub what: String,
+    /// Whose budget, for the description.
+    pub budget: String,
+}
+
+/// The burn-rate alert of one SLI over `tiers` (one tier, or a page or
+/// ticket's two) from each tier's condition (`branches`): `or` of them, the
+/// tier names as `burnrate_tier`, the first tier's `for`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn burn_rule(
+    st: &Settings,
+    tiers: &[TierPlan],
+    sli: Sli,
+    branches: &[String],
+    text: BurnText,
+    labels: &mut BTreeMap<String, String>,
+    runbook: Option<String>,
+    exporter: String,
+    test: RuleTest,
+) -> Rule {
+    let expr = if branches.len() == 1 {
+        branches[0].clone()
+    } else {
+        branches
+            .iter()
+            .map(|b| format!("({b})"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let tier = tiers.iter().map(|t| t.tier).collect::<Vec<_>>().join("+");
+    labels.insert("burnrate_tier".into(), tier.clone());
+    let windows = tiers
+        .iter()
+        .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
+        .collect::<Vec<_>>()
+        .join(", or ");
+    let f = tiers[0].factor;
+    let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
+    let mut annotations = BTreeMap::from([
+        (
+            "summary".to_owned(),
+            format!(
+                "{}: {} budget burning {f}x ({tier} tier)",
+                text.subject,
+                sli.name()
+            ),
+        ),
+        (
+            "description".to_owned(),
+            format!(
+                "The share of requests {} is above {} times {windows}; at {f}x the {} budget is gone in {lasts}.",
+                text.what, text.budget, st.slo_period
+            ),
+        ),
+        ("auto_repair".to_owned(), "none".to_owned()),
+    ]);
+    if let Some(url) = runbook {
+        // Prometheus expands annotations as Go templates: the URL is data.
+        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+    }
+    let shape = if tiers.len() == 1 {
+        tiers[0].tier
+    } else if tiers[0].severity == "critical" {
+        "page"
+    } else {
+        "ticket"
+    };
+    Rule {
+        threshold: None,
+        name: format!("slo_{}_{shape}", sli.name()),
+        exporter,
+        alert: sli.alert().into(),
+        expr,
+        for_: tiers[0].for_.clone(),
+        labels: std::mem::take(labels).into(),
+        annotations: annotations.into(),
+        test: Some(test),
+    }
+}
+
+/// The alert of an SLI whose period budget is spent (traffic-weighted, so it
+/// holds through idle hours), for the series `selector` picks.
+pub(super) fn budget_rule(
+    sli: Sli,
+    text: BurnText,
+    selector: &str,
+    labels: BTreeMap<String, String>,
+    runbook: Option<String>,
+    exporter: String,
+    test: RuleTest,
+) -> Rule {
+    let mut annotations = BTreeMap::from([
+        (
+            "summary".to_owned(),
+            format!(
+                "{}: {} budget of the period is spent",
+                text.subject,
+                sli.name()
+            ),
+        ),
+        (
+            "description".to_owned(),
+            format!(
+                "Over the SLO period the share of requests {} exceeded {}: the objective is missed. Freeze risky changes until the budget recovers.",
+                text.what, text.budget
+            ),
+        ),
+        ("auto_repair".to_owned(), "none".to_owned()),
+    ]);
+    if let Some(url) = runbook {
+        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+    }
+    Rule {
+        threshold: None,
+        name: format!("slo_{}_budget_exhausted", sli.name()),
+        exporter,
+        alert: "SLOErrorBudgetExhausted".into(),
+        expr: format!("slo:period_error_budget_remaining:ratio{{{selector}}} <= 0"),
+        for_: BUDGET_EXHAUSTED_FOR.into(),
+        labels: labels.into(),
+        annotations: annotations.into(),
+        test: Some(test),
+    }
+}
+
+/// The group name of an objective's rules.
+pub fn group_name(o: &Objective) -> String {
+    format!("slo {}", o.key)
+}
+
+/// How long the budget-exhausted alert waits: long enough that a period
+/// figure hovering at zero does not flap.
+const BUDGET_EXHAUSTED_FOR: &str = "15m";
+
+/// The burn-rate tiers of an objective, with their factors and `for`.
+fn tier_plans(st: &Settings, o: &Objective) -> Vec<TierPlan> {
+    TIERS
+        .iter()
+        .filter(|t| o.tiers.iter().any(|n| n == t.name))
+        .map(|tier| TierPlan {
+            tier: tier.name,
+            factor: factor(tier, st.slo_period_hours),
+            long: tier.long,
+            short: tier.short,
+            severity: if tier.action == "page" {
+                "critical"
+            } else {
+                "warning"
+            },
+            for_: st.burn_rate_for[tier.name].clone(),
+        })
+        .collect()
+}
+
+/// The tiers each alert covers: one tier each, or page and ticket.
+fn shaped(st: &Settings, tiers: &[TierPlan]) -> Vec<Vec<TierPlan>> {
+    match st.slo.alerts {
+        AlertShape::Tiers => tiers.iter().map(|t| vec![t.clone()]).collect(),
+        AlertShape::PageTicket => ["critical", "warning"]
+            .iter()
+            .map(|sev| {
+                tiers
+                    .iter()
+                    .filter(|t| t.severity == *sev)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| !v.is_empty())
+            .collect(),
+    }
+}
+
+/// The plan's alert lines beyond the tier lines: page and ticket alerts, and
+/// the budget-exhausted alert.
+fn alert_lines(st: &Settings, tiers: &[TierPlan], slis: &[Sli]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for sli in slis {
+        if st.slo.alerts == AlertShape::PageTicket {
+            for t in shaped(st, tiers) {
+                let names: Vec<&str> = t.iter().map(|t| t.tier).collect();
+                lines.push(format!(
+                    "{} {} ({}), for {}",
+                    sli.alert(),
+                    t[0].severity,
+                    names.join("+"),
+                    t[0].for_
+                ));
+            }
+        }
+        if let Some(severity) = &st.slo.budget_exhausted_alert {
+            lines.push(format!(
+                "SLOErrorBudgetExhausted {severity} ({} budget), for {BUDGET_EXHAUSTED_FOR}",
+                sli.name()
+            ));
+        }
+    }
+    lines
+}
+
+pub fn build(reg: &Registry) -> Slo {
+    let st = &reg.settings;
+    let mut files: BTreeMap<String, Vec<Group>> = BTreeMap::new();
+    let mut plans = BTreeMap::new();
+    // Service to its endpoints that share rules (see `slo_shared`).
+    let mut sharing: BTreeMap<Option<&str>, Vec<&Objective>> = BTreeMap::new();
+    for o in &reg.objectives {
+        let e = ObjectiveSlo::new(reg, o);
+        let tiers = tier_plans(st, o);
+        let shares = slo_shared::shares(reg, o);
+        plans.insert(
+            o.key.clone(),
+            ObjectivePlan {
+                budget_percent: (e.budget * 100.0 * 1e6).round() / 1e6,
+                budget_outage: human_duration(e.budget * st.slo_period_hours * 3600.0),
+                slis: e.slis.iter().map(|s| s.name()).collect(),
+                alerts: alert_lines(st, &tiers, &e.slis),
+                tiers: tiers.clone(),
+                events: match &o.events {
+                    Events::Http { .. } if shares => format!(
+                        "{} metrics, rules shared with the service's other endpoints",
+                        st.slo.metrics.preset
+                    ),
+                    Events::Http { .. } => format!("{} metrics", st.slo.metrics.preset),
+                    Events::Queries(_) => "raw queries".into(),
+                },
+                tested: matches!(o.events, Events::Http { .. }),
+            },
+        );
+        if shares {
+            sharing.entry(o.service.as_deref()).or_default().push(o);
+            continue;
+        }
+        let mut rules = Vec::new();
+        for sli in &e.slis {
+            for t in shaped(st, &tiers) {
+                rules.push(e.rule(st, &t, *sli));
+            }
+            if let Some(severity) = &st.slo.budget_exhausted_alert {
+                rules.push(e.budget_exhausted(severity, *sli));
+            }
+        }
+        let mut records = e.records();
+        records.extend(e.metadata(st));
+        files.entry(e.service.clone()).or_default().push(Group {
+            name: group_name(o),
+            records,
+            rules,
+        });
+    }
+    for (service, objectives) in sharing {
+        let serving = service.and_then(|s| reg.service(s));
+        let runbook = Runbook::of(reg, serving);
+        let shared = slo_shared::Shared {
+            service,
+            owner: serving.map_or_else(|| UNASSIGNED.to_owned(), |s| s.owner.clone()),
+            runbook,
+            metrics: &st.slo.metrics,
+            objectives,
+        };
+        let exporter = format!(
+            "application ({}, {})",
+            st.slo.metrics.requests, st.slo.metrics.duration
+        );
+        let tiers = tier_plans(st, shared.objectives[0]);
+        let mut slis = vec![Sli::Errors];
+        if shared.objectives.iter().any(|o| o.latency_ms.is_some()) {
+            slis.push(Sli::Latency);
+        }
+        let mut rules = Vec::new();
+        for sli in slis {
+            for t in shaped(st, &tiers) {
+                rules.push(shared.rule(st, &t, sli, &exporter));
+            }
+            if let Some(severity) = &st.slo.budget_exhausted_alert {
+                rules.push(shared.budget_exhausted(severity, sli, &exporter));
+            }
+        }
+        files
+            .entry(service.unwrap_or(UNASSIGNED).to_owned())
+            .or_default()
+            .push(Group {
+                name: slo_shared::group_name(service),
+                records: shared.records(st),
+                rules,
+            });
+    }
+    Slo { files, plans }
+}
+
+/// One objective with what its recording and alerting rules share.
+struct ObjectiveSlo<'a> {
+    o: &'a Objective,
+    metrics: &'a HttpMetrics,
+    service: String,
+    owner: String,
+    budget: f64,
+    slis: Vec<Sli>,
+    /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
+    runbook: Runbook,
+}
+
+/// Where an SLO alert's runbook is: the service's own page, or one page per
+/// SLI under the registry's runbook base URL (`<base>/slo_error`).
+pub(super) enum Runbook {
+    Service(String),
+    Base(String),
+    None,
+}
+
+impl Runbook {
+    /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
+    pub(super) fn of(reg: &Registry, serving: Option<&registry::Service>) -> Runbook {
+        match (
+            serving.and_then(|s| s.runbook_url.clone()),
+            &reg.runbook_base_url,
+        ) {
+            (Some(url), _) => Runbook::Service(url),
+            (None, Some(base)) => Runbook::Base(base.trim_end_matches('/').to_owned()),
+            (None, None) => Runbook::None,
+        }
+    }
+
+    pub(super) fn url(&self, sli: Sli) -> Option<String> {
+        match self {
+            Runbook::Service(url) => Some(url.clone()),
+            Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
+            Runbook::None => None,
+        }
+    }
+}
+
+impl<'a> ObjectiveSlo<'a> {
+    fn new(reg: &'a Registry, o: &'a Objective) -> Self {
+        let service = o.service.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
+        let serving = o.service.as_deref().and_then(|s| reg.service(s));
+        let owner = o
+            .owner
+            .clone()
+            .or_else(|| serving.map(|s| s.owner.clone()))
+            .unwrap_or_else(|| UNASSIGNED.to_owned());
+        let runbook = Runbook::of(reg, serving);
+        let mut slis = vec![Sli::Errors];
+        if o.latency_ms.is_some() {
+            slis.push(Sli::Latency);
+        }
+        ObjectiveSlo {
+            o,
+            metrics: &reg.settings.slo.metrics,
+            service,
+            owner,
+            budget: o.error_budget(),
+            slis,
+            runbook,
+        }
+    }
+
+    /// Bad and total events per second over `w`.
+    fn events(&self, sli: Sli, w: &str) -> (String, String) {
+        match &self.o.events {
+            Events::Http { method, path } => {
+                let sel = http_selector(self.metrics, self.o.service.as_deref(), method, path);
+                http_events(self.metrics, sli, &sel, self.o.latency_seconds(), w)
+            }
+            Events::Queries(q) => {
+                let bad = match sli {
+                    Sli::Errors => &q.error,
+                    Sli::Latency => q.slow.as_ref().unwrap_or(&q.error),
+                };
+                (
+                    format!("({})", with_window(bad, w)),
+                    format!("({})", with_window(&q.total, w)),
+                )
+            }
+        }
+    }
+
+    /// The share of bad events over `w`.
+    fn ratio(&self, sli: Sli, w: &str) -> String {
+        let (bad, total) = self.events(sli, w);
+        match (&self.o.events, sli) {
+            // Kept as the share of fast requests taken from 1, so a route
+            // whose histogram has no slow bucket yet still reads 0.
+            (Events::Http { method, path }, Sli::Latency) => {
+                let sel = http_selector(self.metrics, self.o.service.as_deref(), method, path);
+                let le = le_regex(self.o.latency_seconds().unwrap_or(1.0));
+                format!(
+                    "1 - sum(rate({d}_bucket{{{sel}, le=~{}}}[{w}])) / {total}",
+                    q(&le),
+                    d = self.metrics.duration
+                )
+            }
+            _ => format!("{bad} / {total}"),
+        }
+    }
+
+    fn sli_labels(&self, sli: Sli) -> BTreeMap<String, String> {
+        let mut labels = self.o.labels.clone();
+        labels.insert("slo".into(), sli.name().into());
+        labels
+    }
+
+    /// Each SLI's ratio over every window the tiers use, and its bad and
+    /// total events over 5 minutes (the period figures add those up).
+    fn records(&self) -> Vec<Record> {
+        let mut records = Vec::new();
+        for sli in &self.slis {
+            for w in WINDOWS {
+                records.push(Record {
+                    record: sli.record(w),
+                    expr: self.ratio(*sli, w),
+                    labels: self.sli_labels(*sli).into(),
+                });
+            }
+            let (bad, total) = self.events(*sli, "5m");
+            records.push(Record {
+                record: "slo:bad_events:rate5m".into(),
+                expr: bad,
+                labels: self.sli_labels(*sli).into(),
+            });
+            records.push(Record {
+                record: "slo:events:rate5m".into(),
+                expr: total,
+                labels: self.sli_labels(*sli).into(),
+            });
+        }
+        records
+    }
+
+    /// The metadata series of each SLI, named as Sloth names them so its
+    /// dashboards read them too: objective, budget, period, current and period
+    /// burn rate, budget remaining, and `slo_info`. The period figures weigh
+    /// by traffic (bad events over all events of the period), so idle hours
+    /// count for nothing instead of turning the period's figure into NaN.
+    fn metadata(&self, st: &Settings) -> Vec<Record> {
+        let period = &st.slo_period;
+        let days = (st.slo_period_hours / 24.0 * 1e6).round() / 1e6;
+        let objective = ((1.0 - self.budget) * 1e9).round() / 1e9;
+        let budget = self.budget;
+        let mut out = Vec::new();
+        for sli in &self.slis {
+            let labels = self.sli_labels(*sli);
+            let sel = label_selector(&labels);
+            let record = |name: &str, expr: String| Record {
+                record: name.to_owned(),
+                expr,
+                labels: labels.clone().into(),
+            };
+            out.push(record(
+                "slo:objective:ratio",
+                format!("vector({objective})"),
+            ));
+            out.push(record(
+                "slo:error_budget:ratio",
+                format!("vector({budget})"),
+            ));
+            out.push(record("slo:time_period:days", format!("vector({days})")));
+            out.push(record(
+                "slo:current_burn_rate:ratio",
+                format!("{}{{{sel}}} / {budget}", sli.record("5m")),
+            ));
+            out.push(record(
+                "slo:period_burn_rate:ratio",
+                format!(
+                    "sum_over_time(slo:bad_events:rate5m{{{sel}}}[{period}]) / sum_over_time(slo:events:rate5m{{{sel}}}[{period}]) / {budget}"
+                ),
+            ));
+            out.push(record(
+                "slo:period_error_budget_remaining:ratio",
+                format!("1 - slo:period_burn_rate:ratio{{{sel}}}"),
+            ));
+            let mut info = labels.clone();
+            info.insert("owner".into(), self.owner.clone());
+            info.insert("objective".into(), format!("{}", self.o.availability));
+            info.insert("period".into(), period.clone());
+            info.insert(
+                "events".into(),
+                match &self.o.events {
+                    Events::Http { .. } => self.metrics.preset.clone(),
+                    Events::Queries(_) => "queries".into(),
+                },
+            );
+            if let Some(ms) = self.o.latency_ms {
+                info.insert("latency_ms".into(), format!("{ms}"));
+            }
+            out.push(Record {
+                record: "slo_info".into(),
+                expr: "vector(1)".into(),
+                labels: info.into(),
+            });
+        }
+        out
+    }
+
+    fn alert_labels(&self, severity: &str, sli: Sli) -> BTreeMap<String, String> {
+        let mut labels: BTreeMap<String, String> = self
+            .o
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), gotmpl_str(v)))
+            .collect();
+        for (k, v) in [
+            ("service", self.service.as_str()),
+            ("owner", self.owner.as_str()),
+            ("severity", severity),
+            ("slo", sli.name()),
+        ] {
+            labels.insert(k.to_owned(), gotmpl_str(v));
+        }
+        labels
+    }
+
+    fn runbook(&self, sli: Sli) -> Option<String> {
+        self.runbook.url(sli)
+    }
+
+    fn what(&self, sli: Sli) -> String {
+        match sli {
+            Sli::Errors => match self.o.events {
+                Events::Http { .. } => "failing (5xx)".to_owned(),
+                Events::Queries(_) => "bad (the SLO's error query)".to_owned(),
+            },
+            Sli::Latency => format!("slower than {} ms", self.o.latency_ms.unwrap_or_default()),
+        }
+    }
+
+    /// The burn-rate alert of one SLI over `tiers` (one tier, or a page or
+    /// ticket's two): for any of them, both windows above its factor times
+    /// the budget (and enough traffic, when `min_request_rate` is set).
+    fn rule(&self, st: &Settings, tiers: &[TierPlan], sli: Sli) -> Rule {
+        let (o, budget) = (self.o, self.budget);
+        let record_sel = &label_selector(&self.sli_labels(sli));
+        let branches: Vec<String> = tiers
+            .iter()
+            .map(|tier| {
+                let threshold = format!("({} * {budget})", tier.factor);
+                let mut expr = format!(
+                    "{}{{{record_sel}}} > {threshold} and {}{{{record_sel}}} > {threshold}",
+                    sli.record(tier.long),
+                    sli.record(tier.short)
+                );
+                if let Some(min) = o.min_request_rate {
+                    let (_, total) = self.events(sli, tier.long);
+                    expr = format!("{expr} and on() {total} > {min}");
+                }
+                expr
+            })
+            .collect();
+        let mut labels = self.alert_labels(tiers[0].severity, sli);
+        burn_rule(
+            st,
+            tiers,
+            sli,
+            &branches,
+            BurnText {
+                subject: gotmpl_str(&o.key),
+                what: self.what(sli),
+                budget: format!(
+                    "the error budget of {budget} ({}% availability)",
+                    o.availability
+                ),
+            },
+            &mut labels,
+            self.runbook(sli),
+            self.exporter(),
+            self.rule_test(),
+        )
+    }
+
+    /// Fires when the period's budget is spent (traffic-weighted, so it holds
+    /// through idle hours).
+    fn budget_exhausted(&self, severity: &str, sli: Sli) -> Rule {
+        budget_rule(
+            sli,
+            BurnText {
+                subject: gotmpl_str(&self.o.key),
+                what: self.what(sli),
+                budget: format!(
+                    "the error budget of {} ({}% availability)",
+                    self.budget, self.o.availability
+                ),
+            },
+            &label_selector(&self.sli_labels(sli)),
+            self.alert_labels(severity, sli),
+            self.runbook(sli),
+            self.exporter(),
+            self.rule_test(),
+        )
+    }
+
+    fn exporter(&self) -> String {
+        match &self.o.events {
+            Events::Http { .. } => format!(
+                "application ({}, {})",
+                self.metrics.requests, self.metrics.duration
+            ),
+            Events::Queries(_) => "application (the SLO's queries)".into(),
+        }
+    }
+
+    fn rule_test(&self) -> RuleTest {
+        RuleTest {
+            labels: self.o.labels.clone(),
+            ..RuleTest::default()
+        }
+    }
+}
+
+/// `{k="v", …}` contents for labels, quoted for PromQL.
+fn label_selector(labels: &BTreeMap<String, String>) -> String {
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={}", q(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A route's requests in the applications' metrics: by service (when known),
+/// method and route, under the label names of the metrics preset.
+fn http_selector(m: &HttpMetrics, service: Option<&str>, method: &str, path: &str) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = service {
+        parts.push(format!("service={}", q(s)));
+    }
+    parts.push(format!("{}={}", m.method_label, q(method)));
+    parts.push(format!("{}={}", m.route_label, q(path)));
+    parts.join(", ")
+}
+
+/// Bad and total requests per second of an HTTP route over `w`.
+fn http_events(
+    m: &HttpMetrics,
+    sli: Sli,
+    sel: &str,
+    latency_seconds: Option<f64>,
+    w: &str,
+) -> (String, String) {
+    match sli {
+        Sli::Errors => (
+            format!(
+                "sum(rate({}{{{sel}, {}=~\"5..\"}}[{w}]))",
+                m.requests, m.status_label
+            ),
+            format!("sum(rate({}{{{sel}}}[{w}]))", m.requests),
+        ),
+        Sli::Latency => {
+            let le = le_regex(latency_seconds.unwrap_or(1.0));
+            let total = format!("sum(rate({}_count{{{sel}}}[{w}]))", m.duration);
+            (
+                format!(
+                    "({total} - sum(rate({}_bucket{{{sel}, le=~{}}}[{w}])))",
+                    m.duration,
+                    q(&le)
+                ),
+                total,
+            )
+        }
+    }
+}
+
+/// The input series of a unit test: every request of `path` bad or good, at
+/// `per_minute` requests a minute, in the applications' metric names.
+fn test_series(
+    m: &HttpMetrics,
+    o: &Objective,
+    sli: Sli,
+    path: &str,
+    bad: bool,
+    per_minute: f64,
+) -> Vec<Series> {
+    let Events::Http { method, .. } = &o.events else {
+        return vec![];
+    };
+    let sel = http_selector(m, o.service.as_deref(), method, path);
+    let rate = |on: bool| {
+        if on {
+            format!("0+{per_minute}")
+        } else {
+            "0".into()
+        }
+    };
+    let status = |code: &str| format!("{}=\"{code}\"", m.status_label);
+    // OpenTelemetry and Micrometer count requests with the histogram's `_count`.
+    let count = format!("{}_count", m.duration);
+    match sli {
+        Sli::Errors => vec![
+            Series {
+                series: format!("{}{{{sel}, {}}}", m.requests, status("500")),
+                values: rate(bad),
+            },
+            Series {
+                series: format!("{}{{{sel}, {}}}", m.requests, status("200")),
+                values: rate(!bad),
+            },
+        ],
+        Sli::Latency => {
+            let le = format!("{}", o.latency_seconds().unwrap_or(1.0));
+            let mut series = vec![
+                Series {
+                    series: format!(
+                        "{}_bucket{{{sel}, {}, le={}}}",
+                        m.duration,
+                        status("200"),
+                        q(&le)
+                    ),
+                    values: rate(!bad),
+                },
+                Series {
+                    series: format!("{count}{{{sel}, {}}}", status("200")),
+                    values: rate(true),
+                },
+            ];
+            // The traffic that min_request_rate counts, when it is another metric.
+            if m.requests != count {
+                series.push(Series {
+                    series: format!("{}{{{sel}, {}}}", m.requests, status("200")),
+                    values: rate(true),
+                });
+            }
+            series
+        }
+    }
+}
+
+/// Unit tests: every SLI of every objective over HTTP metrics burns its whole
+/// budget (all requests bad), stays quiet when all are good, and ignores
+/// another route. Objectives over raw queries get none: their series are the
+/// user's, which the plan says.
+fn cases(
+    m: &HttpMetrics,
+    by_group: &BTreeMap<String, Vec<(&Objective, bool)>>,
+    groups: &[&Group],
+) -> Result<Vec<Case>, String> {
+    let mut cases = Vec::new();
+    let tested = groups.iter().flat_map(|g| {
+        by_group
+            .get(&g.name)
+            .into_iter()
+            .flatten()
+            .map(move |o| (g, o))
+    });
+    for (g, (o, shared)) in tested {
+        if !matches!(o.events, Events::Http { .. }) {
+            continue;
+        }
+        for sli in [Sli::Errors, Sli::Latency] {
+            if sli == Sli::Latency && o.latency_ms.is_none() {
+                continue;
+            }
+            let prefix = format!("slo_{}_", sli.name());
+            let rules: Vec<&Rule> = g
+                .rules
+                .iter()
+                .filter(|r| r.name.starts_with(&prefix))
+                .collect();
+            // What the alerts keep from the series they fire on.
+            let series_labels = |r: &Rule| {
+                if *shared {
+                    slo_shared::series_labels(o, sli)
+                } else {
+                    r.test
+                        .as_ref()
+                        .map(|t| t.labels.clone())
+                        .unwrap_or_default()
+                }
+            };
+            if rules.is_empty() {
+                continue;
+            }
+            let fors: Vec<u64> = rules
+                .iter()
+                .map(|r| (duration_hours(&r.for_).unwrap_or(0.0) * 60.0).ceil() as u64)
+                .collect();
+            // Bad from minute 1, an alert fires once its `for` has passed; pick
+            // a time that is not within a minute of any rule's edge.
+            let mut t = fors.iter().min().copied().unwrap_or(0) + 10;
+            while fors.iter().any(|f| *f + 3 >= t && *f <= t + 1) {
+                t += 1;
+            }
+            let minutes = t;
+            let firing: Vec<&Rule> = rules
+                .iter()
+                .zip(&fors)
+                .filter(|(_, f)| **f + 2 <= t)
+                .map(|(r, _)| *r)
+                .collect();
+            let per_minute = (o.min_request_rate.unwrap_or(0.0) * 600.0).ceil().max(60.0);
+            let Events::Http { path, .. } = &o.events else {
+                continue;
+            };
+            let series = |p: &str, bad: bool| test_series(m, o, sli, p, bad, per_minute);
+            let route = &o.key;
+            let eval_time = format!("{minutes}m");
+            let mut alertnames: Vec<&str> = rules.iter().map(|r| r.alert.as_str()).collect();
+            alertnames.dedup();
+            for alertname in alertnames {
+                let expected = firing
+                    .iter()
+                    .filter(|r| r.alert == alertname)
+                    .map(|r| rule_tests::expected(r, &series_labels(r)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let alertname = alertname.to_owned();
+                cases.push(Case {
+                    title: format!(
+                        "{alertname} of {route}: all requests bad fires the alerts past their `for`"
+                    ),
+                    alertname: alertname.clone(),
+                    eval_time: eval_time.clone(),
+                    input: rule_tests::with_count(&series(path, true), minutes),
+                    expected,
+                });
+                cases.push(Case {
+                    title: format!("{alertname} of {route}: all requests good stays quiet"),
+                    alertname: alertname.clone(),
+                    eval_time: eval_time.clone(),
+                    input: rule_tests::with_count(&series(path, false), minutes),
+                    expected: vec![],
+                });
+                cases.push(Case {
+                    title: format!("{alertname} of {route}: another route's failures stay out"),
+                    alertname,
+                    eval_time: eval_time.clone(),
+                    input: rule_tests::with_count(&series("/zz-other-route", true), minutes),
+                    expected: vec![],
+                });
+            }
+        }
+    }
+    Ok(cases)
+}
+
+/// Each placement's SLO groups (see `delivery`), with the registry files
+/// they come from.
+pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
+    let mut out = Placed::new();
+    let mut by_service: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for o in &reg.objectives {
+        by_service
+            .entry(o.service.as_deref().unwrap_or(UNASSIGNED))
+            .or_default()
+            .insert(o.source.as_str());
+    }
+    for (service, groups) in &slo.files {
+        let sources: Vec<&str> = by_service
+            .get(service.as_str())
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        let owner = delivery::owner_of(reg, service);
+        let e = out
+            .entry(delivery::service(reg, service, owner))
+            .or_default();
+        e.0.extend(groups);
+        delivery::add_source(reg, &mut e.1, &sources.join(", "), true, (service, owner));
+    }
+    out
+}
+
+pub fn outputs(
+    r: &Renderer,
+    reg: &Registry,
+    slo: &Slo,
+    emit: &mut super::Emit,
+) -> Result<(), String> {
+    // Group name to the objectives its tests cover: its own, or for a
+    // service's shared rules one endpoint of each objective and latency (the
+    // rules are the same for all; only the joined budget differs).
+    let mut by_group: BTreeMap<String, Vec<(&Objective, bool)>> = BTreeMap::new();
+    for o in &reg.objectives {
+        if slo_shared::shares(reg, o) {
+            let tested = by_group
+                .entry(slo_shared::group_name(o.service.as_deref()))
+                .or_default();
+            if !tested
+                .iter()
+                .any(|(t, _)| t.availability == o.availability && t.latency_ms == o.latency_ms)
+            {
+                tested.push((o, true));
+            }
+        } else {
+            by_group.insert(group_name(o), vec![(o, false)]);
+        }
+    }
+    let placed: Vec<_> = by_placement(reg, slo).into_iter().collect();
+    super::par_emit(&placed, emit, |(p, (groups, sources))| {
+        let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
+        rule_tests::with_tests(
+            r,
+            &p.dir("slo"),
+            &p.stem,
+            groups,
+            &cases,
+            &sources.join("; "),
+        )
+    })
+}

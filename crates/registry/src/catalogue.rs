@@ -1,0 +1,448 @@
+//! The alert catalogue: one file per alert in `templates/alerts/<name>.yaml`.
+//!
+//! A team adds an alert by adding a file, without touching Rust. Everything in
+//! the file is data except `expr`, `summary` and `description`, minijinja
+//! templates rendered per target (registered as `alerts/<name>.yaml#<field>`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::diagnostics::{Diagnostic, Pos};
+use crate::model::ServiceType;
+use crate::source::{IoError, SourceFile, display_name};
+
+/// What an alert can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+pub enum TargetKind {
+    #[serde(rename = "k8s-deployment")]
+    K8sDeployment,
+    #[serde(rename = "docker")]
+    Docker,
+    #[serde(rename = "systemd")]
+    Systemd,
+    #[serde(rename = "page")]
+    Page,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::K8sDeployment => "k8s-deployment",
+            Self::Docker => "docker",
+            Self::Systemd => "systemd",
+            Self::Page => "page",
+        }
+    }
+}
+
+impl From<ServiceType> for TargetKind {
+    fn from(t: ServiceType) -> Self {
+        match t {
+            ServiceType::K8sDeployment => Self::K8sDeployment,
+            ServiceType::Docker => Self::Docker,
+            ServiceType::Systemd => Self::Systemd,
+        }
+    }
+}
+
+/// A property a target must have for an alert's expression to work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Need {
+    /// A Blackbox probe (HTTP or TCP) of the target.
+    Probe,
+    /// A host (docker, systemd).
+    Host,
+    /// A systemd unit name (`service_name`).
+    Unit,
+    /// A scrape of the service's own `/metrics` (the application's metrics,
+    /// or an exporter beside it): implied by the template's `exporter`.
+    #[serde(skip)]
+    Scrape,
+    /// kube-state-metrics, provided by the cluster.
+    #[serde(skip)]
+    KubeStateMetrics,
+    /// The kubelet's cAdvisor, provided by the cluster.
+    #[serde(skip)]
+    Kubelet,
+}
+
+impl Need {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Need::Probe => {
+                "a health probe (an HTTP `health_endpoint` with a port, or a command health check with host and port)"
+            }
+            Need::Host => "a `host`",
+            Need::Unit => "a systemd unit in `service_name`",
+            Need::Scrape => {
+                "its metrics scraped (`monitoring: {prometheus: true}` and, outside Kubernetes, a port or `metrics: {port}`)"
+            }
+            Need::KubeStateMetrics => {
+                "kube-state-metrics in the cluster (`settings.kubernetes.provides`)"
+            }
+            Need::Kubelet => {
+                "the kubelet's cAdvisor in the cluster (`settings.kubernetes.provides`)"
+            }
+        }
+    }
+}
+
+/// Who produces an alert's metrics; decides which job must scrape them. The
+/// first word of the template's `exporter` line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exporter {
+    /// blackbox_exporter, through the generated probes.
+    Blackbox,
+    /// node_exporter on each docker and systemd host (one generated job).
+    NodeExporter,
+    /// cAdvisor on each docker host (one generated job), the kubelet's on Kubernetes.
+    Cadvisor,
+    /// kube-state-metrics, provided by the cluster.
+    KubeStateMetrics,
+    /// The service's own `/metrics`.
+    Application,
+    /// An exporter beside the service (postgres_exporter, redis_exporter), at `metrics:`.
+    BesideService,
+}
+
+impl Exporter {
+    pub const NAMES: [&str; 7] = [
+        "blackbox_exporter",
+        "node_exporter",
+        "cAdvisor",
+        "kube-state-metrics",
+        "application",
+        "postgres_exporter",
+        "redis_exporter",
+    ];
+
+    pub fn of(text: &str) -> Option<Exporter> {
+        Some(match text.split_whitespace().next()? {
+            "blackbox_exporter" => Exporter::Blackbox,
+            "node_exporter" => Exporter::NodeExporter,
+            "cAdvisor" => Exporter::Cadvisor,
+            "kube-state-metrics" => Exporter::KubeStateMetrics,
+            "application" => Exporter::Application,
+            "postgres_exporter" | "redis_exporter" => Exporter::BesideService,
+            _ => return None,
+        })
+    }
+
+    /// What a target of `kind` must have for this exporter's series of it to
+    /// exist in Prometheus (beyond the template's own `needs`).
+    pub fn need(self, kind: TargetKind) -> Option<Need> {
+        match (self, kind) {
+            (_, TargetKind::Page) | (Exporter::Blackbox, _) => None,
+            (Exporter::Cadvisor, TargetKind::K8sDeployment) => Some(Need::Kubelet),
+            (Exporter::NodeExporter | Exporter::Cadvisor, _) => Some(Need::Host),
+            (Exporter::KubeStateMetrics, _) => Some(Need::KubeStateMetrics),
+            (Exporter::Application | Exporter::BesideService, _) => Some(Need::Scrape),
+        }
+    }
+}
+
+pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTemplate {
+    /// The Prometheus alert name, such as `ServiceDown`.
+    pub alert: Spanned<String>,
+    /// What fires it, in one line, for the README's alert table.
+    pub fires: String,
+    /// The exporter whose metric the expression reads, for the plan and reviewers.
+    pub exporter: String,
+    pub applies_to: Vec<TargetKind>,
+    /// What a target must have for the expression to select it.
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    pub severity: Spanned<String>,
+    #[serde(rename = "for")]
+    pub for_: Spanned<String>,
+    /// Default threshold, available to `expr` as `threshold`.
+    pub threshold: Option<f64>,
+    /// The threshold's unit (`ratio`, `seconds`, `errors/s`), for readers.
+    pub threshold_unit: Option<String>,
+    /// The values the alert's metric can take: a registry threshold outside
+    /// them is a warning (`memory_high` with `threshold: 80` on a 0-1 ratio).
+    /// An open end is `.inf`.
+    pub threshold_range: Option<[f64; 2]>,
+    pub auto_repair: String,
+    /// minijinja templates rendered per target. Prometheus' own templating
+    /// (`{{ $labels.pod }}`, `{{ $value }}`) goes inside `{% raw %}…{% endraw %}`.
+    pub summary: String,
+    pub description: String,
+    pub expr: Spanned<String>,
+    /// Series for the generated `promtool test rules` cases.
+    pub test: AlertTest,
+}
+
+/// Input series (minijinja templates, rendered per target) that make the alert
+/// fire, and that keep it quiet. The generated unit test also feeds the firing
+/// series of another target, which must not fire this target's alert.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTest {
+    pub firing: Vec<TestSeries>,
+    pub healthy: Vec<TestSeries>,
+    /// Labels the alert keeps from its input series (besides the rule's labels).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSeries {
+    pub series: String,
+    /// promtool's expanding notation, such as `0x30` or `0+60x30`.
+    pub values: String,
+}
+
+impl AlertTemplate {
+    /// Every templated field, by the name it is registered under.
+    pub fn template_fields(&self) -> Vec<(String, &str)> {
+        let mut out = vec![
+            ("expr".to_owned(), self.expr.value.as_str()),
+            ("summary".to_owned(), self.summary.as_str()),
+            ("description".to_owned(), self.description.as_str()),
+        ];
+        for (kind, list) in [
+            ("firing", &self.test.firing),
+            ("healthy", &self.test.healthy),
+        ] {
+            for (i, s) in list.iter().enumerate() {
+                out.push((format!("test.{kind}.{i}"), s.series.as_str()));
+            }
+        }
+        for (k, v) in &self.test.labels {
+            out.push((format!("test.labels.{k}"), v.as_str()));
+        }
+        out
+    }
+}
+
+pub struct Catalogue {
+    /// By catalogue name (the file stem, such as `service_down`).
+    pub alerts: BTreeMap<String, AlertTemplate>,
+}
+
+impl Catalogue {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.alerts.keys().map(String::as_str)
+    }
+
+    /// The template name under which `field` of alert `name` is registered.
+    pub fn template_name(name: &str, field: &str) -> String {
+        format!("alerts/{name}.yaml#{field}")
+    }
+}
+
+/// The variables a template text reads, or `None` when it does not parse (its
+/// render reports that, with the line). The template engine is the monitoring
+/// layer's: it hands this in, so the registry layer does not depend on it.
+pub type Variables = fn(&str) -> Option<Vec<String>>;
+
+/// Loads `<templates>/alerts/*.yaml`; problems come back as diagnostics.
+pub fn load(
+    templates: &Path,
+    variables: Variables,
+) -> Result<(Catalogue, Vec<Diagnostic>), IoError> {
+    let dir = templates.join("alerts");
+    let mut alerts = BTreeMap::new();
+    let mut diags = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|e| {
+            IoError(format!(
+                "cannot read the alert catalogue {}: {e}",
+                dir.display()
+            ))
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| IoError(format!("cannot read {}: {e}", path.display())))?;
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let source = SourceFile::new(format!("templates/{}", display_name(&dir, &path)), text);
+        match serde_saphyr::from_str::<AlertTemplate>(&source.text) {
+            Ok(t) => {
+                diags.extend(check_template(&source, &name, &t, variables));
+                alerts.insert(name, t);
+            }
+            Err(e) => {
+                let loc = e.location().unwrap_or(serde_saphyr::Location::UNKNOWN);
+                let d = Diagnostic::error(source.pos(&loc), "", e.without_snippet().to_string())
+                    .help("see templates/alerts/service_down.yaml for the fields an alert template has");
+                diags.push(source.diag(d));
+            }
+        }
+    }
+    Ok((Catalogue { alerts }, diags))
+}
+
+fn check_template(
+    source: &SourceFile,
+    name: &str,
+    t: &AlertTemplate,
+    variables: Variables,
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let at = |s: &Spanned<String>| source.pos(&s.referenced);
+    // Problems of the whole file point at its start.
+    let file_start = || Pos {
+        file: source.name.clone(),
+        line: 1,
+        column: 1,
+    };
+    if !is_valid_name(name) {
+        diags.push(
+            Diagnostic::error(
+                file_start(),
+                "",
+                format!("alert file name {name:?} is not a valid catalogue name"),
+            )
+            .help("use lowercase letters, digits and `_`, such as `queue_backlog.yaml`"),
+        );
+    }
+    if !t
+        .alert
+        .value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || !t.alert.value.starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        diags.push(
+            source.diag(
+                Diagnostic::error(
+                    at(&t.alert),
+                    "alert",
+                    format!("{:?} is not a valid Prometheus alert name", t.alert.value),
+                )
+                .help("use CamelCase letters and digits, such as `ServiceDown`"),
+            ),
+        );
+    }
+    if !SEVERITIES.contains(&t.severity.value.as_str()) {
+        diags.push(
+            source.diag(
+                Diagnostic::error(
+                    at(&t.severity),
+                    "severity",
+                    format!("unknown severity {:?}", t.severity.value),
+                )
+                .help(format!("use one of {}", SEVERITIES.join(", "))),
+            ),
+        );
+    }
+    if !crate::syntax::is_duration(&t.for_.value) {
+        diags.push(
+            source.diag(
+                Diagnostic::error(
+                    at(&t.for_),
+                    "for",
+                    format!("{:?} is not a Prometheus duration", t.for_.value),
+                )
+                .help("write a duration such as 30s, 5m or 1h"),
+            ),
+        );
+    }
+    if t.exporter.contains('\n') || Exporter::of(&t.exporter).is_none() {
+        diags.push(
+            Diagnostic::error(
+                file_start(),
+                "exporter",
+                format!(
+                    "`exporter` {} does not start with a known exporter",
+                    crate::diagnostics::shown(&t.exporter)
+                ),
+            )
+            .help(format!(
+                "start it with one of {} (then, in parentheses, what it reads)",
+                Exporter::NAMES.join(", ")
+            )),
+        );
+    }
+    if t.fires.contains('\n') || t.fires.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(file_start(), "fires", "`fires` must be one non-empty line")
+                .help("say what fires the alert, such as `the health probe fails`"),
+        );
+    }
+    match (t.threshold, &t.threshold_unit, t.threshold_range) {
+        (None, None, None) => {}
+        (Some(th), Some(_), Some([lo, hi])) if lo < hi && (lo..=hi).contains(&th) => {}
+        (Some(_), Some(_), Some(_)) => diags.push(
+            Diagnostic::error(
+                file_start(),
+                "threshold_range",
+                "`threshold_range` must be [low, high] with low < high and hold `threshold`",
+            )
+            .help("give the values the metric can take, such as [0, 1] for a ratio"),
+        ),
+        _ => diags.push(
+            Diagnostic::error(
+                file_start(),
+                "threshold",
+                "an alert with a threshold declares `threshold`, `threshold_unit` and `threshold_range` together",
+            )
+            .help("for example: threshold: 0.9, threshold_unit: ratio, threshold_range: [0, 1]"),
+        ),
+    }
+    if t.applies_to.is_empty() {
+        diags.push(
+            Diagnostic::error(file_start(), "applies_to", "the alert applies to nothing")
+                .help("list target kinds: k8s-deployment, docker, systemd, page"),
+        );
+    }
+    // A misspelt variable (`{{ treshold }}`) fails only when a registry uses
+    // the alert: find it when the catalogue loads.
+    for (field, text) in t.template_fields() {
+        let Some(used) = variables(text) else {
+            continue; // a syntax error is reported, with its line, when rendered
+        };
+        let mut unknown: Vec<String> = used
+            .into_iter()
+            .filter(|v| !CONTEXT.contains(&v.as_str()))
+            .collect();
+        unknown.sort();
+        if let Some(v) = unknown.first() {
+            let close = crate::diagnostics::did_you_mean(v, CONTEXT.iter().copied())
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            diags.push(
+                Diagnostic::error(
+                    file_start(),
+                    field.clone(),
+                    format!("`{field}` uses `{v}`, which an alert template is not given"),
+                )
+                .help(format!(
+                    "{close}an alert template sees {}",
+                    CONTEXT.map(|c| format!("`{c}`")).join(", ")
+                )),
+            );
+        }
+    }
+    diags
+}
+
+/// What an alert template is rendered with (see `render::alert_rules`).
+const CONTEXT: [&str; 4] = ["target", "threshold", "for", "severity"];
+
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

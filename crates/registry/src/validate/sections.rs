@@ -1,0 +1,212 @@
+//! The registry-wide sections: one `defaults:` and one `settings:` across all
+//! files, the `teams:`; and, once everything else is known, the routing checks
+//! (every alert reaches someone) and the warnings for what the registry lacks.
+
+use super::{Cx, check_file, check_url, shown};
+use crate::syntax::NAME_RULE;
+use crate::{Team, channels, settings, url};
+
+/// Finds the sections, checks the teams, and resolves the settings.
+pub(super) fn collect(cx: &mut Cx) {
+    let (sources, files) = (cx.sources, cx.files);
+    // The settings may sit in any file: find the mail server first.
+    let has_smtp = files.iter().filter_map(|f| f.settings.as_ref()).any(|s| {
+        s.value
+            .alertmanager
+            .as_ref()
+            .is_some_and(|a| a.value.smtp.is_some())
+    });
+    for (fi, file) in files.iter().enumerate() {
+        let src = &sources[fi];
+        if let Some(d) = &file.defaults {
+            match cx.defaults {
+                Some((first, _)) => cx.c.error(
+                    src,
+                    d,
+                    "defaults".into(),
+                    format!("`defaults` is already set in {}", sources[first].name),
+                    "keep one `defaults:` section in the whole registry",
+                ),
+                None => cx.defaults = Some((fi, d)),
+            }
+        }
+        if let Some(st) = &file.settings {
+            match cx.settings_at {
+                Some((first, _)) => cx.c.error(
+                    src,
+                    st,
+                    "settings".into(),
+                    format!("`settings` is already set in {}", sources[first].name),
+                    "keep one `settings:` section in the whole registry",
+                ),
+                None => cx.settings_at = Some((fi, st)),
+            }
+        }
+        for (name, t) in &file.teams {
+            let field = format!("teams.{name}");
+            if !crate::syntax::is_valid_name(name) {
+                cx.c.error(
+                    src,
+                    t,
+                    field.clone(),
+                    format!("team name {} is not a valid name", shown(name)),
+                    NAME_RULE,
+                );
+            }
+            if cx.teams.contains_key(name) {
+                cx.c.error(
+                    src,
+                    t,
+                    field.clone(),
+                    format!("team {} is defined twice", shown(name)),
+                    "keep one definition of each team",
+                );
+            }
+            let t = &t.value;
+            for (u, key) in [
+                (&t.webhook_url, "webhook_url"),
+                (&t.paging_webhook_url, "paging_webhook_url"),
+            ] {
+                if let Some(u) = u {
+                    check_url(
+                        &mut cx.c,
+                        src,
+                        u,
+                        &format!("{field}.{key}"),
+                        url::Use::TeamWebhook,
+                    );
+                }
+            }
+            for (f, key) in [
+                (&t.webhook_credentials_file, "webhook_credentials_file"),
+                (&t.slack_api_url_file, "slack_api_url_file"),
+            ] {
+                if let Some(f) = f {
+                    check_file(&mut cx.c, src, f, &format!("{field}.{key}"));
+                }
+            }
+            let mut checked = |list: &[serde_saphyr::Spanned<crate::model::Channel>], key: &str| {
+                let mut out = Vec::new();
+                for (i, ch) in list.iter().enumerate() {
+                    for (name, f) in channels::files(&ch.value) {
+                        check_file(&mut cx.c, src, f, &format!("{field}.{key}[{i}].{name}"));
+                    }
+                    match channels::config(&ch.value, has_smtp) {
+                        Ok(c) if c.key == "slack_configs" && t.slack_api_url_file.is_some() => {
+                            cx.c.error(
+                                src,
+                                ch,
+                                format!("{field}.{key}[{i}]"),
+                                "the team already posts to Slack through `slack_api_url_file`"
+                                    .into(),
+                                "keep one of the two",
+                            )
+                        }
+                        Ok(c) => out.push(c),
+                        Err((message, help)) => {
+                            cx.c.error(src, ch, format!("{field}.{key}[{i}]"), message, help)
+                        }
+                    }
+                }
+                out
+            };
+            let notify = checked(&t.notify, "notify");
+            let page = checked(&t.page, "page");
+            cx.teams.insert(
+                name.clone(),
+                Team {
+                    notify,
+                    page,
+                    webhook_url: t.webhook_url.as_ref().map(|u| u.value.clone()),
+                    paging_webhook_url: t.paging_webhook_url.as_ref().map(|u| u.value.clone()),
+                    webhook_credentials_file: t
+                        .webhook_credentials_file
+                        .as_ref()
+                        .map(|f| f.value.clone()),
+                    slack_api_url_file: t.slack_api_url_file.as_ref().map(|f| f.value.clone()),
+                },
+            );
+        }
+    }
+    cx.settings = settings::resolve(
+        cx.settings_at.map(|(fi, st)| (&sources[fi], st)),
+        &mut cx.c.diags,
+    );
+}
+
+/// The owners and runbook base URL of `defaults:`; returns that URL.
+pub(super) fn check_defaults(cx: &mut Cx) -> Option<String> {
+    let (fi, d) = cx.defaults?;
+    let src = &cx.sources[fi];
+    for (o, f) in [
+        (&d.value.page_owner, "defaults.page_owner"),
+        (&d.value.api_owner, "defaults.api_owner"),
+    ] {
+        if let Some(o) = o {
+            cx.check_owner(src, o, f.into());
+        }
+    }
+    let u = d.value.runbook_base_url.as_ref()?;
+    check_url(
+        &mut cx.c,
+        src,
+        u,
+        "defaults.runbook_base_url",
+        url::Use::Link,
+    );
+    Some(u.value.clone())
+}
+
+/// The services `defaults:` names for pages and endpoints, once services are known.
+pub(super) fn check_default_services(cx: &mut Cx) {
+    let Some((fi, d)) = cx.defaults else { return };
+    let src = &cx.sources[fi];
+    for (s, f) in [
+        (&d.value.page_service, "defaults.page_service"),
+        (&d.value.api_service, "defaults.api_service"),
+    ] {
+        if let Some(s) = s {
+            cx.check_service_ref(src, s, f.into());
+        }
+    }
+}
+
+/// Every alert must reach someone: a team without a receiver uses the default
+/// webhook, so without one it is an error; and what the registry lacks is said.
+pub(super) fn check_routing(cx: &mut Cx, has_runbook_base: bool) {
+    let (sources, files) = (cx.sources, cx.files);
+    if cx.settings.alertmanager.default_webhook_url.is_none() {
+        for (fi, file) in files.iter().enumerate() {
+            for (name, t) in &file.teams {
+                let v = &t.value;
+                if v.webhook_url.is_none() && v.slack_api_url_file.is_none() && v.notify.is_empty()
+                {
+                    cx.c.error(
+                        &sources[fi],
+                        t,
+                        format!("teams.{name}.webhook_url"),
+                        format!(
+                            "team {} has no webhook_url and there is no default",
+                            shown(name)
+                        ),
+                        "set its `webhook_url`, or `settings.alertmanager.default_webhook_url`",
+                    );
+                }
+            }
+        }
+        cx.c.missing(
+            sources,
+            "settings.alertmanager.default_webhook_url",
+            "no default webhook: alerts of owners without a team route reach no one",
+            "set `settings: {alertmanager: {default_webhook_url: …}}`",
+        );
+    }
+    if !has_runbook_base {
+        cx.c.missing(
+            sources,
+            "defaults.runbook_base_url",
+            "no runbook base URL: alerts of services without `runbook_url` carry no runbook_url annotation",
+            "set `defaults: {runbook_base_url: https://…}` (or `runbook_url` per service)",
+        );
+    }
+}

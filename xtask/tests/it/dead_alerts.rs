@@ -1,0 +1,317 @@
+//! No dead alert: every metric every generated alert reads is produced by a
+//! known exporter (`data/exporter-metrics.txt`, from the exporters' published
+//! metric lists) or by a generated recording rule, and that exporter is scraped
+//! for the alert's own target: a job of the generated `prometheus.yml`, a
+//! generated ServiceMonitor or Probe, or something the cluster provides
+//! (`settings.kubernetes.provides`). Runs before anything is deployed, where a
+//! linter against a live Prometheus (pint) would find the same only afterwards.
+
+use crate::common::*;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use registry::ServiceType;
+use serde_json::Value;
+
+/// Metric name to the exporter that produces it.
+fn exporter_metrics() -> BTreeMap<String, String> {
+    let text =
+        std::fs::read_to_string(root().join("xtask/tests/data/exporter-metrics.txt")).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let (e, m) = (w.next().unwrap(), w.next().unwrap());
+            (m.to_owned(), e.to_owned())
+        })
+        .collect()
+}
+
+/// The metric names an expression reads: identifiers outside strings, label
+/// matchers, ranges and grouping lists, that are neither functions nor keywords.
+fn metrics(expr: &str) -> BTreeSet<String> {
+    const WORDS: [&str; 24] = [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "and",
+        "or",
+        "unless",
+        "offset",
+        "inf",
+        // Aggregations, which may take `by (…)` before their parenthesis.
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "count",
+        "stddev",
+        "stdvar",
+        "topk",
+        "bottomk",
+        "quantile",
+        "count_values",
+        "group",
+    ];
+    let mut out = BTreeSet::new();
+    let chars: Vec<char> = expr.chars().collect();
+    let (mut i, mut depth_brace, mut depth_bracket) = (0, 0, 0);
+    let mut skip_group = false;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' | '\'' => {
+                i += 1;
+                while i < chars.len() && chars[i] != c {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+            }
+            '{' => depth_brace += 1,
+            '}' => depth_brace -= 1,
+            '[' => depth_bracket += 1,
+            ']' => depth_bracket -= 1,
+            ')' => skip_group = false,
+            c if (c.is_ascii_alphabetic() || c == '_' || c == ':')
+                && depth_brace == 0
+                && depth_bracket == 0 =>
+            {
+                let start = i;
+                while i < chars.len()
+                    && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
+                {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                let next = chars[i..].iter().find(|c| !c.is_whitespace());
+                if WORDS.contains(&word.as_str()) {
+                    skip_group = matches!(
+                        word.as_str(),
+                        "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
+                    );
+                } else if next != Some(&'(') && !skip_group {
+                    out.insert(word);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn metric_extraction_sees_every_metric_and_nothing_else() {
+    let m = metrics(
+        "max by (pod, container) (container_memory_working_set_bytes{name=\"a{b}\"}) / on() sum(rate(http_requests_total{x=~\"5..\"}[5m])) > 0.9 and slo:sli_error:ratio_rate5m{path=\"/x\"} > (14.4 * 0.001)",
+    );
+    let want: BTreeSet<String> = [
+        "container_memory_working_set_bytes",
+        "http_requests_total",
+        "slo:sli_error:ratio_rate5m",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(m, want);
+}
+
+#[test]
+fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies() {
+    let known = exporter_metrics();
+    let mut checked = 0;
+    for reg in registries() {
+        let g =
+            monitoring::generate(&reg, &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
+        // Job name to its targets, over every Prometheus config (one, or one
+        // per shard: `settings.prometheus.shards`).
+        let configs: Vec<Value> = g
+            .outputs
+            .iter()
+            .filter(|o| is_prometheus_config(&o.path))
+            .map(|o| serde_saphyr::from_str(&o.contents).unwrap())
+            .collect();
+        assert!(
+            !configs.is_empty(),
+            "{}: no Prometheus config",
+            reg.display()
+        );
+        let mut jobs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for job in configs
+            .iter()
+            .flat_map(|c| c["scrape_configs"].as_array().unwrap())
+        {
+            let targets = job["static_configs"].as_array().map_or(vec![], |cs| {
+                cs.iter()
+                    .flat_map(|c| {
+                        c["targets"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|t| t.as_str().unwrap().to_owned())
+                    })
+                    .collect()
+            });
+            jobs.entry(job["job_name"].as_str().unwrap().to_owned())
+                .or_default()
+                .extend(targets);
+        }
+        let probed = |service: &str| {
+            g.outputs.iter().any(|o| {
+                (o.path.starts_with("prometheus/targets/blackbox-")
+                    || o.path.starts_with("kubernetes/"))
+                    && o.contents.contains(&format!("service: '{service}'"))
+                    && (o.path.contains("blackbox") || o.contents.contains("kind: Probe"))
+            })
+        };
+        let recorded: BTreeSet<String> = g
+            .slo
+            .files
+            .values()
+            .flatten()
+            .flat_map(|gr| gr.records.iter().map(|r| r.record.clone()))
+            .collect();
+        let provides = &g.registry.settings.kubernetes.provides;
+        let mut dead = Vec::new();
+        let groups = g
+            .rules
+            .services
+            .iter()
+            .map(|(name, gr)| (Some(name.as_str()), gr))
+            .chain(g.rules.pages.values().map(|gr| (None, gr)));
+        // An SLO's group reads its serving service's metrics; raw queries name
+        // them themselves (the application's own, scraped by its job).
+        let objective = |group: &str| {
+            g.registry
+                .objectives
+                .iter()
+                .find(|o| monitoring::render::slo::group_name(o) == group)
+        };
+        let declared: BTreeSet<String> = g
+            .registry
+            .objectives
+            .iter()
+            .filter_map(|o| match &o.events {
+                registry::Events::Queries(q) => Some(q),
+                _ => None,
+            })
+            .flat_map(|q| [Some(&q.error), Some(&q.total), q.slow.as_ref()])
+            .flatten()
+            .flat_map(|q| metrics(&q.replace("{{.window}}", "5m")))
+            .collect();
+        let slo = g
+            .slo
+            .files
+            .values()
+            .flatten()
+            .map(|gr| (objective(&gr.name).and_then(|o| o.service.as_deref()), gr));
+        for (service, group) in groups.chain(slo) {
+            let svc = service.and_then(|n| g.registry.services.iter().find(|s| s.name == n));
+            for rule in &group.rules {
+                checked += 1;
+                for metric in metrics(&rule.expr) {
+                    if recorded.contains(&metric) {
+                        continue;
+                    }
+                    let application = "application".to_owned();
+                    let Some(exporter) = known
+                        .get(&metric)
+                        .or_else(|| declared.contains(&metric).then_some(&application))
+                    else {
+                        dead.push(format!(
+                            "{} ({}): no known exporter produces {metric}",
+                            rule.alert, group.name
+                        ));
+                        continue;
+                    };
+                    let Some(s) = svc else { continue };
+                    let host_target = |job: &str| {
+                        s.host.as_ref().is_some_and(|h| {
+                            jobs.get(job).is_some_and(|ts| {
+                                ts.iter().any(|t| t.starts_with(&format!("{h}:")))
+                            })
+                        })
+                    };
+                    let own_job = jobs.contains_key(&s.name)
+                        || g.outputs.iter().any(|o| {
+                            o.path == format!("kubernetes/{}/servicemonitor.yaml", s.name)
+                                || (o.path.starts_with("kubernetes/")
+                                    && o.contents.contains("kind: ServiceMonitor")
+                                    && o.contents.contains(&format!("name: '{}'", s.name)))
+                        });
+                    let k8s = s.kind == ServiceType::K8sDeployment;
+                    let fed = match exporter.as_str() {
+                        "blackbox_exporter" => probed(&s.name),
+                        "node_exporter" => host_target("node_exporter"),
+                        "cAdvisor" if k8s => provides.iter().any(|p| p == "cadvisor"),
+                        "cAdvisor" => host_target("cadvisor"),
+                        "kube-state-metrics" => {
+                            k8s && provides.iter().any(|p| p == "kube-state-metrics")
+                        }
+                        _ => own_job,
+                    };
+                    if !fed {
+                        dead.push(format!("{} of {}: {metric} comes from {exporter}, which no generated job scrapes for it", rule.alert, s.name));
+                    }
+                }
+            }
+        }
+        assert!(
+            dead.is_empty(),
+            "{}: dead alerts:\n{}",
+            reg.display(),
+            dead.join("\n")
+        );
+    }
+    assert!(checked > 50, "only {checked} rules checked");
+}
+
+/// One node_exporter target per host, however many units run there (before,
+/// each systemd unit got its own job scraping its host's node_exporter, so a
+/// host with two units was scraped twice under two `service` labels); and
+/// cAdvisor on every docker host.
+#[test]
+fn each_host_exporter_is_scraped_once_per_host() {
+    let t = TempDir::new("hosts");
+    std::fs::write(
+        t.join("r.yaml"),
+        "services:
+  - {name: runner-a, type: systemd, host: 10.0.0.5, service_name: a.service, owner: t, monitoring: {prometheus: true}, alerts: [runner_offline]}
+  - {name: runner-b, type: systemd, host: 10.0.0.5, service_name: b.service, owner: t, monitoring: {prometheus: true}, alerts: [runner_offline]}
+  - {name: cache, type: docker, host: 10.0.0.5, port: 6379, owner: t, alerts: [memory_high]}
+settings: {alertmanager: {default_webhook_url: 'http://127.0.0.1:1/x'}}
+",
+    )
+    .unwrap();
+    let g =
+        monitoring::generate(t.path(), &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
+    let prometheus = &g
+        .outputs
+        .iter()
+        .find(|o| o.path == "prometheus/prometheus.yml")
+        .unwrap()
+        .contents;
+    let v: Value = serde_saphyr::from_str(prometheus).unwrap();
+    let scrapes_of = |address: &str| -> Vec<String> {
+        v["scrape_configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| {
+                j["static_configs"]
+                    .as_array()
+                    .is_some_and(|cs| cs.iter().any(|c| c["targets"][0] == address))
+            })
+            .map(|j| j["job_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        scrapes_of("10.0.0.5:9100"),
+        ["node_exporter"],
+        "{prometheus}"
+    );
+    assert_eq!(scrapes_of("10.0.0.5:8080"), ["cadvisor"], "{prometheus}");
+}

@@ -1,0 +1,321 @@
+//! Grafana dashboards: Grafana's own dashboard schema, unique panel ids, stable
+//! short uids, a datasource variable, and queries promtool can parse.
+
+use crate::common::openapi::validate_in;
+use crate::common::*;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+fn dashboards(reg: &std::path::Path) -> Vec<(String, Value)> {
+    let g = monitoring::generate(reg, &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
+    g.outputs
+        .iter()
+        .filter(|o| o.path.starts_with("grafana/dashboards/"))
+        .map(|o| {
+            (
+                o.path.clone(),
+                serde_json::from_str(&o.contents).unwrap_or_else(|e| panic!("{}: {e}", o.path)),
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn dashboards_match_grafanas_schema_and_conventions() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("xtask/tests/data/schemas/grafana-dashboard.jsonschema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut exprs = Vec::new();
+    for reg in registries() {
+        let ds = dashboards(&reg);
+        assert!(ds.len() >= 3, "team, SLO and coverage dashboards expected");
+        let mut uids = BTreeSet::new();
+        for (path, d) in ds {
+            let mut errs = Vec::new();
+            validate_in(&schema, &schema, &d, "", &mut errs);
+            assert!(
+                errs.is_empty(),
+                "{path} does not match Grafana's dashboard schema:\n{}",
+                errs.join("\n")
+            );
+            let uid = d["uid"].as_str().unwrap();
+            assert!(
+                uid.len() <= 40 && uids.insert(uid.to_owned()),
+                "{path}: uid {uid} too long or repeated"
+            );
+            assert!(!d["title"].as_str().unwrap().is_empty());
+            assert!(d["schemaVersion"].as_u64().unwrap() >= 39);
+            assert_eq!(d["templating"]["list"][0]["type"], "datasource");
+            let mut ids = BTreeSet::new();
+            for p in d["panels"].as_array().unwrap() {
+                assert!(
+                    ids.insert(p["id"].as_u64().unwrap()),
+                    "{path}: panel id {} repeated",
+                    p["id"]
+                );
+                for t in p["targets"].as_array().into_iter().flatten() {
+                    assert_eq!(
+                        t["datasource"]["uid"], "${datasource}",
+                        "{path}: a fixed datasource"
+                    );
+                    exprs.push((path.clone(), t["expr"].as_str().unwrap().to_owned()));
+                }
+            }
+        }
+    }
+    assert!(exprs.len() > 50);
+    if require_tool("promtool", "prometheus") {
+        // promtool parses every query as a recording rule's expression.
+        let t = TempDir::new("grafana-promql");
+        let mut rules = String::from("groups:\n  - name: dashboard-queries\n    rules:\n");
+        for (i, (_, e)) in exprs.iter().enumerate() {
+            rules.push_str(&format!(
+                "      - record: dashboard_query_{i}\n        expr: {}\n",
+                serde_json::to_string(&with_sample_values(e)).unwrap()
+            ));
+        }
+        std::fs::write(t.join("q.yml"), rules).unwrap();
+        promtool_ok(
+            ["check", "rules", "q.yml"],
+            Some(t.path()),
+            "a dashboard query does not parse",
+        );
+    }
+}
+
+/// A query as Grafana sends it: the variables the dashboards use replaced by
+/// values of their kind.
+fn with_sample_values(expr: &str) -> String {
+    expr.replace("$__rate_interval", "5m")
+        .replace("$service", "svc-1")
+        .replace("$slo", "error")
+}
+
+#[test]
+fn sample_values_replace_every_variable() {
+    for reg in registries() {
+        for (path, d) in dashboards(&reg) {
+            let mut vars: Vec<String> = d["templating"]["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["name"].as_str().unwrap().to_owned())
+                .collect();
+            vars.push("__rate_interval".into());
+            for p in d["panels"].as_array().unwrap() {
+                for t in p["targets"].as_array().into_iter().flatten() {
+                    let e = with_sample_values(t["expr"].as_str().unwrap());
+                    assert!(!e.contains('$'), "{path}: a variable is left in {e}");
+                }
+                if let Some(r) = p["repeat"].as_str() {
+                    assert!(vars.iter().any(|v| v == r), "{path}: repeats unknown ${r}");
+                }
+            }
+        }
+    }
+}
+
+/// Dashboards read what the rules record: the SLO dashboard only the SLO
+/// metadata and info series, so it shows every SLO whatever its origin.
+#[test]
+fn the_slo_dashboard_reads_only_the_metadata_series() {
+    let ds = dashboards(&example());
+    let (_, slo) = ds.iter().find(|(p, _)| p.ends_with("/slo.json")).unwrap();
+    let mut n = 0;
+    for p in slo["panels"].as_array().unwrap() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let e = t["expr"].as_str().unwrap();
+            for name in metric_names(e) {
+                n += 1;
+                assert!(
+                    name.starts_with("slo:") || name == "slo_info",
+                    "the SLO dashboard reads {name} in {e}"
+                );
+            }
+        }
+    }
+    assert!(n >= 5, "{n} series read");
+}
+
+/// The metric names a query selects (identifiers right before `{`).
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = expr.as_bytes();
+    for (i, c) in b.iter().enumerate() {
+        if *c == b'{' {
+            let start = b[..i]
+                .iter()
+                .rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b':'))
+                .map_or(0, |p| p + 1);
+            if start < i {
+                out.push(expr[start..i].to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A registry of `n` services of one team, and `n` API endpoints with SLOs.
+fn sized_registry(n: usize) -> TempDir {
+    let t = TempDir::new("sized");
+    let mut y = String::from("services:\n");
+    for i in 0..n {
+        y.push_str(&format!("  - name: svc-{i}\n    type: docker\n    host: 127.0.0.1\n    port: {}\n    health_endpoint: /health\n    monitoring: {{prometheus: true}}\n    owner: team-a\n", 1024 + i % 60000));
+    }
+    y.push_str("api_endpoints:\n");
+    for i in 0..n {
+        y.push_str(&format!("  - path: /api/e-{i}\n    method: GET\n    slo_availability: 99.9\n    slo_latency_ms: 300\n    service: svc-0\n"));
+    }
+    y.push_str("teams:\n  team-a: {webhook_url: \"http://127.0.0.1:9095/a\"}\n");
+    std::fs::write(t.join("r.yaml"), y).unwrap();
+    t
+}
+
+fn dashboard_sizes(reg: &std::path::Path) -> std::collections::BTreeMap<String, usize> {
+    let templates = root().join("templates");
+    let (registry, catalogue, _) =
+        monitoring::load(reg, &templates).unwrap_or_else(|e| panic!("{e}"));
+    let renderer = monitoring::render::Renderer::new(&templates, &catalogue).unwrap();
+    let coverage = monitoring::coverage::compute(&registry);
+    let ds = monitoring::render::grafana::dashboards(&registry, &coverage);
+    monitoring::render::grafana::outputs(&renderer, &registry, &ds)
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.path.starts_with("grafana/dashboards/team-") || o.path.ends_with("/slo.json"))
+        .map(|o| (o.path, o.contents.len()))
+        .collect()
+}
+
+/// Grafana cannot use a dashboard with a row per service or per endpoint: the
+/// team and SLO dashboards are the same size for 10 and 10,000 of them.
+#[test]
+fn dashboards_stay_the_same_size_at_any_scale() {
+    let small = dashboard_sizes(sized_registry(10).path());
+    let large = dashboard_sizes(sized_registry(10_000).path());
+    assert_eq!(
+        small.keys().collect::<Vec<_>>(),
+        large.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(small.len(), 2, "{small:?}");
+    for (path, n) in &small {
+        let big = large[path];
+        assert!(
+            (big as f64) <= (*n as f64) * 1.1,
+            "{path}: {n} bytes for 10, {big} bytes for 10,000"
+        );
+    }
+}
+
+#[test]
+fn uids_stay_short_and_unique_for_long_names() {
+    let long_a = format!("{}a", "x".repeat(62));
+    let long_b = format!("{}b", "x".repeat(62));
+    let (a, b) = (
+        monitoring::render::grafana::uid("team", &long_a),
+        monitoring::render::grafana::uid("team", &long_b),
+    );
+    assert_eq!(long_a.len(), 63);
+    assert!(a.len() <= 40 && b.len() <= 40, "{a} {b}");
+    assert_ne!(a, b);
+    // Names that slug alike stay apart too.
+    assert_ne!(
+        monitoring::render::grafana::uid("team", "a.b"),
+        monitoring::render::grafana::uid("team", "a-b")
+    );
+    // And the same name always gives the same uid.
+    assert_eq!(
+        monitoring::render::grafana::uid("team", "backend-team"),
+        monitoring::render::grafana::uid("team", "backend-team")
+    );
+}
+
+#[test]
+fn schema_validation_rejects_a_wrong_dashboard() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("xtask/tests/data/schemas/grafana-dashboard.jsonschema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let bad = serde_json::json!({"title": "x", "schemaVersion": "41", "annotations": {}, "templating": {}, "tilte": 1});
+    let mut errs = Vec::new();
+    validate_in(&schema, &schema, &bad, "", &mut errs);
+    assert!(errs.iter().any(|e| e.contains("schemaVersion")), "{errs:?}");
+    assert!(errs.iter().any(|e| e.contains("tilte")), "{errs:?}");
+}
+
+/// Every text outside the inline-code spans of a markdown line.
+fn outside_code(md: &str) -> String {
+    let mut out = String::new();
+    let mut rest = md;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let run = rest[start..].len() - rest[start..].trim_start_matches('`').len();
+        let fence = &rest[start..start + run];
+        let after = &rest[start + run..];
+        match after.find(fence) {
+            Some(end) => rest = &after[end + run..],
+            None => return out + &rest[start..],
+        }
+    }
+    out + rest
+}
+
+/// Registry strings in a Grafana text panel are data: a page path shaped as
+/// a markdown link or as HTML is shown as code, never rendered.
+#[test]
+fn registry_strings_in_text_panels_are_code_not_markdown() {
+    let t = TempDir::new("markdown");
+    let hostile = [
+        "/l [x](https://evil.example/login)",
+        "/<img src=x onerror=alert(1)>",
+        "/``code` ``",
+    ];
+    let pages: String = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("  - {{path: '{p}', name: p{i}, owner: t}}\n"))
+        .collect();
+    std::fs::write(
+        t.join("r.yaml"),
+        format!("pages:\n{pages}teams:\n  t: {{webhook_url: 'http://127.0.0.1:1/t'}}\n"),
+    )
+    .unwrap();
+    let boards = dashboards(t.path());
+    let coverage = &boards
+        .iter()
+        .find(|(n, _)| n.contains("coverage"))
+        .unwrap()
+        .1;
+    let text = coverage["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "text")
+        .and_then(|p| p["options"]["content"].as_str())
+        .unwrap()
+        .to_owned();
+    let bare = outside_code(&text);
+    for p in hostile {
+        assert!(
+            text.contains(p.trim_matches('`')),
+            "{p} missing from {text}"
+        );
+    }
+    for bad in ["](", "<img", "evil"] {
+        assert!(
+            !bare.contains(bad),
+            "{bad:?} outside a code span in:\n{text}"
+        );
+    }
+}

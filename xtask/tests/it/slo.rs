@@ -1,0 +1,165 @@
+//! The SLO rules' behaviour over time, judged by promtool on the generated
+//! rule files: the period figures hold through idle hours, and Sloth's page
+//! shape turns a spike into one page.
+
+use crate::common::*;
+
+/// Runs promtool's unit tests in `test` (YAML after `rule_files`) against the
+/// generated SLO rules of `settings` plus `extra` rules.
+fn promtool_test(settings: &str, extra: &str, test: &str) -> Result<(), String> {
+    let reg = one_slo_registry(settings, "");
+    let out = gen_into(reg.path());
+    let rules = out.join("prometheus/slo/api.rules.yml");
+    std::fs::write(out.join("extra.rules.yml"), extra).unwrap();
+    let file = out.join("t.test.yml");
+    std::fs::write(
+        &file,
+        format!(
+            "rule_files: [{}, extra.rules.yml]\nevaluation_interval: 1m\n{test}",
+            serde_json::to_string(&rules.to_string_lossy()).unwrap()
+        ),
+    )
+    .unwrap();
+    let run = std::process::Command::new("promtool")
+        .args(["test", "rules", &file.to_string_lossy()])
+        .current_dir(out.path())
+        .output()
+        .unwrap();
+    if run.status.success() {
+        Ok(())
+    } else {
+        Err(text(&run))
+    }
+}
+
+/// Half an hour of traffic at 1 % errors, then two idle hours: the 5-minute
+/// ratio is 0/0 = NaN while idle, so a period figure averaged over it (as
+/// Sloth computes it) is NaN for the whole period; the traffic-weighted one
+/// stays 10 (1 % over a 0.1 % budget) and the budget remaining -9.
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn period_figures_hold_through_idle_hours() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    let sel = r#"service="api", method="GET", path="/x", slo="error""#;
+    let test = format!(
+        r#"tests:
+  - interval: 1m
+    input_series:
+      - series: 'http_requests_total{{service="api", method="GET", path="/x", status="500"}}'
+        values: '0+1x30 30x150'
+      - series: 'http_requests_total{{service="api", method="GET", path="/x", status="200"}}'
+        values: '0+99x30 2970x150'
+    promql_expr_test:
+      # Idle now: the 5m ratio is NaN, and an average over it is NaN too.
+      - expr: 'count(avg_over_time(slo:sli_error:ratio_rate5m{{{sel}}}[30d]) != avg_over_time(slo:sli_error:ratio_rate5m{{{sel}}}[30d]))'
+        eval_time: 170m
+        exp_samples: [{{labels: '{{}}', value: 1}}]
+      - expr: 'abs(slo:period_burn_rate:ratio{{{sel}}} - 10) < bool 1e-6'
+        eval_time: 170m
+        exp_samples: [{{labels: '{{method="GET", path="/x", service="api", slo="error"}}', value: 1}}]
+      - expr: 'abs(slo:period_error_budget_remaining:ratio{{{sel}}} + 9) < bool 1e-6'
+        eval_time: 170m
+        exp_samples: [{{labels: '{{method="GET", path="/x", service="api", slo="error"}}', value: 1}}]
+      - expr: 'slo:objective:ratio{{{sel}}}'
+        eval_time: 170m
+        exp_samples: [{{labels: 'slo:objective:ratio{{method="GET", path="/x", service="api", slo="error"}}', value: 0.999}}]
+      - expr: 'slo_info{{{sel}}}'
+        eval_time: 170m
+        exp_samples: [{{labels: 'slo_info{{events="middleware", method="GET", objective="99.9", owner="team-a", path="/x", period="30d", service="api", slo="error"}}', value: 1}}]
+"#
+    );
+    promtool_test("  slo_period: 30d\n", "groups: []\n", &test).unwrap();
+}
+
+/// Critical SLO alerts seen over 90 minutes of a 10-minute spike (100 % errors
+/// at 10 requests a minute): how many distinct alerts, and how many times
+/// "some page is firing" switched on or off.
+const SPIKE: &str = r#"tests:
+  - interval: 1m
+    input_series:
+      - series: 'http_requests_total{service="api", method="GET", path="/x", status="500"}'
+        values: '0x60 0+10x10 100x80'
+      - series: 'http_requests_total{service="api", method="GET", path="/x", status="200"}'
+        values: '0+10x60 600x90'
+    promql_expr_test:
+      - expr: 'count(count_over_time(ALERTS{alertname="SLOErrorBudgetBurn", severity="critical", alertstate="firing"}[150m]))'
+        eval_time: 150m
+        exp_samples: [{labels: '{}', value: ALERTS}]
+      - expr: 'changes(paging[150m])'
+        eval_time: 150m
+        exp_samples: [{labels: '{}', value: CHANGES}]
+"#;
+
+const PAGING: &str = "groups:
+  - name: paging
+    rules:
+      - record: paging
+        expr: count(ALERTS{alertname=\"SLOErrorBudgetBurn\", severity=\"critical\", alertstate=\"firing\"}) or vector(0)
+";
+
+fn spike(alerts: u32, changes: u32) -> String {
+    SPIKE
+        .replace("ALERTS}", &format!("{alerts}}}"))
+        .replace("CHANGES}", &format!("{changes}}}"))
+}
+
+/// With an alert per tier the spike pages twice (fast, then medium, as two
+/// alerts); with Sloth's page shape it is one alert and one episode.
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn the_page_ticket_shape_pages_once_per_spike() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    let tiers = "  burn_rate_for: {medium: 2m}\n";
+    promtool_test(tiers, PAGING, &spike(2, 3)).unwrap();
+    let shaped = "  burn_rate_for: {medium: 2m}\n  slo:\n    alerts: page_ticket\n";
+    promtool_test(shaped, PAGING, &spike(1, 2)).unwrap();
+}
+
+/// Every metrics preset's rules pass their generated unit tests, whose input
+/// series use the preset's names (a rule reading the wrong name fails them).
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn every_metrics_preset_passes_its_generated_tests() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    for preset in registry::sli::HttpMetrics::preset_names() {
+        let reg = one_slo_registry(
+            &format!(
+                "  slo:\n    metrics: {{preset: {preset}}}\n    budget_exhausted_alert: critical\n"
+            ),
+            "    slo_latency_ms: 250\n",
+        );
+        let out = gen_into(reg.path());
+        let rules = std::fs::read_to_string(out.join("prometheus/slo/api.rules.yml")).unwrap();
+        let m = registry::sli::HttpMetrics::preset(preset).unwrap();
+        assert!(
+            rules.contains(&m.duration) && rules.contains(&m.route_label),
+            "{preset}"
+        );
+        let tests = out.join("prometheus/tests/slo/api.test.yml");
+        promtool_ok(
+            ["test".as_ref(), "rules".as_ref(), tests.as_os_str()],
+            None,
+            preset,
+        );
+        let t = std::fs::read_to_string(&tests).unwrap();
+        assert!(
+            t.contains("SLOErrorBudgetExhausted"),
+            "{preset}: the budget alert is tested"
+        );
+    }
+}
