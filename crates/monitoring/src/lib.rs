@@ -1,18 +1,20 @@
-//! The monitoring layer: a checked registry is planned (`render::Plan`: its
+//! The monitoring layer: a checked registry is planned (`plan::Plan`: its
 //! alert rules, SLOs, coverage and dashboards as data), every artefact is
-//! rendered from the plan through the templates (`render::GENERATORS`) into
+//! rendered from the plan through the templates (`artefacts::GENERATORS`) into
 //! files as data (`output`), and `write` puts them on disk or compares them.
 
 // Diagnostics are returned on the cold error path only; their size does not matter.
 #![allow(clippy::result_large_err)]
 
-pub mod coverage;
+pub mod artefacts;
 pub mod interrupt;
 pub mod output;
+pub mod parallel;
+pub mod plan;
 pub mod plan_diff;
 pub mod readme;
-pub mod render;
 pub mod snapshots;
+pub mod templates;
 pub mod write;
 
 use std::io::Write as _;
@@ -21,7 +23,7 @@ use std::path::Path;
 use output::Output;
 use registry::diagnostics::{self, Diagnostic};
 use registry::{Registry, catalogue};
-use render::Renderer;
+use templates::Renderer;
 
 /// Why a run failed, which decides the exit code.
 #[derive(Debug)]
@@ -95,8 +97,8 @@ pub struct Generated {
     /// The monitoring plan, for the snapshot.
     pub plan: String,
     /// The alert rules, as data (tests inspect their expressions).
-    pub rules: render::alert_rules::Rules,
-    pub slo: render::slo::Slo,
+    pub rules: plan::alerts::Rules,
+    pub slo: plan::slo::Slo,
     /// Warnings (an invalid registry is a `Failure` instead).
     pub warnings: Vec<Diagnostic>,
 }
@@ -106,7 +108,7 @@ pub fn load(
     registry_dir: &Path,
     templates_dir: &Path,
 ) -> Result<(Registry, catalogue::Catalogue, Vec<Diagnostic>), Failure> {
-    let (catalogue, mut diags) = catalogue::load(templates_dir, render::template_variables)?;
+    let (catalogue, mut diags) = catalogue::load(templates_dir, templates::template_variables)?;
     if diags.iter().any(Diagnostic::is_error) {
         return Err(Failure::Invalid(diagnostics::render_all(&mut diags)));
     }
@@ -196,8 +198,8 @@ pub struct Streamed {
     pub registry: Registry,
     /// The plan snapshot, when asked for.
     pub plan: Option<String>,
-    pub rules: render::alert_rules::Rules,
-    pub slo: render::slo::Slo,
+    pub rules: plan::alerts::Rules,
+    pub slo: plan::slo::Slo,
     pub warnings: Vec<Diagnostic>,
     /// How many outputs were handed on.
     pub outputs: usize,
@@ -227,14 +229,13 @@ pub fn stream(
         |e: String| template_error(format!("a template rendered invalid output: {e}"));
     let renderer = Renderer::new(templates_dir, &catalogue).map_err(template_error)?;
     phases.done("templates");
-    let rules =
-        render::alert_rules::build(&renderer, &catalogue, &registry).map_err(template_error)?;
+    let rules = plan::alerts::build(&renderer, &catalogue, &registry).map_err(template_error)?;
     phases.done("plan: alert rules");
-    let slo = render::slo::build(&registry);
+    let slo = plan::slo::build(&registry);
     phases.done("plan: SLOs");
-    let coverage = coverage::compute(&registry);
-    let dashboards = render::grafana::dashboards(&registry, &coverage);
-    let plan = render::Plan {
+    let coverage = plan::coverage::compute(&registry);
+    let dashboards = plan::dashboards::dashboards(&registry, &coverage);
+    let plan = plan::Plan {
         registry: &registry,
         rules: &rules,
         slo: &slo,
@@ -247,7 +248,7 @@ pub fn stream(
     // A failure to hand an output on (an I/O error, a clash), kept apart
     // from the generators' template errors.
     let mut failed: Option<Failure> = None;
-    for (what, generate) in render::GENERATORS {
+    for (what, generate) in artefacts::GENERATORS {
         let mut take = |outputs: Vec<Output>| -> Result<(), String> {
             let result = (|| {
                 for o in &outputs {
@@ -288,7 +289,7 @@ pub fn stream(
     phases.done("parse back");
     // What a registry change does, for reviewers: the plan snapshot.
     let plan_text = want_plan
-        .then(|| render::plan::render(&renderer, &registry, &rules, &slo, &dashboards))
+        .then(|| artefacts::plan_snapshot::render(&renderer, &registry, &rules, &slo, &dashboards))
         .transpose()
         .map_err(template_error)?;
     phases.done("plan snapshot");

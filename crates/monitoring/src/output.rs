@@ -180,7 +180,7 @@ impl Sampler {
     }
 
     fn check(&mut self, outputs: &[&Output]) -> Result<(), String> {
-        let errors = crate::render::par_map(outputs, |o| Ok(o.check_syntax_sampled().err()))?;
+        let errors = crate::parallel::par_map(outputs, |o| Ok(o.check_syntax_sampled().err()))?;
         self.parsed.extend(outputs.iter().map(|o| o.path.clone()));
         match errors.into_iter().flatten().next() {
             Some(e) => Err(e),

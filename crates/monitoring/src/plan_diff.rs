@@ -59,7 +59,7 @@ fn item(line: &str) -> Option<String> {
 }
 
 fn code(s: &str) -> String {
-    crate::render::filters::md_code_str(s)
+    crate::templates::filters::md_code_str(s)
 }
 
 /// The summary in markdown; `None` when the plans describe the same monitoring.

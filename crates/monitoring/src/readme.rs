@@ -55,8 +55,10 @@ pub fn output(root: &Path) -> Result<Option<Output>, Failure> {
     let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
         return Ok(None);
     };
-    let (catalogue, _) =
-        catalogue::load(&root.join("templates"), crate::render::template_variables)?;
+    let (catalogue, _) = catalogue::load(
+        &root.join("templates"),
+        crate::templates::template_variables,
+    )?;
     let body_start = start + START.len();
     if end < body_start {
         return Err(Failure::Io(format!(

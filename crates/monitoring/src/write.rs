@@ -108,7 +108,9 @@ fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
     // The one folder that is not ours: cargo's build output of the generated
     // crate. Any other folder, whatever its name, is walked: a file there that
     // gen did not write is drift (the deploy job would apply it).
-    let cargo_target = out_dir.join(crate::render::code::CRATE_DIR).join("target");
+    let cargo_target = out_dir
+        .join(crate::artefacts::code::CRATE_DIR)
+        .join("target");
     let walk = walkdir::WalkDir::new(out_dir)
         .sort_by_file_name()
         .into_iter()

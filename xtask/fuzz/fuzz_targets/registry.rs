@@ -11,7 +11,7 @@ fn catalogue() -> &'static Catalogue {
     static C: OnceLock<Catalogue> = OnceLock::new();
     C.get_or_init(|| {
         let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates");
-        catalogue::load(&templates, monitoring::render::template_variables).expect("templates/alerts").0
+        catalogue::load(&templates, monitoring::templates::template_variables).expect("templates/alerts").0
     })
 }
 
@@ -24,10 +24,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = d.to_string();
     }
     let Some(registry) = registry else { return };
-    let _ = monitoring::coverage::compute(&registry);
+    let _ = monitoring::plan::coverage::compute(&registry);
     // Every accepted string builds: the Rust module parses and shows no hidden
     // (control, format, bidi) character raw, which rustc would refuse in docs.
-    let module = monitoring::render::code::rust_module(&registry).expect("the Rust module parses");
-    let hidden = |c: char| c != '\n' && monitoring::render::filters::is_hidden(c);
+    let module = monitoring::artefacts::code::rust_module(&registry).expect("the Rust module parses");
+    let hidden = |c: char| c != '\n' && monitoring::templates::filters::is_hidden(c);
     assert!(!module.chars().any(hidden), "a raw hidden character in the Rust module");
 });

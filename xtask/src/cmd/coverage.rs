@@ -3,16 +3,17 @@
 use crate::cmd::generate::Folders;
 use crate::flags::{Paths, ReportFormat};
 use crate::{Failure, errln, term};
-use monitoring::render::{self, Renderer};
+use monitoring::artefacts;
+use monitoring::templates::Renderer;
 
 pub fn run(paths: &Paths, format: ReportFormat, min: Option<f64>) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
     let (registry, catalogue, _) = monitoring::load(&f.registry, &f.templates)?;
-    let cov = monitoring::coverage::compute(&registry);
+    let cov = monitoring::plan::coverage::compute(&registry);
     let renderer = Renderer::new(&f.templates, &catalogue).map_err(Failure::Invalid)?;
     let text = match format {
-        ReportFormat::Markdown => render::coverage::markdown(&renderer, &cov),
-        ReportFormat::Json => render::coverage::json(&renderer, &cov),
+        ReportFormat::Markdown => artefacts::coverage::markdown(&renderer, &cov),
+        ReportFormat::Json => artefacts::coverage::json(&renderer, &cov),
     }
     .map_err(Failure::Invalid)?;
     term::out(format_args!("{text}"));

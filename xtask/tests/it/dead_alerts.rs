@@ -188,7 +188,7 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
             g.registry
                 .objectives
                 .iter()
-                .find(|o| monitoring::render::slo::group_name(o) == group)
+                .find(|o| monitoring::plan::slo::group_name(o) == group)
         };
         let declared: BTreeSet<String> = g
             .registry

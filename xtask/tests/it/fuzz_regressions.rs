@@ -8,7 +8,7 @@ use crate::common::*;
 fn fuzz_regressions_and_corpus_load_without_panicking() {
     let (catalogue, _) = registry::catalogue::load(
         &root().join("templates"),
-        monitoring::render::template_variables,
+        monitoring::templates::template_variables,
     )
     .unwrap_or_else(|e| panic!("{}", e.0));
     let mut n = 0;
@@ -22,9 +22,9 @@ fn fuzz_regressions_and_corpus_load_without_panicking() {
             // As the fuzz target asserts: an accepted registry's Rust module
             // parses and shows no hidden character raw.
             if let Some(registry) = registry {
-                let module = monitoring::render::code::rust_module(&registry)
+                let module = monitoring::artefacts::code::rust_module(&registry)
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
-                let hidden = |c: char| c != '\n' && monitoring::render::filters::is_hidden(c);
+                let hidden = |c: char| c != '\n' && monitoring::templates::filters::is_hidden(c);
                 assert!(
                     !module.chars().any(hidden),
                     "{name}: a raw hidden character"

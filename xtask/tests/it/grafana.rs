@@ -184,10 +184,10 @@ fn dashboard_sizes(reg: &std::path::Path) -> std::collections::BTreeMap<String, 
     let templates = root().join("templates");
     let (registry, catalogue, _) =
         monitoring::load(reg, &templates).unwrap_or_else(|e| panic!("{e}"));
-    let renderer = monitoring::render::Renderer::new(&templates, &catalogue).unwrap();
-    let coverage = monitoring::coverage::compute(&registry);
-    let ds = monitoring::render::grafana::dashboards(&registry, &coverage);
-    monitoring::render::grafana::outputs(&renderer, &registry, &ds)
+    let renderer = monitoring::templates::Renderer::new(&templates, &catalogue).unwrap();
+    let coverage = monitoring::plan::coverage::compute(&registry);
+    let ds = monitoring::plan::dashboards::dashboards(&registry, &coverage);
+    monitoring::artefacts::grafana::outputs(&renderer, &registry, &ds)
         .unwrap()
         .into_iter()
         .filter(|o| o.path.starts_with("grafana/dashboards/team-") || o.path.ends_with("/slo.json"))
@@ -220,21 +220,21 @@ fn uids_stay_short_and_unique_for_long_names() {
     let long_a = format!("{}a", "x".repeat(62));
     let long_b = format!("{}b", "x".repeat(62));
     let (a, b) = (
-        monitoring::render::grafana::uid("team", &long_a),
-        monitoring::render::grafana::uid("team", &long_b),
+        monitoring::plan::dashboards::uid("team", &long_a),
+        monitoring::plan::dashboards::uid("team", &long_b),
     );
     assert_eq!(long_a.len(), 63);
     assert!(a.len() <= 40 && b.len() <= 40, "{a} {b}");
     assert_ne!(a, b);
     // Names that slug alike stay apart too.
     assert_ne!(
-        monitoring::render::grafana::uid("team", "a.b"),
-        monitoring::render::grafana::uid("team", "a-b")
+        monitoring::plan::dashboards::uid("team", "a.b"),
+        monitoring::plan::dashboards::uid("team", "a-b")
     );
     // And the same name always gives the same uid.
     assert_eq!(
-        monitoring::render::grafana::uid("team", "backend-team"),
-        monitoring::render::grafana::uid("team", "backend-team")
+        monitoring::plan::dashboards::uid("team", "backend-team"),
+        monitoring::plan::dashboards::uid("team", "backend-team")
     );
 }
 

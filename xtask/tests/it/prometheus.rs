@@ -260,7 +260,7 @@ fn blackbox_exporter_accepts_the_modules_and_every_prober_exists() {
         );
     }
     // Every module a probe job or Probe resource names exists.
-    for (_, module, _) in monitoring::render::scrape::BLACKBOX_JOBS {
+    for (_, module, _) in monitoring::artefacts::scrape::BLACKBOX_JOBS {
         assert!(modules.contains_key(module), "{module}");
     }
     if require_tool(

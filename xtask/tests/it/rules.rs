@@ -2,7 +2,7 @@
 
 use crate::common::*;
 
-use monitoring::render::rule_file::Rule;
+use monitoring::plan::rule::Rule;
 
 /// The contents of every `{…}` label selector of a PromQL expression, and every
 /// metric name used without one.
@@ -129,14 +129,15 @@ fn every_alert_expression_selects_only_its_own_target() {
                 .iter()
                 .find(|o| o.name != s.name)
                 .map_or("", |o| o.name.as_str());
-            let q =
-                |v: &str| monitoring::render::filters::promql(&minijinja::Value::from(v)).unwrap();
+            let q = |v: &str| {
+                monitoring::templates::filters::promql(&minijinja::Value::from(v)).unwrap()
+            };
             let mut own = vec![
                 format!("service={}", q(&s.name)),
                 format!("name={}", q(&s.name)),
             ];
             let pods =
-                monitoring::render::filters::re_escape(&minijinja::Value::from(s.name.as_str()))
+                monitoring::templates::filters::re_escape(&minijinja::Value::from(s.name.as_str()))
                     .unwrap();
             if let Some(ns) = &s.namespace {
                 own = vec![
@@ -156,14 +157,15 @@ fn every_alert_expression_selects_only_its_own_target() {
                 checked += 1;
             }
         }
-        let q = |v: &str| monitoring::render::filters::promql(&minijinja::Value::from(v)).unwrap();
+        let q =
+            |v: &str| monitoring::templates::filters::promql(&minijinja::Value::from(v)).unwrap();
         for p in &g.registry.pages {
             let Some(group) = g.rules.pages.get(&p.path) else {
                 continue;
             };
             let own = [format!(
                 "page={}",
-                monitoring::render::filters::promql(&minijinja::Value::from(p.path.as_str()))
+                monitoring::templates::filters::promql(&minijinja::Value::from(p.path.as_str()))
                     .unwrap()
             )];
             for rule in &group.rules {
@@ -175,7 +177,7 @@ fn every_alert_expression_selects_only_its_own_target() {
             for group in groups {
                 // A service's shared SLO rules select its series by service.
                 let shared = g.registry.objectives.iter().find(|o| {
-                    group.name == monitoring::render::slo_shared::group_name(o.service.as_deref())
+                    group.name == monitoring::plan::slo_shared::group_name(o.service.as_deref())
                 });
                 if let Some(o) = shared {
                     let own = [format!("service={}", q(o.service.as_deref().unwrap_or("")))];
@@ -189,7 +191,7 @@ fn every_alert_expression_selects_only_its_own_target() {
                     .registry
                     .objectives
                     .iter()
-                    .find(|o| group.name == monitoring::render::slo::group_name(o))
+                    .find(|o| group.name == monitoring::plan::slo::group_name(o))
                     .expect("objective");
                 // Raw queries select what their author wrote; the recorded
                 // series they feed carry the objective's labels.

@@ -8,8 +8,8 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::Renderer;
 use crate::output::{Format, Output};
+use crate::templates::Renderer;
 use registry::settings::Shards;
 use registry::syntax::fnv1a;
 use registry::{Probe, Registry, ServiceType};

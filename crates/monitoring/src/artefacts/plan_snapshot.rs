@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::Renderer;
-use super::alert_rules::Rules;
-use super::grafana::Dashboard;
-use super::slo::Slo;
+use crate::plan::alerts::Rules;
+use crate::plan::dashboards::Dashboard;
+use crate::plan::slo::Slo;
+use crate::templates::Renderer;
 use registry::catalogue::Exporter;
 use registry::{Probe, Registry, Service, ServiceType};
 
@@ -64,7 +64,7 @@ pub fn render(
         .iter()
         .filter(|s| rules.services.contains_key(&s.name))
         .map(|s| {
-            let p = super::delivery::service(reg, &s.name, &s.owner);
+            let p = crate::plan::delivery::service(reg, &s.name, &s.owner);
             let file = format!("prometheus/{}/{}.rules.yml", p.dir("rules"), p.stem);
             let by = match (p.cluster_only, p.resource) {
                 (false, false) => "loaded by prometheus.yml".to_owned(),

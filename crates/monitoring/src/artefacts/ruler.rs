@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::Renderer;
-use super::alert_rules::Rules;
-use super::rule_file::Group;
-use super::slo::Slo;
 use crate::output::{Format, Output};
+use crate::plan::alerts::Rules;
+use crate::plan::rule::Group;
+use crate::plan::slo::Slo;
+use crate::templates::Renderer;
 use registry::settings::Ruler;
 use registry::{Registry, UNASSIGNED};
 
@@ -43,11 +43,11 @@ pub fn outputs(
     let mut slo_owner: BTreeMap<String, (&str, &str)> = BTreeMap::new();
     for o in &reg.objectives {
         let service_owner =
-            super::delivery::owner_of(reg, o.service.as_deref().unwrap_or(UNASSIGNED));
+            crate::plan::delivery::owner_of(reg, o.service.as_deref().unwrap_or(UNASSIGNED));
         let own = o.owner.as_deref().unwrap_or(service_owner);
-        slo_owner.insert(super::slo::group_name(o), (own, &o.source));
+        slo_owner.insert(crate::plan::slo::group_name(o), (own, &o.source));
         slo_owner
-            .entry(super::slo_shared::group_name(o.service.as_deref()))
+            .entry(crate::plan::slo_shared::group_name(o.service.as_deref()))
             .or_insert((service_owner, &o.source));
     }
     for g in slo.files.values().flatten() {

@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 
-use super::Renderer;
-use super::alert_rules::Rules;
-use super::rule_file::Group;
-use super::slo::Slo;
 use crate::output::{Format, Output};
+use crate::plan::alerts::Rules;
+use crate::plan::rule::Group;
+use crate::plan::slo::Slo;
+use crate::templates::Renderer;
 use registry::settings::GroupBy;
 use registry::{Probe, Registry, Service, ServiceType};
 
@@ -80,9 +80,9 @@ pub fn outputs(
     // One PrometheusRule per file stem (a service or a team) whose groups the
     // operator's Prometheus evaluates (see `delivery`): its alerts and SLOs.
     let mut by_stem: BTreeMap<String, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
-    let placed = super::alert_rules::by_placement(reg, rules)
+    let placed = crate::plan::alerts::by_placement(reg, rules)
         .into_iter()
-        .chain(super::slo::by_placement(reg, slo));
+        .chain(crate::plan::slo::by_placement(reg, slo));
     for (p, (groups, sources)) in placed.filter(|(p, _)| p.resource) {
         let e = by_stem.entry(p.stem).or_default();
         e.0.extend(groups);

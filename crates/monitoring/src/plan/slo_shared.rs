@@ -12,9 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::filters::{gotmpl_str, promql_str as q};
-use super::rule_file::{Pairs, Record, Rule, RuleTest};
-use super::slo::{BurnText, Runbook, Sli, TierPlan, budget_rule, burn_rule};
+use super::burn::{BurnText, Runbook, Sli, TierPlan, budget_rule, burn_rule};
+use crate::plan::rule::{Pairs, Record, Rule, RuleTest};
+use crate::templates::filters::{gotmpl_str, promql_str as q};
 use registry::burn_rate::{WINDOWS, le_regex};
 use registry::settings::Settings;
 use registry::sli::HttpMetrics;

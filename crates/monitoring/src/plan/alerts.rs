@@ -7,9 +7,11 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::delivery::{self, Placed};
-use super::rule_file::{Group, Rule, RuleTest, Series};
-use super::{Renderer, filters, rule_tests};
+use crate::plan::delivery::{self, Placed};
+use crate::plan::rule::{Group, Rule, RuleTest, Series};
+use crate::plan::rule_tests::{self};
+use crate::templates::Renderer;
+use crate::templates::filters::{self};
 use registry::catalogue::{AlertTemplate, Catalogue};
 use registry::{AlertUse, Page, Registry, Service};
 
@@ -87,7 +89,7 @@ pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rule
     let mut shapes = Shapes::default();
     let mut services = BTreeMap::new();
     for chunk in reg.services.chunks(4096) {
-        let built = super::par_map(chunk, service_group)?;
+        let built = crate::parallel::par_map(chunk, service_group)?;
         for (s, built) in chunk.iter().zip(built) {
             let Some((name, mut group)) = built else {
                 continue;
@@ -330,23 +332,4 @@ pub fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
         e.1.push(format!("{} (pages)", sources.join(", ")));
     }
     out
-}
-
-pub fn outputs(
-    r: &Renderer,
-    reg: &Registry,
-    rules: &Rules,
-    emit: &mut super::Emit,
-) -> Result<(), String> {
-    let placed: Vec<_> = by_placement(reg, rules).into_iter().collect();
-    super::par_emit(&placed, emit, |(p, (groups, sources))| {
-        rule_tests::with_tests(
-            r,
-            &p.dir("rules"),
-            &p.stem,
-            groups,
-            &rule_tests::cases(groups)?,
-            &sources.join("; "),
-        )
-    })
 }

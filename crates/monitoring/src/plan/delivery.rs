@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rule_file::Group;
+use crate::plan::rule::Group;
 use registry::settings::{GroupBy, RuleDelivery};
 use registry::{Registry, ServiceType, UNASSIGNED};
 
@@ -52,7 +52,7 @@ pub fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
 
 /// The placement of the pages' group: probed by the stand-alone Prometheus.
 pub fn pages(reg: &Registry) -> Placement {
-    placed(reg, super::alert_rules::PAGES_STEM.to_owned(), false)
+    placed(reg, super::alerts::PAGES_STEM.to_owned(), false)
 }
 
 fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {

@@ -16,9 +16,9 @@ use minijinja::value::Serde;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::Renderer;
-use super::filters::is_hidden;
 use crate::output::{Format, GENERATED_BY, Output};
+use crate::templates::Renderer;
+use crate::templates::filters::is_hidden;
 use registry::{Page, Registry};
 
 pub const CRATE_DIR: &str = "rust/known-routes";

@@ -3,9 +3,9 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::Renderer;
-use crate::coverage::Coverage;
 use crate::output::{Format, Output};
+use crate::plan::coverage::Coverage;
+use crate::templates::Renderer;
 use registry::Registry;
 
 pub fn markdown(r: &Renderer, coverage: &Coverage) -> Result<String, String> {

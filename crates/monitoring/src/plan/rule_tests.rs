@@ -6,16 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::context;
-use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::Renderer;
-use super::rule_file::{Group, Rule, Series, TEMPLATE as RULES_TEMPLATE};
-use crate::output::{Format, Output};
+use crate::plan::rule::{Group, Rule, Series};
 use registry::syntax::duration_hours;
-
-pub const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
 
 #[derive(Debug, Serialize)]
 pub struct Case {
@@ -175,42 +169,4 @@ pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
         }
     }
     Ok(cases)
-}
-
-pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, String> {
-    r.render(TEMPLATE, context! { rule_file, cases => Serde(cases) })
-}
-
-/// A rule file under `prometheus/{dir}/{stem}.rules.yml` and its unit tests
-/// under `prometheus/tests/{dir}/…`, where the alert rules' `rules` is left
-/// out (`rules/cluster` → `tests/cluster`, `slo` → `tests/slo`).
-pub fn with_tests(
-    r: &Renderer,
-    dir: &str,
-    stem: &str,
-    groups: &[&Group],
-    cases: &[Case],
-    source: &str,
-) -> Result<[Output; 2], String> {
-    let body = r.render(RULES_TEMPLATE, context! { groups => Serde(groups) })?;
-    let tests_dir = match dir.strip_prefix("rules") {
-        Some(rest) => format!("tests{rest}"),
-        None => format!("tests/{dir}"),
-    };
-    let up = "../".repeat(tests_dir.split('/').count());
-    let test = render(r, &format!("{up}{dir}/{stem}.rules.yml"), cases)?;
-    Ok([
-        Output::new(
-            format!("prometheus/{dir}/{stem}.rules.yml"),
-            Format::Yaml,
-            source,
-            &body,
-        ),
-        Output::new(
-            format!("prometheus/{tests_dir}/{stem}.test.yml"),
-            Format::Yaml,
-            source,
-            &test,
-        ),
-    ])
 }

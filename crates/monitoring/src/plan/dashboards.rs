@@ -5,14 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::context;
-use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::Renderer;
-use super::filters::{md_code_str, promql_str};
-use crate::coverage::Coverage;
-use crate::output::{Format, Output};
+use crate::plan::coverage::Coverage;
+use crate::templates::filters::{md_code_str, promql_str};
 use registry::Registry;
 use registry::syntax::{fnv1a, slug};
 
@@ -435,41 +431,4 @@ pub fn dashboards(reg: &Registry, coverage: &Coverage) -> Vec<(String, Dashboard
     dashboards.push(("slo".into(), slo_dashboard(reg)));
     dashboards.push(("coverage".into(), coverage_dashboard(coverage)));
     dashboards
-}
-
-pub fn outputs(
-    r: &Renderer,
-    reg: &Registry,
-    dashboards: &[(String, Dashboard)],
-) -> Result<Vec<Output>, String> {
-    let source = reg.source();
-    let mut out = Vec::new();
-    for (file, d) in dashboards {
-        let body = r.render(
-            "grafana/dashboard.json.j2",
-            context! { dashboard => Serde(d) },
-        )?;
-        out.push(Output::new(
-            format!("grafana/dashboards/{file}.json"),
-            Format::Json,
-            &source,
-            &body,
-        ));
-    }
-    let body = r.render(
-        "grafana/provisioning.yaml.j2",
-        context! { settings => Serde(&reg.settings.grafana) },
-    )?;
-    // It derives from `settings.grafana` alone, so adding a service leaves it be.
-    let settings_source = match &reg.settings_file {
-        Some(f) => format!("{f} (settings.grafana)"),
-        None => "the default settings".to_owned(),
-    };
-    out.push(Output::new(
-        "grafana/provisioning/dashboards.yaml",
-        Format::Yaml,
-        &settings_source,
-        &body,
-    ));
-    Ok(out)
 }

@@ -13,59 +13,18 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Renderer;
-use super::delivery::{self, Placed};
-use super::filters::{gotmpl_str, promql_str as q};
-use super::rule_file::{Group, Record, Rule, RuleTest, Series};
-use super::rule_tests::{self, Case};
-use super::slo_shared;
+use crate::plan::burn::{
+    BUDGET_EXHAUSTED_FOR, BurnText, Runbook, Sli, TierPlan, budget_rule, burn_rule, human_duration,
+};
+use crate::plan::delivery::{self, Placed};
+use crate::plan::rule::{Group, Record, Rule, RuleTest};
+use crate::plan::slo_shared;
+use crate::templates::filters::{gotmpl_str, promql_str as q};
 use registry::UNASSIGNED;
 use registry::burn_rate::{TIERS, WINDOWS, factor, le_regex};
 use registry::settings::{AlertShape, Settings};
 use registry::sli::{HttpMetrics, with_window};
-use registry::syntax::duration_hours;
 use registry::{Events, Objective, Registry};
-
-/// The two SLIs: what counts as a bad request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sli {
-    Errors,
-    Latency,
-}
-
-impl Sli {
-    pub fn name(self) -> &'static str {
-        match self {
-            Sli::Errors => "error",
-            Sli::Latency => "latency",
-        }
-    }
-
-    /// The recorded share of bad events over `window`, named as Sloth names
-    /// it (`slo:sli_error:ratio_rate5m`), so dashboards built for Sloth read it.
-    pub fn record(self, window: &str) -> String {
-        format!("slo:sli_{}:ratio_rate{window}", self.name())
-    }
-
-    pub(super) fn alert(self) -> &'static str {
-        match self {
-            Sli::Errors => "SLOErrorBudgetBurn",
-            Sli::Latency => "SLOLatencyBudgetBurn",
-        }
-    }
-}
-
-/// One burn-rate tier of one SLO, for the plan.
-#[derive(Debug, Clone, Serialize)]
-pub struct TierPlan {
-    pub tier: &'static str,
-    pub factor: f64,
-    pub long: &'static str,
-    pub short: &'static str,
-    pub severity: &'static str,
-    #[serde(rename = "for")]
-    pub for_: String,
-}
 
 /// What the plan shows of an SLO.
 #[derive(Debug, Clone, Serialize)]
@@ -90,155 +49,10 @@ pub struct Slo {
     pub plans: BTreeMap<String, ObjectivePlan>,
 }
 
-pub(super) fn human_duration(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-        _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
-    }
-}
-
-/// What a burn-rate alert says of its target, for an objective's own rules
-/// and for a service's shared ones.
-pub(super) struct BurnText {
-    /// Who burns, at the start of the summary (Go-template escaped).
-    pub subject: String,
-    /// Which requests are bad.
-    pub what: String,
-    /// Whose budget, for the description.
-    pub budget: String,
-}
-
-/// The burn-rate alert of one SLI over `tiers` (one tier, or a page or
-/// ticket's two) from each tier's condition (`branches`): `or` of them, the
-/// tier names as `burnrate_tier`, the first tier's `for`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn burn_rule(
-    st: &Settings,
-    tiers: &[TierPlan],
-    sli: Sli,
-    branches: &[String],
-    text: BurnText,
-    labels: &mut BTreeMap<String, String>,
-    runbook: Option<String>,
-    exporter: String,
-    test: RuleTest,
-) -> Rule {
-    let expr = if branches.len() == 1 {
-        branches[0].clone()
-    } else {
-        branches
-            .iter()
-            .map(|b| format!("({b})"))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    };
-    let tier = tiers.iter().map(|t| t.tier).collect::<Vec<_>>().join("+");
-    labels.insert("burnrate_tier".into(), tier.clone());
-    let windows = tiers
-        .iter()
-        .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
-        .collect::<Vec<_>>()
-        .join(", or ");
-    let f = tiers[0].factor;
-    let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
-    let mut annotations = BTreeMap::from([
-        (
-            "summary".to_owned(),
-            format!(
-                "{}: {} budget burning {f}x ({tier} tier)",
-                text.subject,
-                sli.name()
-            ),
-        ),
-        (
-            "description".to_owned(),
-            format!(
-                "The share of requests {} is above {} times {windows}; at {f}x the {} budget is gone in {lasts}.",
-                text.what, text.budget, st.slo_period
-            ),
-        ),
-        ("auto_repair".to_owned(), "none".to_owned()),
-    ]);
-    if let Some(url) = runbook {
-        // Prometheus expands annotations as Go templates: the URL is data.
-        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-    }
-    let shape = if tiers.len() == 1 {
-        tiers[0].tier
-    } else if tiers[0].severity == "critical" {
-        "page"
-    } else {
-        "ticket"
-    };
-    Rule {
-        threshold: None,
-        name: format!("slo_{}_{shape}", sli.name()),
-        exporter,
-        alert: sli.alert().into(),
-        expr,
-        for_: tiers[0].for_.clone(),
-        labels: std::mem::take(labels).into(),
-        annotations: annotations.into(),
-        test: Some(test),
-    }
-}
-
-/// The alert of an SLI whose period budget is spent (traffic-weighted, so it
-/// holds through idle hours), for the series `selector` picks.
-pub(super) fn budget_rule(
-    sli: Sli,
-    text: BurnText,
-    selector: &str,
-    labels: BTreeMap<String, String>,
-    runbook: Option<String>,
-    exporter: String,
-    test: RuleTest,
-) -> Rule {
-    let mut annotations = BTreeMap::from([
-        (
-            "summary".to_owned(),
-            format!(
-                "{}: {} budget of the period is spent",
-                text.subject,
-                sli.name()
-            ),
-        ),
-        (
-            "description".to_owned(),
-            format!(
-                "Over the SLO period the share of requests {} exceeded {}: the objective is missed. Freeze risky changes until the budget recovers.",
-                text.what, text.budget
-            ),
-        ),
-        ("auto_repair".to_owned(), "none".to_owned()),
-    ]);
-    if let Some(url) = runbook {
-        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-    }
-    Rule {
-        threshold: None,
-        name: format!("slo_{}_budget_exhausted", sli.name()),
-        exporter,
-        alert: "SLOErrorBudgetExhausted".into(),
-        expr: format!("slo:period_error_budget_remaining:ratio{{{selector}}} <= 0"),
-        for_: BUDGET_EXHAUSTED_FOR.into(),
-        labels: labels.into(),
-        annotations: annotations.into(),
-        test: Some(test),
-    }
-}
-
 /// The group name of an objective's rules.
 pub fn group_name(o: &Objective) -> String {
     format!("slo {}", o.key)
 }
-
-/// How long the budget-exhausted alert waits: long enough that a period
-/// figure hovering at zero does not flap.
-const BUDGET_EXHAUSTED_FOR: &str = "15m";
 
 /// The burn-rate tiers of an objective, with their factors and `for`.
 fn tier_plans(st: &Settings, o: &Objective) -> Vec<TierPlan> {
@@ -405,36 +219,6 @@ struct ObjectiveSlo<'a> {
     slis: Vec<Sli>,
     /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
     runbook: Runbook,
-}
-
-/// Where an SLO alert's runbook is: the service's own page, or one page per
-/// SLI under the registry's runbook base URL (`<base>/slo_error`).
-pub(super) enum Runbook {
-    Service(String),
-    Base(String),
-    None,
-}
-
-impl Runbook {
-    /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
-    pub(super) fn of(reg: &Registry, serving: Option<&registry::Service>) -> Runbook {
-        match (
-            serving.and_then(|s| s.runbook_url.clone()),
-            &reg.runbook_base_url,
-        ) {
-            (Some(url), _) => Runbook::Service(url),
-            (None, Some(base)) => Runbook::Base(base.trim_end_matches('/').to_owned()),
-            (None, None) => Runbook::None,
-        }
-    }
-
-    pub(super) fn url(&self, sli: Sli) -> Option<String> {
-        match self {
-            Runbook::Service(url) => Some(url.clone()),
-            Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
-            Runbook::None => None,
-        }
-    }
 }
 
 impl<'a> ObjectiveSlo<'a> {
@@ -724,7 +508,12 @@ fn label_selector(labels: &BTreeMap<String, String>) -> String {
 
 /// A route's requests in the applications' metrics: by service (when known),
 /// method and route, under the label names of the metrics preset.
-fn http_selector(m: &HttpMetrics, service: Option<&str>, method: &str, path: &str) -> String {
+pub(crate) fn http_selector(
+    m: &HttpMetrics,
+    service: Option<&str>,
+    method: &str,
+    path: &str,
+) -> String {
     let mut parts = Vec::new();
     if let Some(s) = service {
         parts.push(format!("service={}", q(s)));
@@ -765,177 +554,6 @@ fn http_events(
     }
 }
 
-/// The input series of a unit test: every request of `path` bad or good, at
-/// `per_minute` requests a minute, in the applications' metric names.
-fn test_series(
-    m: &HttpMetrics,
-    o: &Objective,
-    sli: Sli,
-    path: &str,
-    bad: bool,
-    per_minute: f64,
-) -> Vec<Series> {
-    let Events::Http { method, .. } = &o.events else {
-        return vec![];
-    };
-    let sel = http_selector(m, o.service.as_deref(), method, path);
-    let rate = |on: bool| {
-        if on {
-            format!("0+{per_minute}")
-        } else {
-            "0".into()
-        }
-    };
-    let status = |code: &str| format!("{}=\"{code}\"", m.status_label);
-    // OpenTelemetry and Micrometer count requests with the histogram's `_count`.
-    let count = format!("{}_count", m.duration);
-    match sli {
-        Sli::Errors => vec![
-            Series {
-                series: format!("{}{{{sel}, {}}}", m.requests, status("500")),
-                values: rate(bad),
-            },
-            Series {
-                series: format!("{}{{{sel}, {}}}", m.requests, status("200")),
-                values: rate(!bad),
-            },
-        ],
-        Sli::Latency => {
-            let le = format!("{}", o.latency_seconds().unwrap_or(1.0));
-            let mut series = vec![
-                Series {
-                    series: format!(
-                        "{}_bucket{{{sel}, {}, le={}}}",
-                        m.duration,
-                        status("200"),
-                        q(&le)
-                    ),
-                    values: rate(!bad),
-                },
-                Series {
-                    series: format!("{count}{{{sel}, {}}}", status("200")),
-                    values: rate(true),
-                },
-            ];
-            // The traffic that min_request_rate counts, when it is another metric.
-            if m.requests != count {
-                series.push(Series {
-                    series: format!("{}{{{sel}, {}}}", m.requests, status("200")),
-                    values: rate(true),
-                });
-            }
-            series
-        }
-    }
-}
-
-/// Unit tests: every SLI of every objective over HTTP metrics burns its whole
-/// budget (all requests bad), stays quiet when all are good, and ignores
-/// another route. Objectives over raw queries get none: their series are the
-/// user's, which the plan says.
-fn cases(
-    m: &HttpMetrics,
-    by_group: &BTreeMap<String, Vec<(&Objective, bool)>>,
-    groups: &[&Group],
-) -> Result<Vec<Case>, String> {
-    let mut cases = Vec::new();
-    let tested = groups.iter().flat_map(|g| {
-        by_group
-            .get(&g.name)
-            .into_iter()
-            .flatten()
-            .map(move |o| (g, o))
-    });
-    for (g, (o, shared)) in tested {
-        if !matches!(o.events, Events::Http { .. }) {
-            continue;
-        }
-        for sli in [Sli::Errors, Sli::Latency] {
-            if sli == Sli::Latency && o.latency_ms.is_none() {
-                continue;
-            }
-            let prefix = format!("slo_{}_", sli.name());
-            let rules: Vec<&Rule> = g
-                .rules
-                .iter()
-                .filter(|r| r.name.starts_with(&prefix))
-                .collect();
-            // What the alerts keep from the series they fire on.
-            let series_labels = |r: &Rule| {
-                if *shared {
-                    slo_shared::series_labels(o, sli)
-                } else {
-                    r.test
-                        .as_ref()
-                        .map(|t| t.labels.clone())
-                        .unwrap_or_default()
-                }
-            };
-            if rules.is_empty() {
-                continue;
-            }
-            let fors: Vec<u64> = rules
-                .iter()
-                .map(|r| (duration_hours(&r.for_).unwrap_or(0.0) * 60.0).ceil() as u64)
-                .collect();
-            // Bad from minute 1, an alert fires once its `for` has passed; pick
-            // a time that is not within a minute of any rule's edge.
-            let mut t = fors.iter().min().copied().unwrap_or(0) + 10;
-            while fors.iter().any(|f| *f + 3 >= t && *f <= t + 1) {
-                t += 1;
-            }
-            let minutes = t;
-            let firing: Vec<&Rule> = rules
-                .iter()
-                .zip(&fors)
-                .filter(|(_, f)| **f + 2 <= t)
-                .map(|(r, _)| *r)
-                .collect();
-            let per_minute = (o.min_request_rate.unwrap_or(0.0) * 600.0).ceil().max(60.0);
-            let Events::Http { path, .. } = &o.events else {
-                continue;
-            };
-            let series = |p: &str, bad: bool| test_series(m, o, sli, p, bad, per_minute);
-            let route = &o.key;
-            let eval_time = format!("{minutes}m");
-            let mut alertnames: Vec<&str> = rules.iter().map(|r| r.alert.as_str()).collect();
-            alertnames.dedup();
-            for alertname in alertnames {
-                let expected = firing
-                    .iter()
-                    .filter(|r| r.alert == alertname)
-                    .map(|r| rule_tests::expected(r, &series_labels(r)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let alertname = alertname.to_owned();
-                cases.push(Case {
-                    title: format!(
-                        "{alertname} of {route}: all requests bad fires the alerts past their `for`"
-                    ),
-                    alertname: alertname.clone(),
-                    eval_time: eval_time.clone(),
-                    input: rule_tests::with_count(&series(path, true), minutes),
-                    expected,
-                });
-                cases.push(Case {
-                    title: format!("{alertname} of {route}: all requests good stays quiet"),
-                    alertname: alertname.clone(),
-                    eval_time: eval_time.clone(),
-                    input: rule_tests::with_count(&series(path, false), minutes),
-                    expected: vec![],
-                });
-                cases.push(Case {
-                    title: format!("{alertname} of {route}: another route's failures stay out"),
-                    alertname,
-                    eval_time: eval_time.clone(),
-                    input: rule_tests::with_count(&series("/zz-other-route", true), minutes),
-                    expected: vec![],
-                });
-            }
-        }
-    }
-    Ok(cases)
-}
-
 /// Each placement's SLO groups (see `delivery`), with the registry files
 /// they come from.
 pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
@@ -960,43 +578,4 @@ pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
         delivery::add_source(reg, &mut e.1, &sources.join(", "), true, (service, owner));
     }
     out
-}
-
-pub fn outputs(
-    r: &Renderer,
-    reg: &Registry,
-    slo: &Slo,
-    emit: &mut super::Emit,
-) -> Result<(), String> {
-    // Group name to the objectives its tests cover: its own, or for a
-    // service's shared rules one endpoint of each objective and latency (the
-    // rules are the same for all; only the joined budget differs).
-    let mut by_group: BTreeMap<String, Vec<(&Objective, bool)>> = BTreeMap::new();
-    for o in &reg.objectives {
-        if slo_shared::shares(reg, o) {
-            let tested = by_group
-                .entry(slo_shared::group_name(o.service.as_deref()))
-                .or_default();
-            if !tested
-                .iter()
-                .any(|(t, _)| t.availability == o.availability && t.latency_ms == o.latency_ms)
-            {
-                tested.push((o, true));
-            }
-        } else {
-            by_group.insert(group_name(o), vec![(o, false)]);
-        }
-    }
-    let placed: Vec<_> = by_placement(reg, slo).into_iter().collect();
-    super::par_emit(&placed, emit, |(p, (groups, sources))| {
-        let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
-        rule_tests::with_tests(
-            r,
-            &p.dir("slo"),
-            &p.stem,
-            groups,
-            &cases,
-            &sources.join("; "),
-        )
-    })
 }

@@ -8,8 +8,8 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::Renderer;
 use crate::output::{Format, Output};
+use crate::templates::Renderer;
 use registry::burn_rate::TIERS;
 use registry::settings::AlertShape;
 use registry::{Registry, channels};
