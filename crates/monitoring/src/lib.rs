@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod artefacts;
+pub mod error;
 pub mod interrupt;
 pub mod output;
 pub mod parallel;
@@ -20,74 +21,11 @@ pub mod write;
 use std::io::Write as _;
 use std::path::Path;
 
+pub use error::{Failure, RenderError};
 use output::Output;
 use registry::diagnostics::{self, Diagnostic};
 use registry::{Registry, catalogue};
 use templates::Renderer;
-
-/// Why a run failed, which decides the exit code.
-#[derive(Debug)]
-pub enum Failure {
-    /// The registry or a template is invalid (exit 1). Holds the rendered diagnostics.
-    Invalid(String),
-    /// Usage or I/O (exit 2).
-    Io(String),
-}
-
-impl From<registry::source::IoError> for Failure {
-    fn from(e: registry::source::IoError) -> Self {
-        Failure::Io(e.0)
-    }
-}
-
-impl Failure {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Failure::Invalid(_) => 1,
-            Failure::Io(_) => 2,
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Invalid(s) => f.write_str(s.trim_end()),
-            Failure::Io(s) => {
-                let s = s.trim_end();
-                if s.starts_with("error:") || s.starts_with("stopped by") {
-                    f.write_str(s)?;
-                } else {
-                    write!(f, "error: {s}")?;
-                }
-                match io_hint(s) {
-                    Some(hint) if !s.contains("= help:") => write!(f, "\n   = help: {hint}"),
-                    _ => Ok(()),
-                }
-            }
-        }
-    }
-}
-
-/// What to do about a system error, by the error the system reported.
-fn io_hint(message: &str) -> Option<&'static str> {
-    let has = |codes: &[&str]| codes.iter().any(|c| message.contains(c));
-    Some(
-        if has(&["(os error 28)", "(os error 122)", "(os error 27)"]) {
-            "free space on that disk (or raise the quota), then run the command again; a gen that fails leaves its folder as it was"
-        } else if has(&["(os error 13)", "(os error 1)"]) {
-            "check that you may read and write the path named above"
-        } else if has(&["(os error 30)"]) {
-            "the file system is read-only: point --out at a folder you can write"
-        } else if has(&["(os error 2)"]) {
-            "check that the path named above exists"
-        } else if has(&["(os error"]) {
-            "check the path named above and run the command again"
-        } else {
-            return None;
-        },
-    )
-}
 
 /// Everything one run produces, in memory.
 pub struct Generated {
@@ -220,85 +158,84 @@ pub fn stream(
     let mut phases = Phases::start();
     let (registry, catalogue, warnings) = load(registry_dir, templates_dir)?;
     phases.done("load and validate");
-    let template_error = |e: String| {
-        Failure::Invalid(format!(
-            "error: {e}\n   = help: fix the template; nothing was written"
-        ))
-    };
-    let invalid_output =
-        |e: String| template_error(format!("a template rendered invalid output: {e}"));
-    let renderer = Renderer::new(templates_dir, &catalogue).map_err(template_error)?;
+    let renderer = Renderer::new(templates_dir, &catalogue)?;
     phases.done("templates");
-    let rules = plan::alerts::build(&renderer, &catalogue, &registry).map_err(template_error)?;
-    phases.done("plan: alert rules");
-    let slo = plan::slo::build(&registry);
-    phases.done("plan: SLOs");
-    let coverage = plan::coverage::compute(&registry);
-    let dashboards = plan::dashboards::dashboards(&registry, &coverage);
-    let plan = plan::Plan {
-        registry: &registry,
-        rules: &rules,
-        slo: &slo,
-        coverage: &coverage,
-        dashboards: &dashboards,
-    };
-    phases.done("plan: coverage and dashboards");
-    let mut sampler = (parse_back == ParseBack::Yes).then(output::Sampler::default);
-    let mut paths = std::collections::HashSet::new();
-    // A failure to hand an output on (an I/O error, a clash), kept apart
-    // from the generators' template errors.
-    let mut failed: Option<Failure> = None;
-    for (what, generate) in artefacts::GENERATORS {
-        let mut take = |outputs: Vec<Output>| -> Result<(), String> {
-            let result = (|| {
-                for o in &outputs {
-                    if !paths.insert(o.path.clone()) {
-                        return Err(Failure::Invalid(format!(
-                            "error: two artefacts would be written to {}; rename one of the registry entries",
-                            o.path
-                        )));
-                    }
-                }
-                if let Some(s) = &mut sampler {
-                    s.first(&outputs).map_err(invalid_output)?;
-                }
-                for o in &outputs {
-                    emit(o)?;
-                }
-                Ok(())
-            })();
-            if let Err(f) = result {
-                failed = Some(f);
-                return Err(String::new());
-            }
-            if let Some(s) = &mut sampler {
-                s.keep(outputs);
-            }
-            Ok(())
-        };
-        let result = generate(&renderer, &plan, &mut take);
-        if let Some(f) = failed.take() {
-            return Err(f);
-        }
-        result.map_err(template_error)?;
-        phases.done(what);
-    }
-    if let Some(s) = sampler {
-        s.finish().map_err(invalid_output)?;
-    }
-    phases.done("parse back");
+    let plan = plan::Plan::build(&renderer, &catalogue, &registry)?;
+    phases.done("plan");
+    let outputs = render(&renderer, &plan, parse_back, emit, &mut phases)?;
     // What a registry change does, for reviewers: the plan snapshot.
     let plan_text = want_plan
-        .then(|| artefacts::plan_snapshot::render(&renderer, &registry, &rules, &slo, &dashboards))
-        .transpose()
-        .map_err(template_error)?;
+        .then(|| artefacts::plan_snapshot::render(&renderer, &plan))
+        .transpose()?;
     phases.done("plan snapshot");
+    let plan::Plan { rules, slo, .. } = plan;
     Ok(Streamed {
         registry,
         plan: plan_text,
         rules,
         slo,
         warnings,
-        outputs: paths.len(),
+        outputs,
     })
+}
+
+/// Renders every artefact from the plan, handing each file on as it is
+/// ready; returns how many there were.
+fn render(
+    renderer: &Renderer,
+    plan: &plan::Plan,
+    parse_back: ParseBack,
+    emit: &mut dyn FnMut(&Output) -> Result<(), Failure>,
+    phases: &mut Phases,
+) -> Result<usize, Failure> {
+    let mut sampler = (parse_back == ParseBack::Yes).then(output::Sampler::default);
+    let mut paths = std::collections::HashSet::new();
+    for (what, generate) in artefacts::GENERATORS {
+        generate(renderer, plan, &mut |outputs| {
+            hand_on(outputs, &mut paths, sampler.as_mut(), emit)
+        })?;
+        phases.done(what);
+    }
+    if let Some(s) = sampler {
+        s.finish().map_err(invalid_output)?;
+    }
+    phases.done("parse back");
+    Ok(paths.len())
+}
+
+/// One generator's files: refused if another artefact has the path, parsed
+/// back (a sample, see `output::Sampler`), then handed to `emit`.
+fn hand_on(
+    outputs: Vec<Output>,
+    paths: &mut std::collections::HashSet<String>,
+    sampler: Option<&mut output::Sampler>,
+    emit: &mut dyn FnMut(&Output) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    for o in &outputs {
+        if !paths.insert(o.path.clone()) {
+            return Err(Failure::Invalid(format!(
+                "error: two artefacts would be written to {}; rename one of the registry entries",
+                o.path
+            )));
+        }
+    }
+    match sampler {
+        Some(s) => {
+            s.first(&outputs).map_err(invalid_output)?;
+            for o in &outputs {
+                emit(o)?;
+            }
+            s.keep(outputs);
+        }
+        None => {
+            for o in &outputs {
+                emit(o)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn invalid_output(e: RenderError) -> Failure {
+    RenderError(format!("a template rendered invalid output: {e}")).into()
 }

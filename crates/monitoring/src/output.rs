@@ -1,6 +1,7 @@
 //! A generated file as data: its path, format and text, and the checks every
 //! file passes before it may be written.
 
+use crate::error::RenderError;
 use std::fmt;
 
 /// The regeneration command, in one place so every message says the same thing.
@@ -59,7 +60,7 @@ impl Output {
     /// more than rendering it. Entries are cut at the rules' indentation (6),
     /// else at the groups' (2); anything else, and a file of several
     /// documents, is parsed in full.
-    pub fn check_syntax_sampled(&self) -> Result<(), String> {
+    pub fn check_syntax_sampled(&self) -> Result<(), RenderError> {
         let text = &self.contents;
         let item = ["\n      - ", "\n  - "]
             .into_iter()
@@ -88,7 +89,7 @@ impl Output {
 
     /// Parses the text back, so a template that renders broken YAML or JSON fails
     /// the run instead of reaching the consumer.
-    pub fn check_syntax(&self) -> Result<(), String> {
+    pub fn check_syntax(&self) -> Result<(), RenderError> {
         let result = match self.format {
             Format::Yaml => {
                 // Our own output, not hostile input: its budget grows with it, so
@@ -121,7 +122,8 @@ impl Output {
                 .map_err(|e| e.to_string()),
             Format::Text | Format::Markdown | Format::Code => Ok(()),
         };
-        result.map_err(|e| format!("{} is not valid {:?}: {e}", self.path, self.format))
+        result
+            .map_err(|e| RenderError(format!("{} is not valid {:?}: {e}", self.path, self.format)))
     }
 }
 
@@ -143,7 +145,7 @@ pub struct Sampler {
 
 impl Sampler {
     /// Parses the outputs of a new shape or size class (on all cores).
-    pub fn first(&mut self, outputs: &[Output]) -> Result<(), String> {
+    pub fn first(&mut self, outputs: &[Output]) -> Result<(), RenderError> {
         let mut new = Vec::new();
         for o in outputs {
             if let std::collections::btree_map::Entry::Vacant(e) = self.seen.entry(key(o)) {
@@ -169,7 +171,7 @@ impl Sampler {
     }
 
     /// Parses the last output of every class.
-    pub fn finish(mut self) -> Result<Vec<String>, String> {
+    pub fn finish(mut self) -> Result<Vec<String>, RenderError> {
         let last: Vec<Output> = std::mem::take(&mut self.seen)
             .into_values()
             .flatten()
@@ -179,7 +181,7 @@ impl Sampler {
         Ok(self.parsed)
     }
 
-    fn check(&mut self, outputs: &[&Output]) -> Result<(), String> {
+    fn check(&mut self, outputs: &[&Output]) -> Result<(), RenderError> {
         let errors = crate::parallel::par_map(outputs, |o| Ok(o.check_syntax_sampled().err()))?;
         self.parsed.extend(outputs.iter().map(|o| o.path.clone()));
         match errors.into_iter().flatten().next() {

@@ -1,12 +1,14 @@
 //! Work spread over the cores, results in input order.
 
+use crate::error::RenderError;
+
 /// `f` over `items` on all cores, results in the order of `items`; the first
 /// error (in that order) wins. A chunk per core: a thread costs microseconds,
 /// so even two items are worth splitting.
 pub fn par_map<T: Sync, R: Send>(
     items: &[T],
-    f: impl Fn(&T) -> Result<R, String> + Sync,
-) -> Result<Vec<R>, String> {
+    f: impl Fn(&T) -> Result<R, RenderError> + Sync,
+) -> Result<Vec<R>, RenderError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -15,16 +17,16 @@ pub fn par_map<T: Sync, R: Send>(
     }
     let chunk = items.len().div_ceil(threads);
     let f = &f;
-    let parts: Vec<Result<Vec<R>, String>> = std::thread::scope(|s| {
+    let parts: Vec<Result<Vec<R>, RenderError>> = std::thread::scope(|s| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().map(f).collect::<Result<Vec<R>, String>>()))
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Result<Vec<R>, RenderError>>()))
             .collect();
         handles
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err("a render thread panicked".into()))
+                    .unwrap_or_else(|_| Err(RenderError("a render thread panicked".into())))
             })
             .collect()
     });

@@ -103,10 +103,7 @@ pub fn write_pending(
 pub fn drop_taken(dir: &Path, written: &[Output]) -> Result<(), Failure> {
     for o in written {
         let path = dir.join(format!("{}{PENDING}", o.path));
-        if std::fs::read(&path).is_ok_and(|b| b == o.contents.as_bytes()) {
-            std::fs::remove_file(&path)
-                .map_err(|e| Failure::Io(format!("cannot delete {}: {e}", path.display())))?;
-        }
+        crate::write::remove_if_same(&path, o.contents.as_bytes())?;
     }
     Ok(())
 }

@@ -516,6 +516,16 @@ pub fn put(
     Ok(())
 }
 
+/// Deletes `path` if it holds exactly `bytes` (a copy gen has made current);
+/// any other content is someone's and stays.
+pub(crate) fn remove_if_same(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    if std::fs::read(path).is_ok_and(|b| b == bytes) {
+        std::fs::remove_file(path)
+            .map_err(|e| IoError(format!("cannot delete {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let err = |what: &str, p: &Path, e: std::io::Error| {
         IoError(format!("cannot {what} {}: {e}", p.display()))

@@ -10,12 +10,11 @@ pub fn run(paths: &Paths, format: ReportFormat, min: Option<f64>) -> Result<bool
     let f = Folders::resolve(paths);
     let (registry, catalogue, _) = monitoring::load(&f.registry, &f.templates)?;
     let cov = monitoring::plan::coverage::compute(&registry);
-    let renderer = Renderer::new(&f.templates, &catalogue).map_err(Failure::Invalid)?;
+    let renderer = Renderer::new(&f.templates, &catalogue)?;
     let text = match format {
         ReportFormat::Markdown => artefacts::coverage::markdown(&renderer, &cov),
         ReportFormat::Json => artefacts::coverage::json(&renderer, &cov),
-    }
-    .map_err(Failure::Invalid)?;
+    }?;
     term::out(format_args!("{text}"));
     // CI runs it without `--min`: the registry's floor applies.
     let min = min.or(registry.settings.coverage_min);

@@ -187,7 +187,7 @@ fn dashboard_sizes(reg: &std::path::Path) -> std::collections::BTreeMap<String, 
     let renderer = monitoring::templates::Renderer::new(&templates, &catalogue).unwrap();
     let coverage = monitoring::plan::coverage::compute(&registry);
     let ds = monitoring::plan::dashboards::dashboards(&registry, &coverage);
-    monitoring::artefacts::grafana::outputs(&renderer, &registry, &ds)
+    monitoring::artefacts::grafana::files(&renderer, &registry, &ds)
         .unwrap()
         .into_iter()
         .filter(|o| o.path.starts_with("grafana/dashboards/team-") || o.path.ends_with("/slo.json"))

@@ -4,6 +4,7 @@
 //! `CI=true` they run and fail instead.
 
 mod alertmanager;
+mod architecture;
 mod common;
 mod crash;
 mod dead_alerts;

@@ -8,7 +8,11 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
+use super::emit::Emit;
+use crate::error::Failure;
+use crate::error::RenderError;
 use crate::output::{Format, Output};
+use crate::plan::Plan;
 use crate::templates::Renderer;
 use registry::burn_rate::TIERS;
 use registry::settings::AlertShape;
@@ -92,7 +96,11 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
         .collect()
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    emit(files(r, p.registry)?)
+}
+
+pub fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
     let teams = team_routes(reg);
     let am = &reg.settings.alertmanager;
     let default = context! { name => DEFAULT_RECEIVER, url => &am.default_webhook_url, credentials_file => &am.default_webhook_credentials_file };

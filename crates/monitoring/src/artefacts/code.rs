@@ -16,7 +16,11 @@ use minijinja::value::Serde;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::emit::Emit;
+use crate::error::Failure;
+use crate::error::RenderError;
 use crate::output::{Format, GENERATED_BY, Output};
+use crate::plan::Plan;
 use crate::templates::Renderer;
 use crate::templates::filters::is_hidden;
 use registry::{Page, Registry};
@@ -55,12 +59,12 @@ fn entries<T>(ty: &str, items: &[T], fields: impl Fn(&T) -> Vec<(&'static str, S
 }
 
 /// Puts `entries` into the empty table `name` of prettyplease's output.
-fn splice(module: &str, name: &str, ty: &str, entries: &str) -> Result<String, String> {
+fn splice(module: &str, name: &str, ty: &str, entries: &str) -> Result<String, RenderError> {
     let empty = format!("pub static {name}: &[{ty}] = &[];\n");
     if !module.contains(&empty) {
-        return Err(format!(
+        return Err(RenderError(format!(
             "the generated Rust module has no empty {name} to fill"
-        ));
+        )));
     }
     Ok(module.replacen(
         &empty,
@@ -86,7 +90,7 @@ fn doc_cell(s: &str) -> String {
 }
 
 /// The Rust module: types, sorted tables, lookups and their unit tests.
-pub fn rust_module(reg: &Registry) -> Result<String, String> {
+pub fn rust_module(reg: &Registry) -> Result<String, RenderError> {
     let mut pages: Vec<_> = reg.pages.iter().collect();
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     let page_items = entries("Page", &pages, |p| {
@@ -211,8 +215,8 @@ pub fn rust_module(reg: &Registry) -> Result<String, String> {
             }
         }
     };
-    let parsed: syn::File =
-        syn::parse2(file).map_err(|e| format!("the generated Rust module does not parse: {e}"))?;
+    let parsed: syn::File = syn::parse2(file)
+        .map_err(|e| RenderError(format!("the generated Rust module does not parse: {e}")))?;
     let module = prettyplease::unparse(&parsed);
     let module = splice(&module, "PAGES", "Page", &page_items)?;
     splice(&module, "API_ENDPOINTS", "ApiEndpoint", &endpoint_items)
@@ -272,7 +276,11 @@ fn lookups() -> TokenStream {
     }
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    emit(files(r, p.registry)?)
+}
+
+pub fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
     let source = reg.source();
     let ctx = context! {};
     let mut out = vec![

@@ -3,26 +3,38 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
+use super::emit::Emit;
+use crate::error::Failure;
+use crate::error::RenderError;
 use crate::output::{Format, Output};
+use crate::plan::Plan;
 use crate::plan::coverage::Coverage;
 use crate::templates::Renderer;
 use registry::Registry;
 
-pub fn markdown(r: &Renderer, coverage: &Coverage) -> Result<String, String> {
+pub fn markdown(r: &Renderer, coverage: &Coverage) -> Result<String, RenderError> {
     r.render(
         "coverage/coverage.md.j2",
         context! { coverage => Serde(coverage) },
     )
 }
 
-pub fn json(r: &Renderer, coverage: &Coverage) -> Result<String, String> {
+pub fn json(r: &Renderer, coverage: &Coverage) -> Result<String, RenderError> {
     r.render(
         "coverage/coverage.json.j2",
         context! { coverage => Serde(coverage) },
     )
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry, coverage: &Coverage) -> Result<Vec<Output>, String> {
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    emit(files(r, p.registry, &p.coverage)?)
+}
+
+pub fn files(
+    r: &Renderer,
+    reg: &Registry,
+    coverage: &Coverage,
+) -> Result<Vec<Output>, RenderError> {
     let source = reg.source();
     Ok(vec![
         Output::new(

@@ -4,16 +4,24 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
+use super::emit::Emit;
+use crate::error::Failure;
+use crate::error::RenderError;
 use crate::output::{Format, Output};
+use crate::plan::Plan;
 use crate::plan::dashboards::Dashboard;
 use crate::templates::Renderer;
 use registry::Registry;
 
-pub fn outputs(
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    emit(files(r, p.registry, &p.dashboards)?)
+}
+
+pub fn files(
     r: &Renderer,
     reg: &Registry,
     dashboards: &[(String, Dashboard)],
-) -> Result<Vec<Output>, String> {
+) -> Result<Vec<Output>, RenderError> {
     let source = reg.source();
     let mut out = Vec::new();
     for (file, d) in dashboards {

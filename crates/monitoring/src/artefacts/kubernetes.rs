@@ -10,13 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 
+use super::emit::Emit;
+use crate::error::Failure;
+use crate::error::RenderError;
 use crate::output::{Format, Output};
-use crate::plan::alerts::Rules;
+use crate::plan::Plan;
 use crate::plan::rule::Group;
-use crate::plan::slo::Slo;
 use crate::templates::Renderer;
 use registry::settings::GroupBy;
-use registry::{Probe, Registry, Service, ServiceType};
+use registry::{Probe, Service, ServiceType};
 
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
 
@@ -24,13 +26,8 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xta
 /// never all held.
 const PART: usize = 2048;
 
-pub fn outputs(
-    r: &Renderer,
-    reg: &Registry,
-    rules: &Rules,
-    slo: &Slo,
-    emit: &mut super::Emit,
-) -> Result<(), String> {
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    let (reg, rules, slo) = (p.registry, &p.rules, &p.slo);
     let settings = &reg.settings;
     let mut labels = settings.kubernetes.labels.clone();
     labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
@@ -119,7 +116,7 @@ fn resources(
     s: &Service,
     settings: &Value,
     labels: &Value,
-) -> Result<Vec<(&'static str, String)>, String> {
+) -> Result<Vec<(&'static str, String)>, RenderError> {
     let ctx =
         context! { service => Serde(s), settings => settings.clone(), labels => labels.clone() };
     let mut out = Vec::new();

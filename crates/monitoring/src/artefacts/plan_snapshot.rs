@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 use minijinja::context;
 use minijinja::value::Serde;
 
-use crate::plan::alerts::Rules;
-use crate::plan::dashboards::Dashboard;
-use crate::plan::slo::Slo;
+use crate::error::RenderError;
+use crate::plan::Plan;
 use crate::templates::Renderer;
 use registry::catalogue::Exporter;
-use registry::{Probe, Registry, Service, ServiceType};
+use registry::{Probe, Service, ServiceType};
 
 pub const TEMPLATE: &str = "plan.txt.j2";
 
@@ -36,13 +35,8 @@ fn fed_by(s: &Service, exporter: &str) -> String {
     }
 }
 
-pub fn render(
-    r: &Renderer,
-    reg: &Registry,
-    rules: &Rules,
-    slo: &Slo,
-    dashboards: &[(String, Dashboard)],
-) -> Result<String, String> {
+pub fn render(r: &Renderer, p: &Plan) -> Result<String, RenderError> {
+    let (reg, rules, slo, dashboards) = (p.registry, &p.rules, &p.slo, &p.dashboards);
     let fed: BTreeMap<&str, BTreeMap<&str, String>> = reg
         .services
         .iter()

@@ -3,6 +3,7 @@
 use minijinja::context;
 use minijinja::value::Serde;
 
+use crate::error::RenderError;
 use crate::output::{Format, Output};
 use crate::plan::rule::{Group, TEMPLATE as RULES_TEMPLATE};
 use crate::plan::rule_tests::Case;
@@ -10,7 +11,7 @@ use crate::templates::Renderer;
 
 pub const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
 
-pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, String> {
+pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, RenderError> {
     r.render(TEMPLATE, context! { rule_file, cases => Serde(cases) })
 }
 
@@ -24,7 +25,7 @@ pub fn with_tests(
     groups: &[&Group],
     cases: &[Case],
     source: &str,
-) -> Result<[Output; 2], String> {
+) -> Result<[Output; 2], RenderError> {
     let body = r.render(RULES_TEMPLATE, context! { groups => Serde(groups) })?;
     let tests_dir = match dir.strip_prefix("rules") {
         Some(rest) => format!("tests{rest}"),

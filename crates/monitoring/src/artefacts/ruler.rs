@@ -9,7 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use minijinja::context;
 use minijinja::value::Serde;
 
+use super::emit::Emit;
+use crate::error::Failure;
+use crate::error::RenderError;
 use crate::output::{Format, Output};
+use crate::plan::Plan;
 use crate::plan::alerts::Rules;
 use crate::plan::rule::Group;
 use crate::plan::slo::Slo;
@@ -17,12 +21,16 @@ use crate::templates::Renderer;
 use registry::settings::Ruler;
 use registry::{Registry, UNASSIGNED};
 
-pub fn outputs(
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    emit(files(r, p.registry, &p.rules, &p.slo)?)
+}
+
+pub fn files(
     r: &Renderer,
     reg: &Registry,
     rules: &Rules,
     slo: &Slo,
-) -> Result<Vec<Output>, String> {
+) -> Result<Vec<Output>, RenderError> {
     if reg.settings.prometheus.ruler == Ruler::None {
         return Ok(Vec::new());
     }

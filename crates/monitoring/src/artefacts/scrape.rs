@@ -8,7 +8,11 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
+use super::emit::Emit;
+use crate::error::Failure;
+use crate::error::RenderError;
 use crate::output::{Format, Output};
+use crate::plan::Plan;
 use crate::templates::Renderer;
 use registry::settings::Shards;
 use registry::syntax::fnv1a;
@@ -152,7 +156,11 @@ pub fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
         .collect()
 }
 
-pub fn outputs(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, String> {
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    emit(files(r, p.registry)?)
+}
+
+pub fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
     let source = reg.source();
     let jobs: Vec<Job> = reg
         .services

@@ -3,17 +3,21 @@
 
 use std::collections::BTreeMap;
 
+use super::emit::Emit;
 use super::rule_tests;
+use crate::error::Failure;
+use crate::error::RenderError;
+use crate::plan::Plan;
 use crate::plan::burn::Sli;
 use crate::plan::rule::{Group, Rule, Series};
 use crate::plan::rule_tests::Case;
-use crate::plan::slo::{Slo, by_placement, group_name, http_selector};
+use crate::plan::slo::{by_placement, group_name, http_selector};
 use crate::plan::slo_shared;
 use crate::templates::Renderer;
 use crate::templates::filters::promql_str as q;
 use registry::sli::HttpMetrics;
 use registry::syntax::duration_hours;
-use registry::{Events, Objective, Registry};
+use registry::{Events, Objective};
 
 /// The input series of a unit test: every request of `path` bad or good, at
 /// `per_minute` requests a minute, in the applications' metric names.
@@ -87,7 +91,7 @@ fn cases(
     m: &HttpMetrics,
     by_group: &BTreeMap<String, Vec<(&Objective, bool)>>,
     groups: &[&Group],
-) -> Result<Vec<Case>, String> {
+) -> Result<Vec<Case>, RenderError> {
     let mut cases = Vec::new();
     let tested = groups.iter().flat_map(|g| {
         by_group
@@ -189,12 +193,8 @@ fn cases(
     Ok(cases)
 }
 
-pub fn outputs(
-    r: &Renderer,
-    reg: &Registry,
-    slo: &Slo,
-    emit: &mut super::Emit,
-) -> Result<(), String> {
+pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+    let (reg, slo) = (p.registry, &p.slo);
     // Group name to the objectives its tests cover: its own, or for a
     // service's shared rules one endpoint of each objective and latency (the
     // rules are the same for all; only the joined budget differs).
@@ -215,7 +215,7 @@ pub fn outputs(
         }
     }
     let placed: Vec<_> = by_placement(reg, slo).into_iter().collect();
-    crate::artefacts::par_emit(&placed, emit, |(p, (groups, sources))| {
+    super::emit::par_emit(&placed, emit, |(p, (groups, sources))| {
         let cases = cases(&reg.settings.slo.metrics, &by_group, groups)?;
         rule_tests::with_tests(
             r,

@@ -7,6 +7,7 @@ use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
+use crate::error::RenderError;
 use crate::plan::delivery::{self, Placed};
 use crate::plan::rule::{Group, Rule, RuleTest, Series};
 use crate::plan::rule_tests::{self};
@@ -59,9 +60,9 @@ impl Shapes {
     }
 }
 
-pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rules, String> {
+pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rules, RenderError> {
     // Services are independent: render them on all cores, in order.
-    let service_group = |s: &Service| -> Result<Option<(String, Group)>, String> {
+    let service_group = |s: &Service| -> Result<Option<(String, Group)>, RenderError> {
         let labels = [("service", s.name.as_str()), ("owner", s.owner.as_str())];
         let rules = rules_for(
             r,
@@ -146,7 +147,7 @@ fn rules_for(
     alerts: &[AlertUse],
     labels: &[(&str, &str)],
     runbook_url: Option<&str>,
-) -> Result<Vec<Rule>, String> {
+) -> Result<Vec<Rule>, RenderError> {
     let mut rules = Vec::new();
     for a in alerts {
         // Validation has checked every name against the catalogue.
@@ -163,11 +164,11 @@ fn rules_for(
         });
         let ctx =
             context! { target => Serde(target), threshold, for => &for_, severity => &severity };
-        let field = |f: &str| -> Result<String, String> {
+        let field = |f: &str| -> Result<String, RenderError> {
             let name = Catalogue::template_name(&a.name, f);
             let text = r.render(&name, ctx.clone())?.trim().to_owned();
             if text.is_empty() {
-                return Err(format!("template {name} rendered nothing"));
+                return Err(RenderError(format!("template {name} rendered nothing")));
             }
             Ok(text)
         };
@@ -251,11 +252,11 @@ fn rule_test(
     name: &str,
     target: &Target,
     ctx: &minijinja::Value,
-) -> Result<RuleTest, String> {
+) -> Result<RuleTest, RenderError> {
     let series = |ctx: &minijinja::Value,
                   kind: &str,
                   list: &[registry::catalogue::TestSeries]|
-     -> Result<Vec<Series>, String> {
+     -> Result<Vec<Series>, RenderError> {
         list.iter()
             .enumerate()
             .map(|(i, s)| {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::error::RenderError;
 use crate::plan::rule::{Group, Rule, Series};
 use registry::syntax::duration_hours;
 
@@ -47,14 +48,14 @@ pub fn with_count(series: &[Series], minutes: u64) -> Vec<Series> {
 /// Expands `{{ $labels.NAME }}` and the `{{"{{"}}` escape the way Prometheus
 /// will, for the expected annotations. Annotations that use anything else
 /// (such as `$value`) cannot be predicted, so they are an error.
-pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, String> {
+pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, RenderError> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
         out.push_str(&rest[..i]);
         let end = rest[i..]
             .find("}}")
-            .ok_or_else(|| format!("unclosed `{{{{` in {text:?}"))?
+            .ok_or_else(|| RenderError(format!("unclosed `{{{{` in {text:?}")))?
             + i;
         let inner = rest[i + 2..end].trim();
         if inner == "\"{{\"" {
@@ -62,9 +63,9 @@ pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, S
         } else if let Some(name) = inner.strip_prefix("$labels.") {
             out.push_str(labels.get(name).map_or("", String::as_str));
         } else {
-            return Err(format!(
+            return Err(RenderError(format!(
                 "annotation {text:?} uses `{{{{ {inner} }}}}`; only `$labels.NAME` can be checked by the generated rule tests"
-            ));
+            )));
         }
         rest = &rest[end + 2..];
     }
@@ -72,7 +73,10 @@ pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, S
     Ok(out)
 }
 
-pub fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result<Expected, String> {
+pub fn expected(
+    rule: &Rule,
+    series_labels: &BTreeMap<String, String>,
+) -> Result<Expected, RenderError> {
     let mut labels = series_labels.clone();
     for (k, v) in &rule.labels {
         labels.insert(k.clone(), expand(v, &BTreeMap::new())?);
@@ -81,7 +85,7 @@ pub fn expected(rule: &Rule, series_labels: &BTreeMap<String, String>) -> Result
         .annotations
         .iter()
         .map(|(k, v)| Ok((k.clone(), expand(v, series_labels)?)))
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, RenderError>>()?;
     Ok(Expected {
         labels,
         annotations,
@@ -133,7 +137,7 @@ pub fn shape(names: &[&str], rule: &Rule) -> u64 {
 /// settings) is proven by that one's cases (`alert_rules::build` drops its
 /// data), so a file of a team's 500 services holds a case set per distinct
 /// rule, not per service.
-pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
+pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
     let mut cases = Vec::new();
     for g in groups {
         for rule in &g.rules {
@@ -149,7 +153,8 @@ pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, String> {
                 eval_time: eval_time.clone(),
                 input: with_count(&t.firing, minutes),
                 expected: vec![
-                    expected(rule, &t.labels).map_err(|e| format!("alert {}: {e}", rule.name))?,
+                    expected(rule, &t.labels)
+                        .map_err(|e| RenderError(format!("alert {}: {e}", rule.name)))?,
                 ],
             });
             cases.push(Case {

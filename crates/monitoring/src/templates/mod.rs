@@ -11,6 +11,7 @@ use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior};
 
+use crate::error::RenderError;
 use registry::catalogue::Catalogue;
 use registry::source::IoError;
 
@@ -21,7 +22,7 @@ pub struct Renderer {
 impl Renderer {
     /// Loads every `*.j2` file under `templates` (named by relative path, such as
     /// `prometheus/rules.yml.j2`) and the catalogue's expressions.
-    pub fn new(templates: &Path, catalogue: &Catalogue) -> Result<Renderer, String> {
+    pub fn new(templates: &Path, catalogue: &Catalogue) -> Result<Renderer, RenderError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // minijinja would JSON-escape `*.yml.j2` output; escaping is the filters' job.
@@ -31,7 +32,7 @@ impl Renderer {
             .trim_blocks(true)
             .lstrip_blocks(true)
             .build()
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| RenderError(format!("{e:#}")))?;
         env.set_syntax(syntax);
         env.add_filter("promql", |v: minijinja::Value| filters::promql(&v));
         env.add_filter("re_escape", |v: minijinja::Value| filters::re_escape(&v));
@@ -40,26 +41,29 @@ impl Renderer {
         env.add_filter("num", |v: minijinja::Value| filters::num(&v));
         env.add_filter("gotmpl", |v: minijinja::Value| filters::gotmpl(&v));
         env.add_filter("md_code", |v: minijinja::Value| filters::md_code(&v));
-        let files = template_files(templates).map_err(|e| e.0)?;
+        let files = template_files(templates).map_err(|e| RenderError(e.0))?;
         for (name, path) in files {
             let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                .map_err(|e| RenderError(format!("cannot read {}: {e}", path.display())))?;
             env.add_template_owned(name, text)
-                .map_err(|e| format!("{e:#}"))?;
+                .map_err(|e| RenderError(format!("{e:#}")))?;
         }
         for (name, t) in &catalogue.alerts {
             for (field, text) in t.template_fields() {
                 env.add_template_owned(Catalogue::template_name(name, &field), text.to_owned())
-                    .map_err(|e| format!("{e:#}"))?;
+                    .map_err(|e| RenderError(format!("{e:#}")))?;
             }
         }
         Ok(Renderer { env })
     }
 
     /// Renders a template by name; errors carry the template name and line.
-    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, String> {
-        let t = self.env.get_template(name).map_err(|e| format!("{e:#}"))?;
-        t.render(ctx).map_err(|e| format!("{e:#}"))
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, RenderError> {
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| RenderError(format!("{e:#}")))?;
+        t.render(ctx).map_err(|e| RenderError(format!("{e:#}")))
     }
 }
 
