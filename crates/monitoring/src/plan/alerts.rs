@@ -16,9 +16,6 @@ use crate::templates::filters::{self};
 use registry::catalogue::{AlertTemplate, Catalogue};
 use registry::{AlertUse, Page, Registry, Service};
 
-/// File stem of the pages' rule file.
-pub const PAGES_STEM: &str = "_pages";
-
 /// What an alert expression is rendered for: a service or a page.
 #[derive(Serialize)]
 #[serde(untagged)]

@@ -11,6 +11,9 @@ use crate::plan::rule::Group;
 use registry::settings::{GroupBy, RuleDelivery};
 use registry::{Registry, ServiceType, UNASSIGNED};
 
+/// File stem of the pages' rule file.
+pub const PAGES_STEM: &str = "_pages";
+
 /// Each placement's groups, with the registry files they come from.
 pub type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
 
@@ -52,7 +55,7 @@ pub fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
 
 /// The placement of the pages' group: probed by the stand-alone Prometheus.
 pub fn pages(reg: &Registry) -> Placement {
-    placed(reg, super::alerts::PAGES_STEM.to_owned(), false)
+    placed(reg, PAGES_STEM.to_owned(), false)
 }
 
 fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_saphyr::Spanned;
 
-use super::{Checker, shown, suggest};
+use super::checker::{Checker, suggest};
 use crate::AlertUse;
 use crate::catalogue::{AlertTemplate, Need, SEVERITIES, TargetKind};
+use crate::diagnostics::shown;
 use crate::model::AlertRef;
 use crate::source::SourceFile;
 use crate::syntax::is_duration;

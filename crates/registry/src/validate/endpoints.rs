@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cx, HTTP_METHODS, shown, suggest};
+use super::checker::{Cx, HTTP_METHODS, suggest};
 use crate::burn_rate::{self, PRESETS, TIERS};
+use crate::diagnostics::shown;
 use serde_saphyr::Spanned;
 
 use crate::sli::{self, Queries};

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
-use super::{Cx, shown};
+use super::checker::Cx;
 use crate::catalogue::{Need, TargetKind};
+use crate::diagnostics::shown;
 use crate::source::SourceFile;
 use crate::syntax::percent_encode_path;
 use crate::{Page, UNASSIGNED, model, url};

@@ -2,7 +2,8 @@
 //! files, the `teams:`; and, once everything else is known, the routing checks
 //! (every alert reaches someone) and the warnings for what the registry lacks.
 
-use super::{Cx, check_file, check_url, shown};
+use super::checker::{Cx, check_file, check_url};
+use crate::diagnostics::shown;
 use crate::syntax::NAME_RULE;
 use crate::{Team, channels, settings, url};
 

@@ -4,9 +4,10 @@
 
 use serde_saphyr::Spanned;
 
-use super::{Checker, Cx, check_url, shown};
+use super::checker::{Checker, Cx, check_url};
 use crate::catalogue::Need;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::shown;
 use crate::source::SourceFile;
 use crate::syntax::{is_hostname, is_unit_name};
 use crate::{Probe, Scrape, Service, ServiceMonitoring, ServiceType, model, url};

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::checker::Cx;
 use super::endpoints::{availability, min_request_rate, queries, tiers};
-use super::{Cx, shown};
+use crate::diagnostics::shown;
 use crate::{Events, Objective};
 
 pub(super) fn check_all(cx: &mut Cx) -> Vec<Objective> {

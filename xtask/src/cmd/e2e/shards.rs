@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{
+use super::stack::{
     DELIVERY_TIMEOUT, Inbox, Process, QuitOnDrop, exporter_and_alertmanager, free_port, http,
     percent, prometheus, received, step, wait_for, webhook,
 };
