@@ -292,24 +292,35 @@ pub fn load(
     Ok((Catalogue { alerts }, diags))
 }
 
+/// Where problems of a whole catalogue file point: its start.
+fn file_start(source: &SourceFile) -> Pos {
+    Pos {
+        file: source.name.clone(),
+        line: 1,
+        column: 1,
+    }
+}
+
 fn check_template(
     source: &SourceFile,
     name: &str,
     t: &AlertTemplate,
     variables: Variables,
 ) -> Vec<Diagnostic> {
+    let mut diags = check_names(source, name, t);
+    diags.extend(check_fields(source, t));
+    diags.extend(check_variables(source, t, variables));
+    diags
+}
+
+/// The file, alert, severity and `for` names.
+fn check_names(source: &SourceFile, name: &str, t: &AlertTemplate) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let at = |s: &Spanned<String>| source.pos(&s.referenced);
-    // Problems of the whole file point at its start.
-    let file_start = || Pos {
-        file: source.name.clone(),
-        line: 1,
-        column: 1,
-    };
     if !is_valid_name(name) {
         diags.push(
             Diagnostic::error(
-                file_start(),
+                file_start(source),
                 "",
                 format!("alert file name {name:?} is not a valid catalogue name"),
             )
@@ -358,10 +369,16 @@ fn check_template(
             ),
         );
     }
+    diags
+}
+
+/// The exporter, what fires it, the threshold and the targets.
+fn check_fields(source: &SourceFile, t: &AlertTemplate) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
     if t.exporter.contains('\n') || Exporter::of(&t.exporter).is_none() {
         diags.push(
             Diagnostic::error(
-                file_start(),
+                file_start(source),
                 "exporter",
                 format!(
                     "`exporter` {} does not start with a known exporter",
@@ -376,8 +393,12 @@ fn check_template(
     }
     if t.fires.contains('\n') || t.fires.trim().is_empty() {
         diags.push(
-            Diagnostic::error(file_start(), "fires", "`fires` must be one non-empty line")
-                .help("say what fires the alert, such as `the health probe fails`"),
+            Diagnostic::error(
+                file_start(source),
+                "fires",
+                "`fires` must be one non-empty line",
+            )
+            .help("say what fires the alert, such as `the health probe fails`"),
         );
     }
     match (t.threshold, &t.threshold_unit, t.threshold_range) {
@@ -385,7 +406,7 @@ fn check_template(
         (Some(th), Some(_), Some([lo, hi])) if lo < hi && (lo..=hi).contains(&th) => {}
         (Some(_), Some(_), Some(_)) => diags.push(
             Diagnostic::error(
-                file_start(),
+                file_start(source),
                 "threshold_range",
                 "`threshold_range` must be [low, high] with low < high and hold `threshold`",
             )
@@ -393,7 +414,7 @@ fn check_template(
         ),
         _ => diags.push(
             Diagnostic::error(
-                file_start(),
+                file_start(source),
                 "threshold",
                 "an alert with a threshold declares `threshold`, `threshold_unit` and `threshold_range` together",
             )
@@ -402,12 +423,25 @@ fn check_template(
     }
     if t.applies_to.is_empty() {
         diags.push(
-            Diagnostic::error(file_start(), "applies_to", "the alert applies to nothing")
-                .help("list target kinds: k8s-deployment, docker, systemd, page"),
+            Diagnostic::error(
+                file_start(source),
+                "applies_to",
+                "the alert applies to nothing",
+            )
+            .help("list target kinds: k8s-deployment, docker, systemd, page"),
         );
     }
-    // A misspelt variable (`{{ treshold }}`) fails only when a registry uses
-    // the alert: find it when the catalogue loads.
+    diags
+}
+
+/// A misspelt variable (`{{ treshold }}`) fails only when a registry uses
+/// the alert: find it when the catalogue loads.
+fn check_variables(
+    source: &SourceFile,
+    t: &AlertTemplate,
+    variables: Variables,
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
     for (field, text) in t.template_fields() {
         let Some(used) = variables(text) else {
             continue; // a syntax error is reported, with its line, when rendered
@@ -423,7 +457,7 @@ fn check_template(
                 .unwrap_or_default();
             diags.push(
                 Diagnostic::error(
-                    file_start(),
+                    file_start(source),
                     field.clone(),
                     format!("`{field}` uses `{v}`, which an alert template is not given"),
                 )

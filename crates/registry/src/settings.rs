@@ -386,10 +386,8 @@ impl Resolver<'_> {
 
     /// `settings.slo`: a metrics preset with names overridden, the alert shape,
     /// and the budget-exhausted alert's severity.
-    fn slo(&mut self, s: Option<&model::SloSettings>) -> SloConfig {
-        let none = model::SloSettings::default();
-        let s = s.unwrap_or(&none);
-        let m = s.metrics.as_ref().map(|m| &m.value);
+    /// The SLI's metric names: a preset, then names overridden one by one.
+    fn slo_metrics(&mut self, m: Option<&model::HttpMetricsSettings>) -> HttpMetrics {
         let preset = m.and_then(|m| m.preset.as_ref());
         let mut metrics = HttpMetrics::preset("middleware").expect("the default preset exists");
         if let Some(p) = preset {
@@ -449,6 +447,13 @@ impl Resolver<'_> {
                 metrics.preset = format!("{} (with names overridden)", metrics.preset);
             }
         }
+        metrics
+    }
+
+    fn slo(&mut self, s: Option<&model::SloSettings>) -> SloConfig {
+        let none = model::SloSettings::default();
+        let s = s.unwrap_or(&none);
+        let metrics = self.slo_metrics(s.metrics.as_ref().map(|m| &m.value));
         let alerts = self.choice(
             s.alerts.as_ref(),
             "slo.alerts",
@@ -624,24 +629,7 @@ pub fn resolve(
     let scrape_interval = r.period(&s.scrape_interval, "scrape_interval", "15s");
     let evaluation_interval = r.period(&s.evaluation_interval, "evaluation_interval", "15s");
     let slo_period = r.period(&s.slo_period, "slo_period", "30d");
-    let mut slo_period_hours = duration_hours(&slo_period).unwrap_or(720.0);
-    if let Some(p) = &s.slo_period
-        && !burn_rate::has_catalogue(slo_period_hours)
-    {
-        r.err(
-            &p.referenced,
-            "slo_period",
-            format!(
-                "the SLO period {} has no burn-rate window catalogue",
-                shown(&p.value)
-            ),
-            &format!(
-                "use one of {}: their windows and budget shares are known",
-                burn_rate::catalogue_periods()
-            ),
-        );
-        slo_period_hours = 720.0;
-    }
+    let slo_period_hours = r.slo_period_hours(s.slo_period.as_ref(), &slo_period);
     let slo = r.slo(s.slo.as_ref().map(|s| &s.value));
     let prometheus = r.prometheus(s.prometheus.as_ref().map(|p| &p.value));
     let blackbox_address = r.address(&s.blackbox_address, "blackbox_address", "127.0.0.1:9115");
@@ -661,15 +649,7 @@ pub fn resolve(
     let burn_rate_for = r.burn_rate_for(&s.burn_rate_for);
     let kubernetes = r.kubernetes(s.kubernetes.as_ref().map(|k| &k.value));
     let alertmanager = r.alertmanager(s.alertmanager.as_ref().map(|a| &a.value));
-    let g = s.grafana.as_ref().map(|g| &g.value);
-    let grafana = Grafana {
-        dashboards_path: g
-            .and_then(|g| g.dashboards_path.clone())
-            .unwrap_or_else(|| "/var/lib/grafana/dashboards/monitoring-as-code".into()),
-        folder: g
-            .and_then(|g| g.folder.clone())
-            .unwrap_or_else(|| "Monitoring as code".into()),
-    };
+    let grafana = grafana(s.grafana.as_ref().map(|g| &g.value));
     let discovery_ignore = s
         .discovery
         .as_ref()
@@ -686,47 +666,8 @@ pub fn resolve(
         "host_exporters.cadvisor",
         8080,
     );
-    let coverage_min = s.coverage_min.as_ref().and_then(|m| {
-        if (0.0..=100.0).contains(&m.value) {
-            Some(m.value)
-        } else {
-            r.err(
-                &m.referenced,
-                "coverage_min",
-                format!("coverage_min {} is not a percentage", m.value),
-                "write a number from 0 to 100, such as 70",
-            );
-            None
-        }
-    });
-    let all = || COVERAGE_DIMENSIONS.map(|(k, _)| k.to_owned()).to_vec();
-    let coverage_dimensions = match &s.coverage_dimensions {
-        None => all(),
-        Some(d) => match d
-            .value
-            .iter()
-            .find(|k| !COVERAGE_DIMENSIONS.iter().any(|(key, _)| key == k))
-        {
-            Some(bad) => {
-                let keys: Vec<&str> = COVERAGE_DIMENSIONS.iter().map(|(k, _)| *k).collect();
-                let hint = match crate::diagnostics::did_you_mean(bad, keys.iter().copied()) {
-                    Some(close) => format!(
-                        "did you mean `{close}`? the dimensions: {}",
-                        keys.join(", ")
-                    ),
-                    None => format!("the dimensions: {}", keys.join(", ")),
-                };
-                r.err(
-                    &d.referenced,
-                    "coverage_dimensions",
-                    format!("there is no coverage dimension {}", shown(bad)),
-                    &hint,
-                );
-                all()
-            }
-            None => d.value.clone(),
-        },
-    };
+    let coverage_min = r.coverage_min(s.coverage_min.as_ref());
+    let coverage_dimensions = r.coverage_dimensions(s.coverage_dimensions.as_ref());
     Settings {
         coverage_dimensions,
         coverage_min,
@@ -747,6 +688,90 @@ pub fn resolve(
         slo,
         prometheus,
         kubernetes,
+    }
+}
+
+impl Resolver<'_> {
+    /// The SLO period in hours; a period without a window catalogue is refused.
+    fn slo_period_hours(&mut self, given: Option<&Spanned<String>>, period: &str) -> f64 {
+        let mut slo_period_hours = duration_hours(period).unwrap_or(720.0);
+        if let Some(p) = given
+            && !burn_rate::has_catalogue(slo_period_hours)
+        {
+            self.err(
+                &p.referenced,
+                "slo_period",
+                format!(
+                    "the SLO period {} has no burn-rate window catalogue",
+                    shown(&p.value)
+                ),
+                &format!(
+                    "use one of {}: their windows and budget shares are known",
+                    burn_rate::catalogue_periods()
+                ),
+            );
+            slo_period_hours = 720.0;
+        }
+        slo_period_hours
+    }
+
+    fn coverage_min(&mut self, given: Option<&Spanned<f64>>) -> Option<f64> {
+        given.and_then(|m| {
+            if (0.0..=100.0).contains(&m.value) {
+                Some(m.value)
+            } else {
+                self.err(
+                    &m.referenced,
+                    "coverage_min",
+                    format!("coverage_min {} is not a percentage", m.value),
+                    "write a number from 0 to 100, such as 70",
+                );
+                None
+            }
+        })
+    }
+
+    /// The dimensions counted: all unless the registry names some.
+    fn coverage_dimensions(&mut self, given: Option<&Spanned<Vec<String>>>) -> Vec<String> {
+        let all = || COVERAGE_DIMENSIONS.map(|(k, _)| k.to_owned()).to_vec();
+        match given {
+            None => all(),
+            Some(d) => match d
+                .value
+                .iter()
+                .find(|k| !COVERAGE_DIMENSIONS.iter().any(|(key, _)| key == k))
+            {
+                Some(bad) => {
+                    let keys: Vec<&str> = COVERAGE_DIMENSIONS.iter().map(|(k, _)| *k).collect();
+                    let hint = match crate::diagnostics::did_you_mean(bad, keys.iter().copied()) {
+                        Some(close) => format!(
+                            "did you mean `{close}`? the dimensions: {}",
+                            keys.join(", ")
+                        ),
+                        None => format!("the dimensions: {}", keys.join(", ")),
+                    };
+                    self.err(
+                        &d.referenced,
+                        "coverage_dimensions",
+                        format!("there is no coverage dimension {}", shown(bad)),
+                        &hint,
+                    );
+                    all()
+                }
+                None => d.value.clone(),
+            },
+        }
+    }
+}
+
+fn grafana(g: Option<&model::GrafanaSettings>) -> Grafana {
+    Grafana {
+        dashboards_path: g
+            .and_then(|g| g.dashboards_path.clone())
+            .unwrap_or_else(|| "/var/lib/grafana/dashboards/monitoring-as-code".into()),
+        folder: g
+            .and_then(|g| g.folder.clone())
+            .unwrap_or_else(|| "Monitoring as code".into()),
     }
 }
 

@@ -4,6 +4,44 @@
 
 use crate::diagnostics::{did_you_mean, shown};
 
+impl Kind {
+    /// How to write a value of this kind.
+    fn help(self) -> &'static str {
+        match self {
+            Kind::Whole => "write a whole number without quotes or a decimal point, e.g. `8080`",
+            Kind::Number => "write a number without quotes, e.g. `99.9` or `250`",
+            Kind::Bool => "write `true` or `false`",
+            Kind::Text => "write the value on the same line as the field: `name: value`",
+            Kind::List => {
+                "write a list: `[a, b]`, or one `- item` per line indented under the field"
+            }
+            Kind::Mapping => {
+                "write fields: `{key: value}`, or `key: value` lines indented under it"
+            }
+        }
+    }
+}
+
+/// An enum field given a list or a mapping: a channel, or a one-name field.
+fn one_name(field: &str, key: &str, written: &str) -> (String, Option<String>) {
+    let channel = field.ends_with(']') && (field.contains("notify[") || field.contains("page["));
+    if channel {
+        (
+            format!("a channel is one `kind: {{fields}}` mapping{written}"),
+            Some("write it as `- slack: {api_url_file: /etc/alertmanager/secrets/slack}`".into()),
+        )
+    } else {
+        (
+            format!("{key} must be one name{written}"),
+            Some(if key == "`type`" {
+                "write a single value on the line, such as `type: docker`".into()
+            } else {
+                "write one of its values on the line, without brackets or braces".into()
+            }),
+        )
+    }
+}
+
 /// `(message, help)` for a parser error at `field` (`services[0].port`), where
 /// the text at the error's position is `value`.
 pub fn plain(message: &str, field: &str, value: Option<&str>) -> (String, Option<String>) {
@@ -28,43 +66,13 @@ pub fn plain(message: &str, field: &str, value: Option<&str>) -> (String, Option
         );
     }
     if let Some(kind) = wanted {
-        let help = match kind {
-            Kind::Whole => "write a whole number without quotes or a decimal point, e.g. `8080`",
-            Kind::Number => "write a number without quotes, e.g. `99.9` or `250`",
-            Kind::Bool => "write `true` or `false`",
-            Kind::Text => "write the value on the same line as the field: `name: value`",
-            Kind::List => {
-                "write a list: `[a, b]`, or one `- item` per line indented under the field"
-            }
-            Kind::Mapping => {
-                "write fields: `{key: value}`, or `key: value` lines indented under it"
-            }
-        };
         return (
             format!("{key} must be {}{written}", kind.said()),
-            Some(help.into()),
+            Some(kind.help().into()),
         );
     }
     if message.starts_with("externally tagged enum") {
-        let channel =
-            field.ends_with(']') && (field.contains("notify[") || field.contains("page["));
-        return if channel {
-            (
-                format!("a channel is one `kind: {{fields}}` mapping{written}"),
-                Some(
-                    "write it as `- slack: {api_url_file: /etc/alertmanager/secrets/slack}`".into(),
-                ),
-            )
-        } else {
-            (
-                format!("{key} must be one name{written}"),
-                Some(if key == "`type`" {
-                    "write a single value on the line, such as `type: docker`".into()
-                } else {
-                    "write one of its values on the line, without brackets or braces".into()
-                }),
-            )
-        };
+        return one_name(field, &key, &written);
     }
     if message.starts_with("expected end of mapping after enum variant") {
         return (

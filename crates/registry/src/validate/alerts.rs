@@ -59,52 +59,8 @@ impl Checker<'_> {
                     format!("it applies to: {}", kinds.join(", ")),
                 );
             }
-            let mut skip = false;
-            let implied = crate::catalogue::Exporter::of(&t.exporter).and_then(|e| e.need(kind));
-            for need in t.needs.iter().chain(implied.iter()) {
-                if has(*need) {
-                    continue;
-                }
-                if kind == TargetKind::Page {
-                    // Registries in the design's format have pages but no base URL;
-                    // they keep loading, without the probe-based page alerts.
-                    self.warn(src, &a.name, "page alerts without `settings.pages_base_url`", f.clone(), format!("alert \"{name}\" needs a page probe, which needs `settings.pages_base_url`; no rule is generated for it"), "set `settings: {pages_base_url: https://…}`");
-                    skip = true;
-                } else {
-                    self.error(
-                        src,
-                        &a.name,
-                        f.clone(),
-                        format!("alert \"{name}\" needs {}", need.describe()),
-                        "add what it needs to this entry, or remove the alert",
-                    );
-                }
-            }
-            if let Some(s) = &a.severity
-                && !SEVERITIES.contains(&s.value.as_str())
-            {
-                let help = suggest(&s.value, SEVERITIES, || {
-                    format!("use one of {}", SEVERITIES.join(", "))
-                });
-                self.error(
-                    src,
-                    s,
-                    format!("{f}.severity"),
-                    format!("unknown severity {}", shown(&s.value)),
-                    help,
-                );
-            }
-            if let Some(d) = &a.for_
-                && !is_duration(&d.value)
-            {
-                self.error(
-                    src,
-                    d,
-                    format!("{f}.for"),
-                    format!("{} is not a Prometheus duration", shown(&d.value)),
-                    "write a duration such as 30s, 5m or 1h",
-                );
-            }
+            let skip = self.needs(src, a, t, kind, has, &f);
+            self.overrides(src, a, &f);
             if let Some(th) = &a.threshold {
                 self.threshold(src, th, t, name, &f);
             }
@@ -119,6 +75,71 @@ impl Checker<'_> {
             });
         }
         out
+    }
+
+    /// What the alert needs of its target (the catalogue's `needs` and its
+    /// exporter's): `true` when its rule is skipped (a page without a probe).
+    fn needs(
+        &mut self,
+        src: &SourceFile,
+        a: &AlertRef,
+        t: &AlertTemplate,
+        kind: TargetKind,
+        has: &dyn Fn(Need) -> bool,
+        f: &str,
+    ) -> bool {
+        let name = &a.name.value;
+        let mut skip = false;
+        let implied = crate::catalogue::Exporter::of(&t.exporter).and_then(|e| e.need(kind));
+        for need in t.needs.iter().chain(implied.iter()) {
+            if has(*need) {
+                continue;
+            }
+            if kind == TargetKind::Page {
+                // Registries in the design's format have pages but no base URL;
+                // they keep loading, without the probe-based page alerts.
+                self.warn(src, &a.name, "page alerts without `settings.pages_base_url`", f.to_owned(), format!("alert \"{name}\" needs a page probe, which needs `settings.pages_base_url`; no rule is generated for it"), "set `settings: {pages_base_url: https://…}`");
+                skip = true;
+            } else {
+                self.error(
+                    src,
+                    &a.name,
+                    f.to_owned(),
+                    format!("alert \"{name}\" needs {}", need.describe()),
+                    "add what it needs to this entry, or remove the alert",
+                );
+            }
+        }
+        skip
+    }
+
+    /// The entry's own severity and `for`.
+    fn overrides(&mut self, src: &SourceFile, a: &AlertRef, f: &str) {
+        if let Some(s) = &a.severity
+            && !SEVERITIES.contains(&s.value.as_str())
+        {
+            let help = suggest(&s.value, SEVERITIES, || {
+                format!("use one of {}", SEVERITIES.join(", "))
+            });
+            self.error(
+                src,
+                s,
+                format!("{f}.severity"),
+                format!("unknown severity {}", shown(&s.value)),
+                help,
+            );
+        }
+        if let Some(d) = &a.for_
+            && !is_duration(&d.value)
+        {
+            self.error(
+                src,
+                d,
+                format!("{f}.for"),
+                format!("{} is not a Prometheus duration", shown(&d.value)),
+                "write a duration such as 30s, 5m or 1h",
+            );
+        }
     }
 
     /// An override's threshold: finite, overriding one, and within the range

@@ -5,7 +5,10 @@
 use super::checker::{Cx, check_file, check_url};
 use crate::diagnostics::shown;
 use crate::syntax::NAME_RULE;
-use crate::{Team, channels, settings, url};
+use serde_saphyr::Spanned;
+
+use crate::source::SourceFile;
+use crate::{Team, channels, model, settings, url};
 
 /// Finds the sections, checks the teams, and resolves the settings.
 pub(super) fn collect(cx: &mut Cx) {
@@ -44,89 +47,7 @@ pub(super) fn collect(cx: &mut Cx) {
             }
         }
         for (name, t) in &file.teams {
-            let field = format!("teams.{name}");
-            if !crate::syntax::is_valid_name(name) {
-                cx.c.error(
-                    src,
-                    t,
-                    field.clone(),
-                    format!("team name {} is not a valid name", shown(name)),
-                    NAME_RULE,
-                );
-            }
-            if cx.teams.contains_key(name) {
-                cx.c.error(
-                    src,
-                    t,
-                    field.clone(),
-                    format!("team {} is defined twice", shown(name)),
-                    "keep one definition of each team",
-                );
-            }
-            let t = &t.value;
-            for (u, key) in [
-                (&t.webhook_url, "webhook_url"),
-                (&t.paging_webhook_url, "paging_webhook_url"),
-            ] {
-                if let Some(u) = u {
-                    check_url(
-                        &mut cx.c,
-                        src,
-                        u,
-                        &format!("{field}.{key}"),
-                        url::Use::TeamWebhook,
-                    );
-                }
-            }
-            for (f, key) in [
-                (&t.webhook_credentials_file, "webhook_credentials_file"),
-                (&t.slack_api_url_file, "slack_api_url_file"),
-            ] {
-                if let Some(f) = f {
-                    check_file(&mut cx.c, src, f, &format!("{field}.{key}"));
-                }
-            }
-            let mut checked = |list: &[serde_saphyr::Spanned<crate::model::Channel>], key: &str| {
-                let mut out = Vec::new();
-                for (i, ch) in list.iter().enumerate() {
-                    for (name, f) in channels::files(&ch.value) {
-                        check_file(&mut cx.c, src, f, &format!("{field}.{key}[{i}].{name}"));
-                    }
-                    match channels::config(&ch.value, has_smtp) {
-                        Ok(c) if c.key == "slack_configs" && t.slack_api_url_file.is_some() => {
-                            cx.c.error(
-                                src,
-                                ch,
-                                format!("{field}.{key}[{i}]"),
-                                "the team already posts to Slack through `slack_api_url_file`"
-                                    .into(),
-                                "keep one of the two",
-                            )
-                        }
-                        Ok(c) => out.push(c),
-                        Err((message, help)) => {
-                            cx.c.error(src, ch, format!("{field}.{key}[{i}]"), message, help)
-                        }
-                    }
-                }
-                out
-            };
-            let notify = checked(&t.notify, "notify");
-            let page = checked(&t.page, "page");
-            cx.teams.insert(
-                name.clone(),
-                Team {
-                    notify,
-                    page,
-                    webhook_url: t.webhook_url.as_ref().map(|u| u.value.clone()),
-                    paging_webhook_url: t.paging_webhook_url.as_ref().map(|u| u.value.clone()),
-                    webhook_credentials_file: t
-                        .webhook_credentials_file
-                        .as_ref()
-                        .map(|f| f.value.clone()),
-                    slack_api_url_file: t.slack_api_url_file.as_ref().map(|f| f.value.clone()),
-                },
-            );
+            team(cx, src, name, t, has_smtp);
         }
     }
     cx.settings = settings::resolve(
@@ -210,4 +131,85 @@ pub(super) fn check_routing(cx: &mut Cx, has_runbook_base: bool) {
             "set `defaults: {runbook_base_url: https://…}` (or `runbook_url` per service)",
         );
     }
+}
+
+/// One team: its name, webhooks, credential files and channels.
+fn team(cx: &mut Cx, src: &SourceFile, name: &str, t: &Spanned<model::Team>, has_smtp: bool) {
+    let field = format!("teams.{name}");
+    if !crate::syntax::is_valid_name(name) {
+        cx.c.error(
+            src,
+            t,
+            field.clone(),
+            format!("team name {} is not a valid name", shown(name)),
+            NAME_RULE,
+        );
+    }
+    if cx.teams.contains_key(name) {
+        cx.c.error(
+            src,
+            t,
+            field.clone(),
+            format!("team {} is defined twice", shown(name)),
+            "keep one definition of each team",
+        );
+    }
+    let t = &t.value;
+    for (u, key) in [
+        (&t.webhook_url, "webhook_url"),
+        (&t.paging_webhook_url, "paging_webhook_url"),
+    ] {
+        if let Some(u) = u {
+            check_url(
+                &mut cx.c,
+                src,
+                u,
+                &format!("{field}.{key}"),
+                url::Use::TeamWebhook,
+            );
+        }
+    }
+    for (f, key) in [
+        (&t.webhook_credentials_file, "webhook_credentials_file"),
+        (&t.slack_api_url_file, "slack_api_url_file"),
+    ] {
+        if let Some(f) = f {
+            check_file(&mut cx.c, src, f, &format!("{field}.{key}"));
+        }
+    }
+    let mut checked = |list: &[serde_saphyr::Spanned<crate::model::Channel>], key: &str| {
+        let mut out = Vec::new();
+        for (i, ch) in list.iter().enumerate() {
+            for (name, f) in channels::files(&ch.value) {
+                check_file(&mut cx.c, src, f, &format!("{field}.{key}[{i}].{name}"));
+            }
+            match channels::config(&ch.value, has_smtp) {
+                Ok(c) if c.key == "slack_configs" && t.slack_api_url_file.is_some() => cx.c.error(
+                    src,
+                    ch,
+                    format!("{field}.{key}[{i}]"),
+                    "the team already posts to Slack through `slack_api_url_file`".into(),
+                    "keep one of the two",
+                ),
+                Ok(c) => out.push(c),
+                Err((message, help)) => {
+                    cx.c.error(src, ch, format!("{field}.{key}[{i}]"), message, help)
+                }
+            }
+        }
+        out
+    };
+    let notify = checked(&t.notify, "notify");
+    let page = checked(&t.page, "page");
+    cx.teams.insert(
+        name.to_owned(),
+        Team {
+            notify,
+            page,
+            webhook_url: t.webhook_url.as_ref().map(|u| u.value.clone()),
+            paging_webhook_url: t.paging_webhook_url.as_ref().map(|u| u.value.clone()),
+            webhook_credentials_file: t.webhook_credentials_file.as_ref().map(|f| f.value.clone()),
+            slack_api_url_file: t.slack_api_url_file.as_ref().map(|f| f.value.clone()),
+        },
+    );
 }

@@ -41,6 +41,45 @@ pub(super) fn check_all(cx: &mut Cx) -> Vec<Service> {
     services
 }
 
+/// The owner team, which must exist: alerts are routed by it.
+fn owner(cx: &mut Cx, src: &SourceFile, svc: &model::Service, field: &str) -> String {
+    match &svc.owner {
+        Some(o) => {
+            cx.check_owner(src, o, format!("{field}.owner"));
+            o.value.clone()
+        }
+        None => {
+            cx.c.error(
+                src,
+                &svc.name,
+                format!("{field}.owner"),
+                format!("service {} has no owner", shown(&svc.name.value)),
+                "add `owner: <team>`: alerts are routed by owner",
+            );
+            String::new()
+        }
+    }
+}
+
+/// An HTTP path or a command, without control characters or secrets.
+fn health_endpoint(c: &mut Checker, src: &SourceFile, svc: &model::Service, field: &str) {
+    if let Some(h) = &svc.health_endpoint
+        && (h.value.trim().is_empty() || h.value.chars().any(char::is_control))
+    {
+        c.error(
+            src,
+            h,
+            format!("{field}.health_endpoint"),
+            "the health check is empty or has control characters".into(),
+            "write an HTTP path such as /health, or a command such as pg_isready",
+        );
+    } else if let Some(h) = &svc.health_endpoint
+        && let Some((message, help)) = url::path_problem(&h.value)
+    {
+        c.error(src, h, format!("{field}.health_endpoint"), message, help);
+    }
+}
+
 fn check_service(
     cx: &mut Cx,
     src: &SourceFile,
@@ -59,22 +98,7 @@ fn check_service(
             url::Use::Link,
         );
     }
-    let owner = match &svc.owner {
-        Some(o) => {
-            cx.check_owner(src, o, format!("{field}.owner"));
-            o.value.clone()
-        }
-        None => {
-            cx.c.error(
-                src,
-                &svc.name,
-                format!("{field}.owner"),
-                format!("service {} has no owner", shown(&svc.name.value)),
-                "add `owner: <team>`: alerts are routed by owner",
-            );
-            String::new()
-        }
-    };
+    let owner = owner(cx, src, svc, field);
     let provides = &cx.settings.kubernetes.provides;
     let c = &mut cx.c;
     let port = port(
@@ -87,21 +111,7 @@ fn check_service(
     // An invalid port is reported once, not again as a missing one.
     let bad_port = svc.port.is_some() && port.is_none();
     placement(c, src, svc, field);
-    if let Some(h) = &svc.health_endpoint
-        && (h.value.trim().is_empty() || h.value.chars().any(char::is_control))
-    {
-        c.error(
-            src,
-            h,
-            format!("{field}.health_endpoint"),
-            "the health check is empty or has control characters".into(),
-            "write an HTTP path such as /health, or a command such as pg_isready",
-        );
-    } else if let Some(h) = &svc.health_endpoint
-        && let Some((message, help)) = url::path_problem(&h.value)
-    {
-        c.error(src, h, format!("{field}.health_endpoint"), message, help);
-    }
+    health_endpoint(c, src, svc, field);
     let probe = probe_for(svc, kind, port);
     let (metrics_port, metrics_path) = metrics(c, src, svc, field, port);
     let scrape = scrape(c, src, svc, field, metrics_port, &metrics_path, bad_port);
