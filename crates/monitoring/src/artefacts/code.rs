@@ -45,12 +45,81 @@ fn opt_f64(v: Option<f64>) -> String {
     v.map_or("None".into(), |x| format!("Some({x}f64)"))
 }
 
+/// A generated struct, described once: the struct is declared from its
+/// fields and each table entry lists its values in the fields' order (the
+/// entry's `[String; N]` has one value per field, checked by the compiler).
+struct Table<const N: usize> {
+    name: &'static str,
+    doc: &'static [&'static str],
+    /// (field, Rust type, doc lines)
+    fields: [(&'static str, &'static str, &'static [&'static str]); N],
+}
+
+const PAGE: Table<5> = Table {
+    name: "Page",
+    doc: &[" A frontend page of the service registry."],
+    fields: [
+        ("path", "&'static str", &[]),
+        ("name", "&'static str", &[]),
+        ("owner", "&'static str", &[]),
+        (
+            "service",
+            "&'static str",
+            &[" The service that serves the page."],
+        ),
+        ("description", "Option<&'static str>", &[]),
+    ],
+};
+
+const API_ENDPOINT: Table<6> = Table {
+    name: "ApiEndpoint",
+    doc: &[
+        " An API endpoint of the service registry. `path` is a route template",
+        " whose `{param}` segments match any one segment.",
+    ],
+    fields: [
+        ("method", "&'static str", &[]),
+        ("path", "&'static str", &[]),
+        ("service", "Option<&'static str>", &[]),
+        ("critical", "bool", &[]),
+        ("slo_availability_percent", "Option<f64>", &[]),
+        ("slo_latency_ms", "Option<f64>", &[]),
+    ],
+};
+
+impl<const N: usize> Table<N> {
+    /// The struct's declaration.
+    fn declaration(&self) -> Result<TokenStream, RenderError> {
+        let ident = quote::format_ident!("{}", self.name);
+        let doc = self.doc;
+        let mut fields = Vec::new();
+        for (name, ty, doc) in &self.fields {
+            let name = quote::format_ident!("{name}");
+            let ty: syn::Type = syn::parse_str(ty).map_err(|e| {
+                RenderError(format!("the generated Rust type {ty} does not parse: {e}"))
+            })?;
+            fields.push(quote! { #(#[doc = #doc])* pub #name: #ty });
+        }
+        Ok(quote! {
+            #(#[doc = #doc])*
+            #[derive(Debug, Clone, Copy, PartialEq)]
+            pub struct #ident {
+                #(#fields),*
+            }
+        })
+    }
+}
+
 /// A table's entries, one struct literal each, as prettyplease lays them out.
-fn entries<T>(ty: &str, items: &[T], fields: impl Fn(&T) -> Vec<(&'static str, String)>) -> String {
+fn entries<T, const N: usize>(
+    table: &Table<N>,
+    items: &[T],
+    values: impl Fn(&T) -> [String; N],
+) -> String {
     let mut out = String::new();
     for item in items {
-        out.push_str(&format!("    {ty} {{\n"));
-        for (name, value) in fields(item) {
+        out.push_str(&format!("    {} {{\n", table.name));
+        for ((name, ..), value) in table.fields.iter().zip(values(item)) {
             out.push_str(&format!("        {name}: {value},\n"));
         }
         out.push_str("    },\n");
@@ -89,30 +158,73 @@ fn doc_cell(s: &str) -> String {
     out
 }
 
+/// The module's own tests: every table entry is found by its lookup.
+fn module_tests() -> TokenStream {
+    quote! {
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_registered_page_is_known() {
+            for p in PAGES {
+                assert!(is_known_page(p.path), "{}", p.path);
+            }
+            assert!(!is_known_page("/this/page/is/not/registered"));
+        }
+
+        /// A sample path of each route (each `{param}` segment `x1`)
+        /// finds that route, not another.
+        #[test]
+        fn every_route_is_found_and_unknown_ones_are_not() {
+            for e in API_ENDPOINTS {
+                let sample: Vec<&str> = e
+                    .path
+                    .split('/')
+                    .map(|seg| {
+                        let param = seg.len() > 2 && seg.starts_with('{') && seg.ends_with('}');
+                        if param { "x1" } else { seg }
+                    })
+                    .collect();
+                let found = endpoint(e.method, &sample.join("/")).expect(e.path);
+                assert_eq!((found.method, found.path), (e.method, e.path));
+            }
+            assert!(endpoint("GET", "/this/route/is/not/registered").is_none());
+        }
+
+        #[test]
+        fn tables_are_sorted_for_lookup() {
+            assert!(PAGES.windows(2).all(|w| w[0].path < w[1].path));
+            assert!(LATENCY_BUCKETS_SECONDS.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+    }
+}
+
 /// The Rust module: types, sorted tables, lookups and their unit tests.
 pub fn rust_module(reg: &Registry) -> Result<String, RenderError> {
     let mut pages: Vec<_> = reg.pages.iter().collect();
     pages.sort_by(|a, b| a.path.cmp(&b.path));
-    let page_items = entries("Page", &pages, |p| {
-        vec![
-            ("path", lit(&p.path)),
-            ("name", lit(&p.name)),
-            ("owner", lit(&p.owner)),
-            ("service", lit(&p.service)),
-            ("description", opt_str(&p.description)),
+    let page_items = entries(&PAGE, &pages, |p| {
+        [
+            lit(&p.path),
+            lit(&p.name),
+            lit(&p.owner),
+            lit(&p.service),
+            opt_str(&p.description),
         ]
     });
     let page_doc = page_doc(&pages);
     let mut endpoints: Vec<_> = reg.endpoints.iter().collect();
     endpoints.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
-    let endpoint_items = entries("ApiEndpoint", &endpoints, |e| {
-        vec![
-            ("method", lit(&e.method)),
-            ("path", lit(&e.path)),
-            ("service", opt_str(&e.service)),
-            ("critical", e.critical.to_string()),
-            ("slo_availability_percent", opt_f64(e.slo_availability)),
-            ("slo_latency_ms", opt_f64(e.slo_latency_ms)),
+    let endpoint_items = entries(&API_ENDPOINT, &endpoints, |e| {
+        [
+            lit(&e.method),
+            lit(&e.path),
+            opt_str(&e.service),
+            e.critical.to_string(),
+            opt_f64(e.slo_availability),
+            opt_f64(e.slo_latency_ms),
         ]
     });
     let buckets = reg.settings.latency_buckets_seconds.iter();
@@ -126,34 +238,17 @@ pub fn rust_module(reg: &Registry) -> Result<String, RenderError> {
     );
     let header = format!(" {GENERATED_BY} from {}; do not edit.", reg.source());
     let lookups = lookups();
+    let tests = module_tests();
+    let page_struct = PAGE.declaration()?;
+    let endpoint_struct = API_ENDPOINT.declaration()?;
     let file = quote! {
         #![doc = #header]
         //! The service registry's frontend pages and API endpoints, and the
         //! latency buckets the SLO rules assume.
 
-        /// A frontend page of the service registry.
-        #[derive(Debug, Clone, Copy, PartialEq)]
-        pub struct Page {
-            pub path: &'static str,
-            pub name: &'static str,
-            pub owner: &'static str,
-            /// The service that serves the page.
-            pub service: &'static str,
-            pub description: Option<&'static str>,
-        }
+        #page_struct
 
-        /// An API endpoint of the service registry. `path` is a route template
-        /// whose `{param}` segments match any one segment.
-        #[derive(Debug, Clone, Copy, PartialEq)]
-        pub struct ApiEndpoint {
-            pub method: &'static str,
-            pub path: &'static str,
-            pub service: Option<&'static str>,
-            pub critical: bool,
-            pub slo_availability_percent: Option<f64>,
-            pub slo_latency_ms: Option<f64>,
-        }
-
+        #endpoint_struct
 
         /// Histogram buckets (seconds) for `HTTP_DURATION`: the applications'
         /// buckets plus every SLO latency threshold, so each threshold is a
@@ -177,49 +272,13 @@ pub fn rust_module(reg: &Registry) -> Result<String, RenderError> {
 
         #lookups
 
-        #[cfg(test)]
-        mod tests {
-            use super::*;
-
-            #[test]
-            fn every_registered_page_is_known() {
-                for p in PAGES {
-                    assert!(is_known_page(p.path), "{}", p.path);
-                }
-                assert!(!is_known_page("/this/page/is/not/registered"));
-            }
-
-            /// A sample path of each route (each `{param}` segment `x1`)
-            /// finds that route, not another.
-            #[test]
-            fn every_route_is_found_and_unknown_ones_are_not() {
-                for e in API_ENDPOINTS {
-                    let sample: Vec<&str> = e
-                        .path
-                        .split('/')
-                        .map(|seg| {
-                            let param = seg.len() > 2 && seg.starts_with('{') && seg.ends_with('}');
-                            if param { "x1" } else { seg }
-                        })
-                        .collect();
-                    let found = endpoint(e.method, &sample.join("/")).expect(e.path);
-                    assert_eq!((found.method, found.path), (e.method, e.path));
-                }
-                assert!(endpoint("GET", "/this/route/is/not/registered").is_none());
-            }
-
-            #[test]
-            fn tables_are_sorted_for_lookup() {
-                assert!(PAGES.windows(2).all(|w| w[0].path < w[1].path));
-                assert!(LATENCY_BUCKETS_SECONDS.windows(2).all(|w| w[0] < w[1]));
-            }
-        }
+        #tests
     };
     let parsed: syn::File = syn::parse2(file)
         .map_err(|e| RenderError(format!("the generated Rust module does not parse: {e}")))?;
     let module = prettyplease::unparse(&parsed);
-    let module = splice(&module, "PAGES", "Page", &page_items)?;
-    splice(&module, "API_ENDPOINTS", "ApiEndpoint", &endpoint_items)
+    let module = splice(&module, "PAGES", PAGE.name, &page_items)?;
+    splice(&module, "API_ENDPOINTS", API_ENDPOINT.name, &endpoint_items)
 }
 
 /// The doc table of `PAGES`: path, name and owner of each page.

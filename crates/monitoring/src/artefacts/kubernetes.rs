@@ -27,7 +27,7 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xta
 const PART: usize = 2048;
 
 pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
-    let (reg, rules, slo) = (p.registry, &p.rules, &p.slo);
+    let reg = p.registry;
     let settings = &reg.settings;
     let mut labels = settings.kubernetes.labels.clone();
     labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
@@ -74,14 +74,26 @@ pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
         });
         emit(bundles.collect())?;
     }
-    // One PrometheusRule per file stem (a service or a team) whose groups the
-    // operator's Prometheus evaluates (see `delivery`): its alerts and SLOs.
+    prometheus_rules(r, p, (&settings, &labels), &mut out, emit)?;
+    emit(out)
+}
+
+/// One PrometheusRule per file stem (a service or a team) whose groups the
+/// operator's Prometheus evaluates (see `delivery`): its alerts and SLOs.
+fn prometheus_rules(
+    r: &Renderer,
+    p: &Plan,
+    (settings, labels): (&Value, &Value),
+    out: &mut Vec<Output>,
+    emit: &mut Emit,
+) -> Result<(), Failure> {
+    let reg = p.registry;
     let mut by_stem: BTreeMap<String, (Vec<&Group>, Vec<String>)> = BTreeMap::new();
-    let placed = crate::plan::alerts::by_placement(reg, rules)
+    let placed = crate::plan::alerts::by_placement(reg, &p.rules)
         .into_iter()
-        .chain(crate::plan::slo::by_placement(reg, slo));
-    for (p, (groups, sources)) in placed.filter(|(p, _)| p.resource) {
-        let e = by_stem.entry(p.stem).or_default();
+        .chain(crate::plan::slo::by_placement(reg, &p.slo));
+    for (at, (groups, sources)) in placed.filter(|(at, _)| at.resource) {
+        let e = by_stem.entry(at.stem).or_default();
         e.0.extend(groups);
         for s in sources {
             if !e.1.contains(&s) {
@@ -98,7 +110,7 @@ pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
         let ctx = context! { name, groups => Serde(&groups), settings => settings.clone(), labels => labels.clone() };
         let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
         // Each is a team's or service's rules: handed on one at a time.
-        emit(std::mem::take(&mut out))?;
+        emit(std::mem::take(out))?;
         out.push(Output::new(
             format!("kubernetes/{stem}.prometheusrule.yaml"),
             Format::Yaml,
@@ -106,7 +118,7 @@ pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
             &body,
         ));
     }
-    emit(out)
+    Ok(())
 }
 
 /// A k8s service's ServiceMonitor (with `prometheus: true`) and Probe (with

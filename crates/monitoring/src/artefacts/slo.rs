@@ -132,17 +132,11 @@ fn cases(
                 .iter()
                 .map(|r| (duration_hours(&r.for_).unwrap_or(0.0) * 60.0).ceil() as u64)
                 .collect();
-            // Bad from minute 1, an alert fires once its `for` has passed; pick
-            // a time that is not within a minute of any rule's edge.
-            let mut t = fors.iter().min().copied().unwrap_or(0) + 10;
-            while fors.iter().any(|f| *f + 3 >= t && *f <= t + 1) {
-                t += 1;
-            }
-            let minutes = t;
+            let minutes = eval_minute(&fors);
             let firing: Vec<&Rule> = rules
                 .iter()
                 .zip(&fors)
-                .filter(|(_, f)| **f + 2 <= t)
+                .filter(|(_, f)| **f + 2 <= minutes)
                 .map(|(r, _)| *r)
                 .collect();
             let per_minute = (o.min_request_rate.unwrap_or(0.0) * 600.0).ceil().max(60.0);
@@ -151,42 +145,19 @@ fn cases(
             };
             let series = |p: &str, bad: bool| test_series(m, o, sli, p, bad, per_minute);
             let route = &o.key;
-            let eval_time = format!("{minutes}m");
             let mut alertnames: Vec<&str> = rules.iter().map(|r| r.alert.as_str()).collect();
             alertnames.dedup();
             for alertname in alertnames {
-                let expected = firing
-                    .iter()
-                    .filter(|r| r.alert == alertname)
-                    .map(|r| crate::plan::rule_tests::expected(r, &series_labels(r)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let alertname = alertname.to_owned();
-                cases.push(Case {
-                    title: format!(
-                        "{alertname} of {route}: all requests bad fires the alerts past their `for`"
-                    ),
-                    alertname: alertname.clone(),
-                    eval_time: eval_time.clone(),
-                    input: crate::plan::rule_tests::with_count(&series(path, true), minutes),
-                    expected,
-                });
-                cases.push(Case {
-                    title: format!("{alertname} of {route}: all requests good stays quiet"),
-                    alertname: alertname.clone(),
-                    eval_time: eval_time.clone(),
-                    input: crate::plan::rule_tests::with_count(&series(path, false), minutes),
-                    expected: vec![],
-                });
-                cases.push(Case {
-                    title: format!("{alertname} of {route}: another route's failures stay out"),
+                let series =
+                    |own: bool, bad: bool| series(if own { path } else { "/zz-other-route" }, bad);
+                cases.extend(alert_cases(
                     alertname,
-                    eval_time: eval_time.clone(),
-                    input: crate::plan::rule_tests::with_count(
-                        &series("/zz-other-route", true),
-                        minutes,
-                    ),
-                    expected: vec![],
-                });
+                    route,
+                    minutes,
+                    &firing,
+                    &series_labels,
+                    &series,
+                )?);
             }
         }
     }
@@ -226,4 +197,60 @@ pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
             &sources.join("; "),
         )
     })
+}
+
+/// Bad from minute 1, an alert fires once its `for` has passed: the minute
+/// to evaluate at, not within a minute of any rule's edge.
+fn eval_minute(fors: &[u64]) -> u64 {
+    let mut t = fors.iter().min().copied().unwrap_or(0) + 10;
+    while fors.iter().any(|f| *f + 3 >= t && *f <= t + 1) {
+        t += 1;
+    }
+    t
+}
+
+/// One alert's three cases: all requests bad fires the rules past their
+/// `for`, all good stays quiet, another route's failures stay out.
+/// `series(own_route, bad)` gives the input series.
+fn alert_cases(
+    alertname: &str,
+    route: &str,
+    minutes: u64,
+    firing: &[&Rule],
+    series_labels: &dyn Fn(&Rule) -> BTreeMap<String, String>,
+    series: &dyn Fn(bool, bool) -> Vec<Series>,
+) -> Result<[Case; 3], RenderError> {
+    let expected = firing
+        .iter()
+        .filter(|r| r.alert == alertname)
+        .map(|r| crate::plan::rule_tests::expected(r, &series_labels(r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let eval_time = format!("{minutes}m");
+    let case = |title: String, own: bool, bad: bool, expected: Vec<_>| Case {
+        title,
+        alertname: alertname.to_owned(),
+        eval_time: eval_time.clone(),
+        input: crate::plan::rule_tests::with_count(&series(own, bad), minutes),
+        expected,
+    };
+    Ok([
+        case(
+            format!("{alertname} of {route}: all requests bad fires the alerts past their `for`"),
+            true,
+            true,
+            expected,
+        ),
+        case(
+            format!("{alertname} of {route}: all requests good stays quiet"),
+            true,
+            false,
+            vec![],
+        ),
+        case(
+            format!("{alertname} of {route}: another route's failures stay out"),
+            false,
+            true,
+            vec![],
+        ),
+    ])
 }

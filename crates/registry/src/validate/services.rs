@@ -41,6 +41,27 @@ pub(super) fn check_all(cx: &mut Cx) -> Vec<Service> {
     services
 }
 
+/// A docker container's health check that nothing can probe (no port).
+fn unprobed_docker_health(
+    c: &mut Checker,
+    src: &SourceFile,
+    svc: &model::Service,
+    field: &str,
+    probe: &Probe,
+) {
+    if let (Some(h), Probe::None { reason }) = (&svc.health_endpoint, probe)
+        && svc.kind.value == ServiceType::Docker
+    {
+        c.error(
+            src,
+            h,
+            format!("{field}.health_endpoint"),
+            format!("the health check cannot be probed: {reason}"),
+            "add `port:` (and `host:`) so the health check can be probed",
+        );
+    }
+}
+
 /// The owner team, which must exist: alerts are routed by it.
 fn owner(cx: &mut Cx, src: &SourceFile, svc: &model::Service, field: &str) -> String {
     match &svc.owner {
@@ -115,17 +136,8 @@ fn check_service(
     let probe = probe_for(svc, kind, port);
     let (metrics_port, metrics_path) = metrics(c, src, svc, field, port);
     let scrape = scrape(c, src, svc, field, metrics_port, &metrics_path, bad_port);
-    if let (Some(h), Probe::None { reason }) = (&svc.health_endpoint, &probe)
-        && kind == ServiceType::Docker
-        && !bad_port
-    {
-        c.error(
-            src,
-            h,
-            format!("{field}.health_endpoint"),
-            format!("the health check cannot be probed: {reason}"),
-            "add `port:` (and `host:`) so the health check can be probed",
-        );
+    if !bad_port {
+        unprobed_docker_health(c, src, svc, field, &probe);
     }
     let scraped =
         svc.monitoring.prometheus && (kind == ServiceType::K8sDeployment || scrape.is_some());
