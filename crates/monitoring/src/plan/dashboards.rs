@@ -274,32 +274,8 @@ pub fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
         .collect()
 }
 
-/// Every SLO, from the metadata and info series alone (the registry is not
-/// read): the dashboard is the same size for 1 or 100,000 SLOs, and shows
-/// SLOs of any origin, endpoint or imported.
-pub fn slo_dashboard(reg: &Registry) -> Dashboard {
-    let period = &reg.settings.slo_period;
-    let sel = r#"service=~"$service", slo=~"$slo""#;
-    let legend = "{{service}} {{method}} {{path}}{{slo_name}} ({{slo}})";
-    let mut l = Layout::new();
-    l.row(format!("Error budget over {period}"), None);
-    l.panel_w(
-        "bargauge",
-        "Error budget remaining",
-        "percentunit",
-        12,
-        &[(
-            &format!("slo:period_error_budget_remaining:ratio{{{sel}}}"),
-            legend,
-        )],
-    );
-    l.panel_w(
-        "table",
-        "Objectives",
-        "",
-        12,
-        &[(&format!("slo_info{{{sel}}}"), legend)],
-    );
+/// The SLO board's burn-rate row: how many burn faster than 1x, and how fast.
+fn burn_rate_row(l: &mut Layout, sel: &str, legend: &str) {
     l.row(
         "Burn rate (1 spends the budget exactly over the period)".into(),
         None,
@@ -328,6 +304,35 @@ pub fn slo_dashboard(reg: &Registry) -> Dashboard {
         9,
         &[(&format!("slo:period_burn_rate:ratio{{{sel}}}"), legend)],
     );
+}
+
+/// Every SLO, from the metadata and info series alone (the registry is not
+/// read): the dashboard is the same size for 1 or 100,000 SLOs, and shows
+/// SLOs of any origin, endpoint or imported.
+pub fn slo_dashboard(reg: &Registry) -> Dashboard {
+    let period = &reg.settings.slo_period;
+    let sel = r#"service=~"$service", slo=~"$slo""#;
+    let legend = "{{service}} {{method}} {{path}}{{slo_name}} ({{slo}})";
+    let mut l = Layout::new();
+    l.row(format!("Error budget over {period}"), None);
+    l.panel_w(
+        "bargauge",
+        "Error budget remaining",
+        "percentunit",
+        12,
+        &[(
+            &format!("slo:period_error_budget_remaining:ratio{{{sel}}}"),
+            legend,
+        )],
+    );
+    l.panel_w(
+        "table",
+        "Objectives",
+        "",
+        12,
+        &[(&format!("slo_info{{{sel}}}"), legend)],
+    );
+    burn_rate_row(&mut l, sel, legend);
     l.panel_w(
         "timeseries",
         "Error budget remaining over time",

@@ -129,25 +129,7 @@ pub fn build(reg: &Registry) -> Slo {
         let e = ObjectiveSlo::new(reg, o);
         let tiers = tier_plans(st, o);
         let shares = slo_shared::shares(reg, o);
-        plans.insert(
-            o.key.clone(),
-            ObjectivePlan {
-                budget_percent: (e.budget * 100.0 * 1e6).round() / 1e6,
-                budget_outage: human_duration(e.budget * st.slo_period_hours * 3600.0),
-                slis: e.slis.iter().map(|s| s.name()).collect(),
-                alerts: alert_lines(st, &tiers, &e.slis),
-                tiers: tiers.clone(),
-                events: match &o.events {
-                    Events::Http { .. } if shares => format!(
-                        "{} metrics, rules shared with the service's other endpoints",
-                        st.slo.metrics.preset
-                    ),
-                    Events::Http { .. } => format!("{} metrics", st.slo.metrics.preset),
-                    Events::Queries(_) => "raw queries".into(),
-                },
-                tested: matches!(o.events, Events::Http { .. }),
-            },
-        );
+        plans.insert(o.key.clone(), objective_plan(st, o, &e, &tiers, shares));
         if shares {
             sharing.entry(o.service.as_deref()).or_default().push(o);
             continue;
@@ -170,43 +152,75 @@ pub fn build(reg: &Registry) -> Slo {
         });
     }
     for (service, objectives) in sharing {
-        let serving = service.and_then(|s| reg.service(s));
-        let runbook = Runbook::of(reg, serving);
-        let shared = slo_shared::Shared {
-            service,
-            owner: serving.map_or_else(|| UNASSIGNED.to_owned(), |s| s.owner.clone()),
-            runbook,
-            metrics: &st.slo.metrics,
-            objectives,
-        };
-        let exporter = format!(
-            "application ({}, {})",
-            st.slo.metrics.requests, st.slo.metrics.duration
-        );
-        let tiers = tier_plans(st, shared.objectives[0]);
-        let mut slis = vec![Sli::Errors];
-        if shared.objectives.iter().any(|o| o.latency_ms.is_some()) {
-            slis.push(Sli::Latency);
-        }
-        let mut rules = Vec::new();
-        for sli in slis {
-            for t in shaped(st, &tiers) {
-                rules.push(shared.rule(st, &t, sli, &exporter));
-            }
-            if let Some(severity) = &st.slo.budget_exhausted_alert {
-                rules.push(shared.budget_exhausted(severity, sli, &exporter));
-            }
-        }
         files
             .entry(service.unwrap_or(UNASSIGNED).to_owned())
             .or_default()
-            .push(Group {
-                name: slo_shared::group_name(service),
-                records: shared.records(st),
-                rules,
-            });
+            .push(shared_group(reg, service, objectives));
     }
     Slo { files, plans }
+}
+
+/// What the plan snapshot says of an objective.
+fn objective_plan(
+    st: &Settings,
+    o: &Objective,
+    e: &ObjectiveSlo,
+    tiers: &[TierPlan],
+    shares: bool,
+) -> ObjectivePlan {
+    ObjectivePlan {
+        budget_percent: (e.budget * 100.0 * 1e6).round() / 1e6,
+        budget_outage: human_duration(e.budget * st.slo_period_hours * 3600.0),
+        slis: e.slis.iter().map(|s| s.name()).collect(),
+        alerts: alert_lines(st, &tiers, &e.slis),
+        tiers: tiers.to_vec(),
+        events: match &o.events {
+            Events::Http { .. } if shares => format!(
+                "{} metrics, rules shared with the service's other endpoints",
+                st.slo.metrics.preset
+            ),
+            Events::Http { .. } => format!("{} metrics", st.slo.metrics.preset),
+            Events::Queries(_) => "raw queries".into(),
+        },
+        tested: matches!(o.events, Events::Http { .. }),
+    }
+}
+
+/// The rule group a service's endpoints share (see `slo_shared`).
+fn shared_group(reg: &Registry, service: Option<&str>, objectives: Vec<&Objective>) -> Group {
+    let st = &reg.settings;
+    let serving = service.and_then(|s| reg.service(s));
+    let runbook = Runbook::of(reg, serving);
+    let shared = slo_shared::Shared {
+        service,
+        owner: serving.map_or_else(|| UNASSIGNED.to_owned(), |s| s.owner.clone()),
+        runbook,
+        metrics: &st.slo.metrics,
+        objectives,
+    };
+    let exporter = format!(
+        "application ({}, {})",
+        st.slo.metrics.requests, st.slo.metrics.duration
+    );
+    let tiers = tier_plans(st, shared.objectives[0]);
+    let mut slis = vec![Sli::Errors];
+    if shared.objectives.iter().any(|o| o.latency_ms.is_some()) {
+        slis.push(Sli::Latency);
+    }
+    let mut rules = Vec::new();
+    for sli in slis {
+        for t in shaped(st, &tiers) {
+            rules.push(shared.rule(st, &t, sli, &exporter));
+        }
+        if let Some(severity) = &st.slo.budget_exhausted_alert {
+            rules.push(shared.budget_exhausted(severity, sli, &exporter));
+        }
+    }
+    Group {
+        name: slo_shared::group_name(service),
+        records: shared.records(st),
+        rules,
+    }
 }
 
 /// One objective with what its recording and alerting rules share.

@@ -124,6 +124,14 @@ impl Shared<'_> {
     }
 
     pub fn records(&self, st: &Settings) -> Vec<Record> {
+        let mut out = self.ratio_records();
+        out.extend(self.budget_records(st));
+        out.extend(self.metadata_records(st));
+        out
+    }
+
+    /// Each SLI's error ratio over every window, and its 5m event rates.
+    fn ratio_records(&self) -> Vec<Record> {
         let mut out = Vec::new();
         for (sli, le) in self.slis() {
             let mut labels = self.service_labels(sli);
@@ -150,6 +158,12 @@ impl Shared<'_> {
                 labels: labels.into(),
             });
         }
+        out
+    }
+
+    /// Each endpoint's budget and `slo_info`, under its own labels.
+    fn budget_records(&self, st: &Settings) -> Vec<Record> {
+        let mut out = Vec::new();
         for o in &self.objectives {
             let budget = o.error_budget();
             let mut slis = vec![Sli::Errors];
@@ -179,8 +193,13 @@ impl Shared<'_> {
                 out.push(record("slo_info", "vector(1)".into(), info));
             }
         }
-        // The objective, period, burn rates and budget remaining of every
-        // endpoint at once, from its budget.
+        out
+    }
+
+    /// The objective, period, burn rates and budget remaining of every
+    /// endpoint at once, from its budget.
+    fn metadata_records(&self, st: &Settings) -> Vec<Record> {
+        let mut out = Vec::new();
         let sel = self.sel();
         let budget = format!("slo:error_budget:ratio{{{sel}}}");
         let days = (st.slo_period_hours / 24.0 * 1e6).round() / 1e6;
