@@ -273,6 +273,15 @@ fn bench(tmp: &Path) -> Result<(), String> {
             bytes,
         });
     }
+    verdicts(&rows);
+    memory(tmp)?;
+    slo_slice(tmp)?;
+    warm_example(tmp)?;
+    cold_build(tmp)
+}
+
+/// The scale targets, from the 1k and 10k rows.
+fn verdicts(rows: &[Row]) {
     let row = |n: usize| rows.iter().find(|r| r.n == n);
     if let (Some(k1), Some(k10)) = (row(1_000), row(10_000)) {
         let secs = |d: Duration| d.as_secs_f64();
@@ -300,7 +309,10 @@ fn bench(tmp: &Path) -> Result<(), String> {
             verdict(per <= 1.5)
         );
     }
-    // Memory: 10,000 services with 10,000 endpoints; 100,000 services (one run each).
+}
+
+/// Memory: 10,000 services with 10,000 endpoints; 100,000 services (one run each).
+fn memory(tmp: &Path) -> Result<(), String> {
     let dir = tmp.join("n10k-e10k");
     let (r, o) = write_registry(&dir, &bench_registry(10_000, 10_000))?;
     let (t, peak) = fresh_gen(&r, &o)?;
@@ -325,9 +337,7 @@ fn bench(tmp: &Path) -> Result<(), String> {
         verdict(peak <= 1024 * 1024)
     );
     let _ = std::fs::remove_dir_all(&dir);
-    slo_slice(tmp)?;
-    warm_example(tmp)?;
-    cold_build(tmp)
+    Ok(())
 }
 
 /// The SLO slice against slokit: the same error SLOs (N endpoints of one

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::flags::Paths;
 use crate::term::capped;
 use crate::{Failure, outln, project_root};
-use monitoring::output::REGENERATE;
+use monitoring::output::{Output, REGENERATE};
 use monitoring::write::{self, Foreign, Mode, Report};
 use monitoring::{ParseBack, readme, snapshots, stream};
 use registry::diagnostics;
@@ -139,18 +139,13 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
     let snap_dir = f.project.as_ref().map(|root| root.join(snapshots::DIR));
     let mut snaps = None;
     if let (Some(root), Some(dir)) = (&f.project, &snap_dir) {
-        if dir.is_symlink() {
-            return Err(Failure::Io(format!(
-                "error: {} is a symbolic link; gen writes the snapshots only into a real folder and never follows links there\n   = help: replace the link with a real folder; nothing was written",
-                dir.display()
-            )));
-        }
-        let mut stream = write::Stream::open(dir, mode, foreign)?;
-        let expected = snapshots::outputs(root, generated.plan.as_deref().unwrap_or_default())?;
-        for o in &expected {
-            stream.put(o)?;
-        }
-        snaps = Some((stream, expected));
+        snaps = Some(stage_snapshots(
+            root,
+            dir,
+            mode,
+            foreign,
+            generated.plan.as_deref(),
+        )?);
     }
     let report = out.finish()?;
     let mut pending = Vec::new();
@@ -163,19 +158,7 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
                 pending = snapshots::write_pending(dir, &expected, &stale)?;
             }
         }
-        for (p, _) in &mut project.changed {
-            *p = format!("{}/{p}", snapshots::DIR);
-        }
-        for list in [
-            &mut project.deleted,
-            &mut project.extra,
-            &mut project.obsolete,
-            &mut project.leftovers,
-        ] {
-            for p in list.iter_mut() {
-                *p = format!("{}/{p}", snapshots::DIR);
-            }
-        }
+        under_snapshots(&mut project);
         if let Some(table) = readme::output(root)? {
             write::put(root, &[table], mode, &mut project)?;
         }
@@ -198,6 +181,46 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
             clean
         }
     })
+}
+
+/// Renders the snapshots into their own stream (a folder with its own
+/// manifest), staged beside the outputs until both are renamed into place.
+fn stage_snapshots<'d>(
+    root: &Path,
+    dir: &'d Path,
+    mode: Mode,
+    foreign: Foreign,
+    plan: Option<&str>,
+) -> Result<(write::Stream<'d>, Vec<Output>), Failure> {
+    if dir.is_symlink() {
+        return Err(Failure::Io(format!(
+            "error: {} is a symbolic link; gen writes the snapshots only into a real folder and never follows links there\n   = help: replace the link with a real folder; nothing was written",
+            dir.display()
+        )));
+    }
+    let mut stream = write::Stream::open(dir, mode, foreign)?;
+    let expected = snapshots::outputs(root, plan.unwrap_or_default())?;
+    for o in &expected {
+        stream.put(o)?;
+    }
+    Ok((stream, expected))
+}
+
+/// The snapshot stream's report, its paths named from the project root.
+fn under_snapshots(report: &mut Report) {
+    for (p, _) in &mut report.changed {
+        *p = format!("{}/{p}", snapshots::DIR);
+    }
+    for list in [
+        &mut report.deleted,
+        &mut report.extra,
+        &mut report.obsolete,
+        &mut report.leftovers,
+    ] {
+        for p in list.iter_mut() {
+            *p = format!("{}/{p}", snapshots::DIR);
+        }
+    }
 }
 
 fn print_gen(f: &Folders, report: &Report, project: &Report, verbose: bool, counts: &str) {
@@ -271,9 +294,53 @@ fn print_check(
     verbose: bool,
     counts: &str,
 ) -> bool {
-    let out = &f.out_label;
+    let problems = problems(&f.out_label, report, project);
+    // A person's own file beside the snapshots (notes, a review tool's pending
+    // snapshot) is theirs: named, never drift, never deleted.
+    crate::term::err(format_args!("{}", capped(&left_alone(project), 3, verbose)));
+    let shown = if verbose {
+        problems.len()
+    } else {
+        problems.len().min(LISTED)
+    };
+    for (message, diff) in &problems[..shown] {
+        outln!("{message}");
+        if !diff.is_empty() {
+            outln!("{diff}");
+        }
+    }
+    if shown < problems.len() {
+        let rest: Vec<&str> = problems[shown..].iter().map(|(m, _)| m.as_str()).collect();
+        outln!(
+            "… and {} more problems (`--verbose` shows their diffs):",
+            rest.len()
+        );
+        crate::term::out(format_args!("{}", capped(&rest, LISTED, false)));
+    }
+    if problems.is_empty() {
+        let also = if f.project.is_some() {
+            ", the snapshots and the README's alert table"
+        } else {
+            ""
+        };
+        outln!(
+            "ok: {} generated files{also} match the registry and templates; {counts}",
+            outputs + 1
+        );
+        true
+    } else {
+        let n = problems.len();
+        outln!(
+            "check: {n} problem{}; {counts}",
+            if n == 1 { "" } else { "s" }
+        );
+        false
+    }
+}
+
+/// (message, diff) per problem, in the order a reader fixes them.
+fn problems(out: &str, report: &Report, project: &Report) -> Vec<(String, String)> {
     let gen_fixes = format!("fix: `{REGENERATE}`");
-    // (message, diff) per problem, in the order a reader fixes them.
     let mut problems: Vec<(String, String)> = Vec::new();
     for (p, diff) in &report.changed {
         problems.push((
@@ -324,45 +391,5 @@ fn print_check(
             String::new(),
         ));
     }
-    // A person's own file beside the snapshots (notes, a review tool's pending
-    // snapshot) is theirs: named, never drift, never deleted.
-    crate::term::err(format_args!("{}", capped(&left_alone(project), 3, verbose)));
-    let shown = if verbose {
-        problems.len()
-    } else {
-        problems.len().min(LISTED)
-    };
-    for (message, diff) in &problems[..shown] {
-        outln!("{message}");
-        if !diff.is_empty() {
-            outln!("{diff}");
-        }
-    }
-    if shown < problems.len() {
-        let rest: Vec<&str> = problems[shown..].iter().map(|(m, _)| m.as_str()).collect();
-        outln!(
-            "… and {} more problems (`--verbose` shows their diffs):",
-            rest.len()
-        );
-        crate::term::out(format_args!("{}", capped(&rest, LISTED, false)));
-    }
-    if problems.is_empty() {
-        let also = if f.project.is_some() {
-            ", the snapshots and the README's alert table"
-        } else {
-            ""
-        };
-        outln!(
-            "ok: {} generated files{also} match the registry and templates; {counts}",
-            outputs + 1
-        );
-        true
-    } else {
-        let n = problems.len();
-        outln!(
-            "check: {n} problem{}; {counts}",
-            if n == 1 { "" } else { "s" }
-        );
-        false
-    }
+    problems
 }

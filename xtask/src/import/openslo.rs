@@ -54,42 +54,10 @@ fn slo(file: &str, doc: &Value, slis: &BTreeMap<&str, &Value>, out: &mut Import)
             .push(format!("{at}: no `service`, not imported"));
         return;
     };
-    for w in spec
-        .get("timeWindow")
-        .or_else(|| spec.get("timeWindows"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let span = text(w, "duration").map(str::to_owned).unwrap_or_else(|| {
-            format!(
-                "{}{}",
-                w.get("count").and_then(Value::as_u64).unwrap_or(0),
-                text(w, "unit").unwrap_or("")
-            )
-        });
-        out.left_out.push(format!(
-            "{at}: time window {span} (every SLO here uses settings.slo_period)"
-        ));
-    }
-    if let Some(m) = text(spec, "budgetingMethod").filter(|m| *m != "Occurrences") {
-        out.left_out.push(format!(
-            "{at}: budgeting method {m} (imported as Occurrences: bad events over all events)"
-        ));
-    }
-    // v1: one indicator for all objectives; v1alpha: ratio metrics per objective.
-    let indicator = spec
-        .get("indicator")
-        .or_else(|| text(spec, "indicatorRef").and_then(|r| slis.get(r).copied()));
-    let shared = indicator
-        .and_then(|i| i.get("spec"))
-        .and_then(|s| s.get("ratioMetric"));
-    if indicator.is_some() && shared.is_none() {
-        out.left_out.push(format!(
-            "{at}: not imported: a threshold SLI (only ratio metrics have events to count)"
-        ));
+    note_windows(spec, &at, out);
+    let Some(shared) = shared_ratio(spec, slis, &at, out) else {
         return;
-    }
+    };
     let objectives: Vec<&Value> = spec
         .get("objectives")
         .and_then(Value::as_array)
@@ -104,19 +72,12 @@ fn slo(file: &str, doc: &Value, slis: &BTreeMap<&str, &Value>, out: &mut Import)
             ));
             continue;
         };
-        let availability = match (
-            o.get("target").and_then(Value::as_f64),
-            o.get("targetPercent").and_then(Value::as_f64),
-        ) {
-            (Some(t), _) => (t * 100.0 * 1e9).round() / 1e9,
-            (None, Some(p)) => p,
-            (None, None) => {
-                out.left_out.push(format!(
-                    "{at}: objective {}: no target, not imported",
-                    i + 1
-                ));
-                continue;
-            }
+        let Some(availability) = target(o) else {
+            out.left_out.push(format!(
+                "{at}: objective {}: no target, not imported",
+                i + 1
+            ));
+            continue;
         };
         let (Some(total), events) = (query(ratio.get("total")), bad_events(ratio)) else {
             out.left_out.push(format!(
@@ -150,6 +111,69 @@ fn slo(file: &str, doc: &Value, slis: &BTreeMap<&str, &Value>, out: &mut Import)
                 tiers: None,
             },
         );
+    }
+}
+
+/// v1: one indicator's ratio metric for all objectives (`Some(Some(..))`);
+/// v1alpha: ratio metrics per objective (`Some(None)`); a threshold SLI
+/// cannot be imported (`None`, noted).
+fn shared_ratio<'a>(
+    spec: &'a Value,
+    slis: &BTreeMap<&str, &'a Value>,
+    at: &str,
+    out: &mut Import,
+) -> Option<Option<&'a Value>> {
+    let indicator = spec
+        .get("indicator")
+        .or_else(|| text(spec, "indicatorRef").and_then(|r| slis.get(r).copied()));
+    let shared = indicator
+        .and_then(|i| i.get("spec"))
+        .and_then(|s| s.get("ratioMetric"));
+    if indicator.is_some() && shared.is_none() {
+        out.left_out.push(format!(
+            "{at}: not imported: a threshold SLI (only ratio metrics have events to count)"
+        ));
+        return None;
+    }
+    Some(shared)
+}
+
+/// What the import does not carry: time windows (one SLO period here) and a
+/// budgeting method other than counting events.
+fn note_windows(spec: &Value, at: &str, out: &mut Import) {
+    for w in spec
+        .get("timeWindow")
+        .or_else(|| spec.get("timeWindows"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let span = text(w, "duration").map(str::to_owned).unwrap_or_else(|| {
+            format!(
+                "{}{}",
+                w.get("count").and_then(Value::as_u64).unwrap_or(0),
+                text(w, "unit").unwrap_or("")
+            )
+        });
+        out.left_out.push(format!(
+            "{at}: time window {span} (every SLO here uses settings.slo_period)"
+        ));
+    }
+    if let Some(m) = text(spec, "budgetingMethod").filter(|m| *m != "Occurrences") {
+        out.left_out.push(format!(
+            "{at}: budgeting method {m} (imported as Occurrences: bad events over all events)"
+        ));
+    }
+}
+
+/// The objective as a percentage: `target` (a ratio) or `targetPercent`.
+fn target(o: &Value) -> Option<f64> {
+    match (
+        o.get("target").and_then(Value::as_f64),
+        o.get("targetPercent").and_then(Value::as_f64),
+    ) {
+        (Some(t), _) => Some((t * 100.0 * 1e9).round() / 1e9),
+        (None, p) => p,
     }
 }
 

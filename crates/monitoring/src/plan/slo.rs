@@ -172,7 +172,7 @@ fn objective_plan(
         budget_percent: (e.budget * 100.0 * 1e6).round() / 1e6,
         budget_outage: human_duration(e.budget * st.slo_period_hours * 3600.0),
         slis: e.slis.iter().map(|s| s.name()).collect(),
-        alerts: alert_lines(st, &tiers, &e.slis),
+        alerts: alert_lines(st, tiers, &e.slis),
         tiers: tiers.to_vec(),
         events: match &o.events {
             Events::Http { .. } if shares => format!(

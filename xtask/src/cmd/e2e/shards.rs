@@ -77,32 +77,7 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
     let _ = webhook(hook, inbox.clone(), quit)?;
     let _procs = programs(&tmp, &out, bb, am, proms)?;
 
-    // Service to the shard that scrapes it.
-    let mut owner: BTreeMap<String, String> = BTreeMap::new();
-    for (i, port) in proms.iter().enumerate() {
-        let addr = format!("127.0.0.1:{port}");
-        // Every job of a shard is scraped within a few 1 s intervals.
-        let ((), _) = wait_for(
-            &format!("step 8: shard {i} scraping"),
-            Duration::from_secs(30),
-            || scraped(&addr).filter(|s| !s.is_empty()).map(drop),
-        )?;
-        std::thread::sleep(Duration::from_secs(3));
-        for service in scraped(&addr).unwrap_or_default() {
-            if let Some(other) = owner.insert(service.clone(), i.to_string()) {
-                return Err(format!(
-                    "step 8: {service} is scraped by shard {other} and shard {i}"
-                ));
-            }
-        }
-    }
-    let all: BTreeSet<String> = (0..SERVICES).map(|i| format!("shard-s{i}")).collect();
-    let seen: BTreeSet<String> = owner.keys().cloned().collect();
-    if seen != all {
-        return Err(format!(
-            "step 8: the shards together scrape {seen:?}, not all {SERVICES} services"
-        ));
-    }
+    let owner = shard_of_each_service(&proms)?;
     let share = |i: &str| owner.values().filter(|s| *s == i).count();
     outln!(
         "shard 0 scrapes {} services, shard 1 {}; none twice",
@@ -145,6 +120,37 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
         delivered.as_secs()
     );
     Ok(())
+}
+
+/// Service to the shard that scrapes it: each service by exactly one shard,
+/// every service by some shard.
+fn shard_of_each_service(proms: &[u16]) -> Result<BTreeMap<String, String>, String> {
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for (i, port) in proms.iter().enumerate() {
+        let addr = format!("127.0.0.1:{port}");
+        // Every job of a shard is scraped within a few 1 s intervals.
+        let ((), _) = wait_for(
+            &format!("step 8: shard {i} scraping"),
+            Duration::from_secs(30),
+            || scraped(&addr).filter(|s| !s.is_empty()).map(drop),
+        )?;
+        std::thread::sleep(Duration::from_secs(3));
+        for service in scraped(&addr).unwrap_or_default() {
+            if let Some(other) = owner.insert(service.clone(), i.to_string()) {
+                return Err(format!(
+                    "step 8: {service} is scraped by shard {other} and shard {i}"
+                ));
+            }
+        }
+    }
+    let all: BTreeSet<String> = (0..SERVICES).map(|i| format!("shard-s{i}")).collect();
+    let seen: BTreeSet<String> = owner.keys().cloned().collect();
+    if seen != all {
+        return Err(format!(
+            "step 8: the shards together scrape {seen:?}, not all {SERVICES} services"
+        ));
+    }
+    Ok(owner)
 }
 
 /// The services a shard's Prometheus scrapes (its `up` series with a service).
