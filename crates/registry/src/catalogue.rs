@@ -471,7 +471,7 @@ fn check_variables(
     diags
 }
 
-/// What an alert template is rendered with (see `render::alert_rules`).
+/// What an alert template is rendered with (see `monitoring::plan::alerts`).
 const CONTEXT: [&str; 4] = ["target", "threshold", "for", "severity"];
 
 fn is_valid_name(name: &str) -> bool {
