@@ -18,7 +18,7 @@ use registry::{Registry, ServiceType};
 
 /// A running workload or container.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Workload {
+pub(crate) struct Workload {
     /// `kubernetes` or `docker HOST`.
     pub place: String,
     /// `Deployment`, `StatefulSet`, `DaemonSet` or `container`.
@@ -28,7 +28,7 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.namespace {
             Some(ns) => format!("{} {ns}/{} ({})", self.place, self.name, self.kind),
             None => format!("{} {} ({})", self.place, self.name, self.kind),
@@ -37,7 +37,7 @@ impl Workload {
 }
 
 #[derive(Debug, Default)]
-pub struct Inventory {
+pub(crate) struct Inventory {
     /// `None` when the inventory has no cluster part; `Err` when it could not be listed.
     pub kubernetes: Option<Result<Vec<Workload>, String>>,
     /// Per docker host: its containers, or why it could not be listed.
@@ -45,7 +45,7 @@ pub struct Inventory {
 }
 
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub unregistered: Vec<Workload>,
     /// Registry entries (as `service (where)`) that were not found running.
     pub not_running: Vec<String>,
@@ -55,7 +55,7 @@ pub struct Report {
 }
 
 /// `*` matches any run of characters; everything else matches itself.
-pub fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == text;
@@ -85,7 +85,7 @@ fn ignored(patterns: &[String], w: &Workload) -> bool {
 }
 
 /// Parses `kubectl get … -o json`.
-pub fn parse_kubectl(json: &Value) -> Result<Vec<Workload>, String> {
+pub(crate) fn parse_kubectl(json: &Value) -> Result<Vec<Workload>, String> {
     let items = json
         .get("items")
         .and_then(Value::as_array)
@@ -107,7 +107,7 @@ pub fn parse_kubectl(json: &Value) -> Result<Vec<Workload>, String> {
 }
 
 /// Parses `docker ps --format '{{json .}}'`: one JSON object per line.
-pub fn parse_docker_ps(host: &str, lines: &Value) -> Result<Vec<Workload>, String> {
+pub(crate) fn parse_docker_ps(host: &str, lines: &Value) -> Result<Vec<Workload>, String> {
     let objects: Vec<Value> = match lines {
         Value::String(s) => s
             .lines()
@@ -136,7 +136,7 @@ pub fn parse_docker_ps(host: &str, lines: &Value) -> Result<Vec<Workload>, Strin
         .collect()
 }
 
-pub fn from_file(text: &str, hosts: &[String]) -> Result<Inventory, String> {
+pub(crate) fn from_file(text: &str, hosts: &[String]) -> Result<Inventory, String> {
     let v: Value =
         serde_json::from_str(text).map_err(|e| format!("the inventory is not JSON: {e}"))?;
     let mut inv = Inventory::default();
@@ -158,7 +158,7 @@ pub fn from_file(text: &str, hosts: &[String]) -> Result<Inventory, String> {
 }
 
 /// Runs a command with a timeout; stdout on success, a readable error otherwise.
-pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, String> {
+pub(crate) fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, String> {
     let what = format!("{program} {}", args.join(" "));
     let mut child = Command::new(program)
         .args(args)
@@ -210,7 +210,7 @@ pub fn run(program: &str, args: &[&str], timeout: Duration) -> Result<String, St
 }
 
 /// The docker hosts the registry names.
-pub fn docker_hosts(reg: &Registry) -> Vec<String> {
+pub(crate) fn docker_hosts(reg: &Registry) -> Vec<String> {
     let hosts: BTreeSet<String> = reg
         .services
         .iter()
@@ -220,7 +220,7 @@ pub fn docker_hosts(reg: &Registry) -> Vec<String> {
     hosts.into_iter().collect()
 }
 
-pub fn live(reg: &Registry, timeout: Duration) -> Inventory {
+pub(crate) fn live(reg: &Registry, timeout: Duration) -> Inventory {
     let mut inv = Inventory::default();
     let k8s = run(
         "kubectl",
@@ -256,7 +256,7 @@ pub fn live(reg: &Registry, timeout: Duration) -> Inventory {
     inv
 }
 
-pub fn reconcile(reg: &Registry, inv: &Inventory) -> Report {
+pub(crate) fn reconcile(reg: &Registry, inv: &Inventory) -> Report {
     let mut report = Report::default();
     let patterns = &reg.settings.discovery_ignore;
     let mut running: Vec<&Workload> = Vec::new();

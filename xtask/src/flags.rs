@@ -237,7 +237,7 @@ impl std::fmt::Display for UsageError {
 }
 
 /// The overview: every command with its summary.
-pub fn usage() -> String {
+pub(crate) fn usage() -> String {
     let mut s = String::from("usage: cargo xtask <command> [options]\n\ncommands:\n");
     for c in COMMANDS {
         let summary = c.summary.replace('\n', "\n            ");

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub const SLOKIT_VERSION: &str = "1.9.0";
+pub(crate) const SLOKIT_VERSION: &str = "1.9.0";
 
 /// slokit's binary, installed from crates.io with `cargo install` when it is
 /// not there yet (about three minutes on two cores).

@@ -12,8 +12,8 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 mod sys {
     use std::os::raw::c_int;
 
-    pub const SIGINT: c_int = 2;
-    pub const SIGTERM: c_int = 15;
+    pub(crate) const SIGINT: c_int = 2;
+    pub(crate) const SIGTERM: c_int = 15;
 
     unsafe extern "C" {
         // The C library's `signal` (std links it on every Unix); the handler
@@ -25,7 +25,7 @@ mod sys {
         super::RECEIVED.store(signum, std::sync::atomic::Ordering::SeqCst);
     }
 
-    pub fn install() {
+    pub(crate) fn install() {
         for s in [SIGINT, SIGTERM] {
             // SAFETY: installs a handler that touches nothing but an atomic.
             unsafe {

@@ -7,7 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod artefacts;
-pub mod error;
+pub(crate) mod error;
 pub mod interrupt;
 pub mod output;
 pub mod parallel;
@@ -68,14 +68,14 @@ pub fn load(
 }
 
 /// Prints how long each phase took when `XTASK_TIMINGS` is set (for profiling).
-pub struct Phases(Option<std::time::Instant>);
+pub(crate) struct Phases(Option<std::time::Instant>);
 
 impl Phases {
-    pub fn start() -> Phases {
+    pub(crate) fn start() -> Phases {
         Phases(std::env::var_os("XTASK_TIMINGS").map(|_| std::time::Instant::now()))
     }
 
-    pub fn done(&mut self, what: &str) {
+    pub(crate) fn done(&mut self, what: &str) {
         if let Some(t) = self.0 {
             let rss = std::fs::read_to_string("/proc/self/status")
                 .ok()
@@ -109,7 +109,7 @@ pub enum ParseBack {
     No,
 }
 
-pub fn generate_with(
+pub(crate) fn generate_with(
     registry_dir: &Path,
     templates_dir: &Path,
     parse_back: ParseBack,

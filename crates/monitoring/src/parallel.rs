@@ -5,7 +5,7 @@ use crate::error::RenderError;
 /// `f` over `items` on all cores, results in the order of `items`; the first
 /// error (in that order) wins. A chunk per core: a thread costs microseconds,
 /// so even two items are worth splitting.
-pub fn par_map<T: Sync, R: Send>(
+pub(crate) fn par_map<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> Result<R, RenderError> + Sync,
 ) -> Result<Vec<R>, RenderError> {

@@ -15,7 +15,7 @@ const START: &str =
 const END: &str = "<!-- end of alert-catalogue -->";
 
 /// The table, one row per catalogue entry.
-pub fn table(c: &Catalogue) -> String {
+pub(crate) fn table(c: &Catalogue) -> String {
     let mut s = String::from(
         "| alert | Prometheus name | fires when | reads | applies to | severity | for | threshold |\n\
          |---|---|---|---|---|---|---|---|\n",

@@ -15,7 +15,7 @@ use crate::output::{Format, GENERATED_BY, Output, REGENERATE};
 use registry::source::IoError;
 
 /// Lists every file gen wrote, so a later gen knows what it may delete.
-pub const MANIFEST: &str = "manifest.txt";
+pub(crate) const MANIFEST: &str = "manifest.txt";
 
 /// In the names of gen's temporary files (`.<name>.xtask-gen-<pid>.tmp`), so
 /// the leftovers of a killed run can be told apart and removed.
@@ -51,18 +51,8 @@ pub struct Report {
     pub leftovers: Vec<String>,
 }
 
-impl Report {
-    pub fn is_clean(&self) -> bool {
-        self.changed.is_empty()
-            && self.extra.is_empty()
-            && self.deleted.is_empty()
-            && self.obsolete.is_empty()
-            && self.leftovers.is_empty()
-    }
-}
-
 /// The manifest as an output of its own, so `check` sees it drift too.
-pub fn manifest(outputs: &[Output]) -> Output {
+pub(crate) fn manifest(outputs: &[Output]) -> Output {
     manifest_of(outputs.iter().map(|o| o.path.as_str()))
 }
 
@@ -549,7 +539,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
 
 /// A unified diff from what is on disk to what gen would write, cut after
 /// `MAX_DIFF_LINES` lines.
-pub fn diff(path: &str, old: Option<&str>, new: &str) -> String {
+pub(crate) fn diff(path: &str, old: Option<&str>, new: &str) -> String {
     let old_name = if old.is_some() {
         format!("a/{path}")
     } else {

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::syntax::duration_hours;
 
-pub const DEFAULT_BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub(crate) const DEFAULT_BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// Availability presets that may stand in for a percentage.
-pub const PRESETS: [(&str, f64); 3] = [("critical", 99.99), ("high", 99.9), ("low", 99.0)];
+pub(crate) const PRESETS: [(&str, f64); 3] = [("critical", 99.99), ("high", 99.9), ("low", 99.0)];
 
 /// A multiwindow, multi-burn-rate tier (Google SRE workbook, chapter 5): it
 /// alerts when `budget_share` of the period's error budget is spent within
@@ -77,7 +77,7 @@ pub const CATALOGUES: [(&str, f64, f64); 5] = [
 ];
 
 /// The periods that have a window catalogue, for messages.
-pub fn catalogue_periods() -> String {
+pub(crate) fn catalogue_periods() -> String {
     CATALOGUES.map(|c| c.0).join(", ")
 }
 
@@ -88,12 +88,12 @@ fn share_scale(period_hours: f64) -> Option<f64> {
         .map(|c| c.2)
 }
 
-pub fn has_catalogue(period_hours: f64) -> bool {
+pub(crate) fn has_catalogue(period_hours: f64) -> bool {
     share_scale(period_hours).is_some()
 }
 
 /// The share of the period's budget a tier alerts on, from the period's catalogue.
-pub fn budget_share(tier: &Tier, period_hours: f64) -> f64 {
+pub(crate) fn budget_share(tier: &Tier, period_hours: f64) -> f64 {
     tier.budget_share * share_scale(period_hours).unwrap_or(1.0)
 }
 
@@ -106,7 +106,7 @@ pub fn factor(tier: &Tier, period_hours: f64) -> f64 {
 }
 
 /// The bucket list with `extra` thresholds added, sorted and without duplicates.
-pub fn with_thresholds(buckets: &[f64], extra: impl IntoIterator<Item = f64>) -> Vec<f64> {
+pub(crate) fn with_thresholds(buckets: &[f64], extra: impl IntoIterator<Item = f64>) -> Vec<f64> {
     let mut all: Vec<f64> = buckets.iter().copied().chain(extra).collect();
     all.sort_by(f64::total_cmp);
     all.dedup_by(|a, b| (*a - *b).abs() < 1e-12);

@@ -71,7 +71,7 @@ pub enum Need {
 }
 
 impl Need {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Need::Probe => {
                 "a health probe (an HTTP `health_endpoint` with a port, or a command health check with host and port)"
@@ -111,7 +111,7 @@ pub enum Exporter {
 }
 
 impl Exporter {
-    pub const NAMES: [&str; 7] = [
+    pub(crate) const NAMES: [&str; 7] = [
         "blackbox_exporter",
         "node_exporter",
         "cAdvisor",
@@ -135,7 +135,7 @@ impl Exporter {
 
     /// What a target of `kind` must have for this exporter's series of it to
     /// exist in Prometheus (beyond the template's own `needs`).
-    pub fn need(self, kind: TargetKind) -> Option<Need> {
+    pub(crate) fn need(self, kind: TargetKind) -> Option<Need> {
         match (self, kind) {
             (_, TargetKind::Page) | (Exporter::Blackbox, _) => None,
             (Exporter::Cadvisor, TargetKind::K8sDeployment) => Some(Need::Kubelet),
@@ -146,7 +146,7 @@ impl Exporter {
     }
 }
 
-pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+pub(crate) const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,7 +245,7 @@ impl Catalogue {
 /// The variables a template text reads, or `None` when it does not parse (its
 /// render reports that, with the line). The template engine is the monitoring
 /// layer's: it hands this in, so the registry layer does not depend on it.
-pub type Variables = fn(&str) -> Option<Vec<String>>;
+pub(crate) type Variables = fn(&str) -> Option<Vec<String>>;
 
 /// Loads `<templates>/alerts/*.yaml`; problems come back as diagnostics.
 pub fn load(

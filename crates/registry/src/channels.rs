@@ -24,7 +24,7 @@ pub struct ChannelConfig {
 /// Alertmanager 0.25 expands Go templates in some of a channel's names and
 /// addresses (Slack `channel`, e-mail `to`, VictorOps `routing_key`; not
 /// Webex `room_id`), so those are written as literals (`gotmpl`).
-pub fn config(ch: &Channel, has_smtp: bool) -> Result<ChannelConfig, (String, String)> {
+pub(crate) fn config(ch: &Channel, has_smtp: bool) -> Result<ChannelConfig, (String, String)> {
     let lit = |s: &Spanned<String>| gotmpl_str(&s.value);
     let (key, config) = match ch {
         Channel::Slack(s) => {
@@ -88,7 +88,7 @@ pub fn config(ch: &Channel, has_smtp: bool) -> Result<ChannelConfig, (String, St
 
 /// The `*_file` fields of a channel, by name: each must name a file, never
 /// hold the secret itself.
-pub fn files(ch: &Channel) -> Vec<(&'static str, &Spanned<String>)> {
+pub(crate) fn files(ch: &Channel) -> Vec<(&'static str, &Spanned<String>)> {
     match ch {
         Channel::Slack(s) => vec![("api_url_file", &s.api_url_file)],
         Channel::Pagerduty(p) => vec![("routing_key_file", &p.routing_key_file)],

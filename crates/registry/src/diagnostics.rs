@@ -41,7 +41,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(pos: Pos, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn error(pos: Pos, field: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             level: Level::Error,
             pos,
@@ -53,20 +53,20 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(pos: Pos, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn warning(pos: Pos, field: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             level: Level::Warning,
             ..Self::error(pos, field, message)
         }
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
     /// Names the kind, for collapsing many warnings of it into one line.
-    pub fn kind(mut self, kind: &'static str) -> Self {
+    pub(crate) fn kind(mut self, kind: &'static str) -> Self {
         self.kind = Some(kind);
         self
     }
@@ -115,7 +115,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Warnings of one kind shown before the rest collapse into one line.
-pub const SHOWN_PER_KIND: usize = 3;
+pub(crate) const SHOWN_PER_KIND: usize = 3;
 
 /// "1 error, 2 warnings".
 /// A registry value inside a message: quoted like Rust's `Debug` (so hidden

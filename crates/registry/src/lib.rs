@@ -127,7 +127,7 @@ pub enum Probe {
 }
 
 impl Probe {
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         !matches!(self, Probe::None { .. })
     }
 }
@@ -247,7 +247,7 @@ impl Endpoint {
             .map(|a| ((100.0 - a) / 100.0 * 1e9).round() / 1e9)
     }
 
-    pub fn latency_seconds(&self) -> Option<f64> {
+    pub(crate) fn latency_seconds(&self) -> Option<f64> {
         self.slo_latency_ms.map(|ms| ms / 1000.0)
     }
 }

@@ -198,7 +198,7 @@ fn read_text(path: &Path, name: &str) -> Result<String, Result<Diagnostic, IoErr
     })
 }
 
-pub fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
+pub(crate) fn parse(source: &SourceFile) -> Result<RegistryFile, Diagnostic> {
     let options = serde_saphyr::options! { budget: Some(budget_for(source.text.len())) };
     let mut path = String::new();
     let parsed =

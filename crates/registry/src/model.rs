@@ -232,9 +232,7 @@ pub enum ServiceType {
 }
 
 impl ServiceType {
-    pub const ALL: [ServiceType; 3] = [Self::K8sDeployment, Self::Docker, Self::Systemd];
-
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::K8sDeployment => "k8s-deployment",
             Self::Docker => "docker",

@@ -164,10 +164,10 @@ pub struct Kubernetes {
 
 /// The Alertmanager version the receivers are written for: the one CI checks
 /// every generated config with (Debian bookworm's).
-pub const ALERTMANAGER_VERSION: &str = "0.25";
+pub(crate) const ALERTMANAGER_VERSION: &str = "0.25";
 
 /// What a cluster's monitoring stack may provide.
-pub const CLUSTER_PROVIDES: [&str; 2] = ["kube-state-metrics", "cadvisor"];
+pub(crate) const CLUSTER_PROVIDES: [&str; 2] = ["kube-state-metrics", "cadvisor"];
 
 /// Reports a settings problem at its position (settings without a file are
 /// the defaults and have none), and reads values with their defaults.
@@ -616,7 +616,7 @@ impl Resolver<'_> {
 }
 
 /// The stack settings with their documented defaults, every problem reported.
-pub fn resolve(
+pub(crate) fn resolve(
     src_and_settings: Option<(&SourceFile, &Spanned<model::Settings>)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Settings {

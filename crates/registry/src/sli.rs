@@ -26,7 +26,7 @@ pub struct HttpMetrics {
 
 /// The presets: name, requests counter, duration histogram, method, route and
 /// status labels. OpenTelemetry counts requests with the histogram's `_count`.
-pub const PRESETS: [[&str; 6]; 3] = [
+pub(crate) const PRESETS: [[&str; 6]; 3] = [
     [
         "middleware",
         "http_requests_total",
@@ -112,7 +112,7 @@ pub fn canonical(query: &str) -> String {
 /// What is wrong with a raw query, in registry terms: it must use the window
 /// placeholder, and its brackets and quotes must balance (promtool judges the
 /// rest when the generated rules are checked).
-pub fn query_problem(query: &str) -> Option<String> {
+pub(crate) fn query_problem(query: &str) -> Option<String> {
     if query.trim().is_empty() {
         return Some("the query is empty".into());
     }

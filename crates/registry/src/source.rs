@@ -21,7 +21,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    pub fn new(name: String, text: String) -> SourceFile {
+    pub(crate) fn new(name: String, text: String) -> SourceFile {
         SourceFile {
             name,
             text,
@@ -29,7 +29,7 @@ impl SourceFile {
         }
     }
 
-    pub fn pos(&self, loc: &Location) -> Pos {
+    pub(crate) fn pos(&self, loc: &Location) -> Pos {
         Pos {
             file: self.name.clone(),
             line: loc.line(),
@@ -37,7 +37,7 @@ impl SourceFile {
         }
     }
 
-    pub fn line(&self, line: u64) -> Option<String> {
+    pub(crate) fn line(&self, line: u64) -> Option<String> {
         let idx = usize::try_from(line).ok()?.checked_sub(1)?;
         let starts = self.line_starts.get_or_init(|| {
             std::iter::once(0)
@@ -54,7 +54,7 @@ impl SourceFile {
     }
 
     /// A diagnostic at `loc` with the source line attached.
-    pub fn diag(&self, d: Diagnostic) -> Diagnostic {
+    pub(crate) fn diag(&self, d: Diagnostic) -> Diagnostic {
         let source_line = self.line(d.pos.line);
         Diagnostic { source_line, ..d }
     }
@@ -75,7 +75,7 @@ pub fn budget_for(len: usize) -> Budget {
 
 /// `<folder name>/<relative path>`, with `/` on every system: how messages and
 /// headers name a file, never by its absolute path.
-pub fn display_name(dir: &Path, file: &Path) -> String {
+pub(crate) fn display_name(dir: &Path, file: &Path) -> String {
     let base = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

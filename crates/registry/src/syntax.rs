@@ -17,7 +17,7 @@ pub fn is_valid_name(s: &str) -> bool {
 /// A Prometheus duration such as `90s`, `5m` or `1h30m`.
 /// A Prometheus metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`), or with `label` a
 /// label name (no `:`).
-pub fn is_metric_name(s: &str, label: bool) -> bool {
+pub(crate) fn is_metric_name(s: &str, label: bool) -> bool {
     let ok = |c: char, first: bool| {
         c.is_ascii_alphabetic()
             || c == '_'
@@ -42,7 +42,7 @@ pub fn slug(s: &str) -> String {
         .collect()
 }
 
-pub fn is_duration(s: &str) -> bool {
+pub(crate) fn is_duration(s: &str) -> bool {
     const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
     let mut rest = s;
     let mut last_unit = None::<usize>;
@@ -94,14 +94,14 @@ pub fn is_hostname(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && labels.iter().all(label_ok)
 }
 
-pub fn is_unit_name(s: &str) -> bool {
+pub(crate) fn is_unit_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 255
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || ":_.@-\\".contains(c))
 }
 
-pub fn is_host_port(s: &str) -> bool {
+pub(crate) fn is_host_port(s: &str) -> bool {
     s.rsplit_once(':')
         .is_some_and(|(h, p)| is_hostname(h) && p.parse::<u16>().is_ok_and(|p| p > 0))
 }
@@ -141,7 +141,7 @@ pub fn duration_hours(s: &str) -> Option<f64> {
 
 /// A URL path with everything but unreserved characters, `/` and sub-delims
 /// percent-encoded, so any page path makes a valid probe URL.
-pub fn percent_encode_path(path: &str) -> String {
+pub(crate) fn percent_encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {

@@ -163,7 +163,7 @@ fn normalised_path(path: &str) -> String {
 /// What the path of a probe or scrape target (`health_endpoint`,
 /// `metrics.path`, a page's `path`) may not hold: a secret parameter, or a
 /// key in a webhook-shaped path. Returns `(message, help)`.
-pub fn path_problem(path: &str) -> Option<(String, String)> {
+pub(crate) fn path_problem(path: &str) -> Option<(String, String)> {
     let help = "serve it without a secret in its URL (the path is written to the scrape and probe configs, which are checked in); keep the endpoint on a private network instead";
     let (p, params) = match path.find(['?', '#']) {
         Some(i) => path.split_at(i),
@@ -188,7 +188,7 @@ pub fn path_problem(path: &str) -> Option<(String, String)> {
 }
 
 /// `host:port` of a mail server: no user information, a port.
-pub fn smarthost_problem(smarthost: &str) -> Option<(String, String)> {
+pub(crate) fn smarthost_problem(smarthost: &str) -> Option<(String, String)> {
     if smarthost.contains('@') || smarthost.contains("://") {
         return Some((
             "the mail server carries a user name or password (or a scheme), which would be written to generated files".into(),
@@ -213,7 +213,7 @@ pub fn smarthost_problem(smarthost: &str) -> Option<(String, String)> {
 
 /// A `*_file` field names a file that holds the secret: a path, never the
 /// secret itself (a URL, a `Bearer …` header, a token).
-pub fn file_problem(value: &str) -> Option<(String, String)> {
+pub(crate) fn file_problem(value: &str) -> Option<(String, String)> {
     let help = "write the secret into a file readable by Alertmanager and give that file's path here, such as /etc/alertmanager/secrets/slack";
     let lower = value.to_ascii_lowercase();
     let token_prefix = ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "ghp_", "glpat-", "sk-"]

@@ -44,7 +44,7 @@ fn one_name(field: &str, key: &str, written: &str) -> (String, Option<String>) {
 
 /// `(message, help)` for a parser error at `field` (`services[0].port`), where
 /// the text at the error's position is `value`.
-pub fn plain(message: &str, field: &str, value: Option<&str>) -> (String, Option<String>) {
+pub(crate) fn plain(message: &str, field: &str, value: Option<&str>) -> (String, Option<String>) {
     let key = field_key(field);
     let written = value
         .filter(|v| !v.is_empty())

@@ -17,7 +17,7 @@ use registry::diagnostics;
 const LISTED: usize = 20;
 
 /// The folders of one run, and whether they are the project's own.
-pub struct Folders {
+pub(crate) struct Folders {
     pub registry: PathBuf,
     pub templates: PathBuf,
     pub out: PathBuf,
@@ -29,7 +29,7 @@ pub struct Folders {
 }
 
 impl Folders {
-    pub fn resolve(paths: &Paths) -> Folders {
+    pub(crate) fn resolve(paths: &Paths) -> Folders {
         let root = project_root();
         let pick =
             |p: &Option<PathBuf>, default: &str| p.clone().unwrap_or_else(|| root.join(default));

@@ -4,8 +4,8 @@
 //! are read as plain YAML values: the importers accept what the tools accept
 //! and name every part they leave out.
 
-pub mod openslo;
-pub mod sloth;
+pub(crate) mod openslo;
+pub(crate) mod sloth;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use registry::syntax::{is_valid_name, slug};
 
 /// One SLO as the registry's `slos:` holds it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Imported {
+pub(crate) struct Imported {
     pub name: String,
     pub service: String,
     pub owner: Option<String>,
@@ -32,7 +32,7 @@ pub struct Imported {
 
 /// What an import produced: the SLOs, and per source what was left out.
 #[derive(Debug, Default)]
-pub struct Import {
+pub(crate) struct Import {
     pub slos: Vec<Imported>,
     /// `file: what` lines.
     pub left_out: Vec<String>,
@@ -41,7 +41,7 @@ pub struct Import {
 impl Import {
     /// Adds an SLO, unless one of the same service and name came first (the
     /// same spec in two forms, such as Sloth's file and Kubernetes resource).
-    pub fn push(&mut self, file: &str, slo: Imported) {
+    pub(crate) fn push(&mut self, file: &str, slo: Imported) {
         if self
             .slos
             .iter()
@@ -59,14 +59,14 @@ impl Import {
         }
     }
 
-    pub fn skip(&mut self, file: &str, what: impl std::fmt::Display) {
+    pub(crate) fn skip(&mut self, file: &str, what: impl std::fmt::Display) {
         self.left_out.push(format!("{file}: {what}"));
     }
 }
 
 /// The YAML files of `path` (itself, or the `.yml`/`.yaml` files under it),
 /// sorted, with their documents as values.
-pub fn documents(path: &Path) -> Result<Vec<(String, Vec<Value>)>, String> {
+pub(crate) fn documents(path: &Path) -> Result<Vec<(String, Vec<Value>)>, String> {
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut f: Vec<PathBuf> = walkdir::WalkDir::new(path)
             .into_iter()
@@ -96,7 +96,7 @@ fn first_line(s: &str) -> &str {
 }
 
 /// A name the registry accepts: lowercase letters, digits and `-`.
-pub fn name(raw: &str) -> String {
+pub(crate) fn name(raw: &str) -> String {
     let mut s = slug(raw);
     while s.contains("--") {
         s = s.replace("--", "-");
@@ -109,13 +109,13 @@ pub fn name(raw: &str) -> String {
     }
 }
 
-pub fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
 /// A query that counts events over Sloth's window: as given when it has the
 /// placeholder, else a counter selector turned into a rate over it.
-pub fn over_window(query: &str) -> String {
+pub(crate) fn over_window(query: &str) -> String {
     let q = registry::sli::canonical(query.trim());
     if q.contains(WINDOW) {
         q
@@ -125,7 +125,7 @@ pub fn over_window(query: &str) -> String {
 }
 
 /// The `slos:` section for the imported SLOs, with where they came from.
-pub fn to_yaml(import: &Import, command: &str) -> String {
+pub(crate) fn to_yaml(import: &Import, command: &str) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut y = format!(
         "# Imported by `{command}`; review it, and check each `service` is a service of the registry.\nslos:\n"

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Import, Imported, name, over_window, text};
 
-pub fn import(docs: &[(String, Vec<Value>)]) -> Import {
+pub(crate) fn import(docs: &[(String, Vec<Value>)]) -> Import {
     let mut out = Import::default();
     // Indicators defined once and referenced by name (`indicatorRef`).
     let slis: BTreeMap<&str, &Value> = docs

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Import, Imported, name, text};
 
-pub fn import(docs: &[(String, Vec<Value>)]) -> Import {
+pub(crate) fn import(docs: &[(String, Vec<Value>)]) -> Import {
     let mut out = Import::default();
     for (file, values) in docs {
         for doc in values {

@@ -8,7 +8,7 @@ use crate::plan::Plan;
 use crate::plan::alerts::by_placement;
 use crate::templates::Renderer;
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     let (reg, rules) = (p.registry, &p.rules);
     let placed: Vec<_> = by_placement(reg, rules).into_iter().collect();
     super::emit::par_emit(&placed, emit, |(p, (groups, sources))| {

@@ -18,14 +18,14 @@ use registry::burn_rate::TIERS;
 use registry::settings::AlertShape;
 use registry::{Registry, channels};
 
-pub const DEFAULT_RECEIVER: &str = "_default";
+pub(crate) const DEFAULT_RECEIVER: &str = "_default";
 
-pub fn paging_receiver(team: &str) -> String {
+pub(crate) fn paging_receiver(team: &str) -> String {
     format!("{team}/paging")
 }
 
 #[derive(Debug, Serialize)]
-pub struct TeamRoute {
+pub(crate) struct TeamRoute {
     pub team: String,
     pub receiver: String,
     pub paging_receiver: String,
@@ -48,7 +48,7 @@ struct TierInhibition {
 
 /// The teams that get a route: those of `teams:`, or, in a registry without
 /// that section, every owner (all sent to the default webhook).
-pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
+pub(crate) fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
     let default = reg.settings.alertmanager.default_webhook_url.clone();
     if !reg.teams.is_empty() {
         return reg
@@ -96,11 +96,11 @@ pub fn team_routes(reg: &Registry) -> Vec<TeamRoute> {
         .collect()
 }
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     emit(files(r, p.registry)?)
 }
 
-pub fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
+pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
     let teams = team_routes(reg);
     let am = &reg.settings.alertmanager;
     let default = context! { name => DEFAULT_RECEIVER, url => &am.default_webhook_url, credentials_file => &am.default_webhook_credentials_file };

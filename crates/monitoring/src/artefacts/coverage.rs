@@ -26,11 +26,11 @@ pub fn json(r: &Renderer, coverage: &Coverage) -> Result<String, RenderError> {
     )
 }
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     emit(files(r, p.registry, &p.coverage)?)
 }
 
-pub fn files(
+pub(crate) fn files(
     r: &Renderer,
     reg: &Registry,
     coverage: &Coverage,

@@ -20,7 +20,7 @@ const PART: usize = 16;
 
 /// Renders `items` a part at a time on all cores, handing each part's files
 /// on before the next: a team's rule file and tests per item.
-pub fn par_emit<T: Sync>(
+pub(crate) fn par_emit<T: Sync>(
     items: &[T],
     emit: &mut Emit,
     f: impl Fn(&T) -> Result<[Output; 2], RenderError> + Sync,

@@ -13,7 +13,7 @@ use crate::plan::dashboards::Dashboard;
 use crate::templates::Renderer;
 use registry::Registry;
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     emit(files(r, p.registry, &p.dashboards)?)
 }
 

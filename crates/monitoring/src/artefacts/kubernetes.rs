@@ -20,13 +20,13 @@ use crate::templates::Renderer;
 use registry::settings::GroupBy;
 use registry::{Probe, Service, ServiceType};
 
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
+pub(crate) const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
 
 /// Resources handed on per this many services, so 100,000 services' are
 /// never all held.
 const PART: usize = 2048;
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     let reg = p.registry;
     let settings = &reg.settings;
     let mut labels = settings.kubernetes.labels.clone();

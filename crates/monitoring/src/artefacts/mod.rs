@@ -1,24 +1,24 @@
 //! The artefacts: one module per kind of file, each rendering its files from
 //! the plan through the templates, all in one table (`GENERATORS`).
 
-pub mod alert_rules;
-pub mod alertmanager;
+pub(crate) mod alert_rules;
+pub(crate) mod alertmanager;
 pub mod code;
 pub mod coverage;
 pub mod emit;
 pub mod grafana;
-pub mod kubernetes;
-pub mod plan_snapshot;
-pub mod rule_tests;
-pub mod ruler;
+pub(crate) mod kubernetes;
+pub(crate) mod plan_snapshot;
+pub(crate) mod rule_tests;
+pub(crate) mod ruler;
 pub mod scrape;
-pub mod slo;
+pub(crate) mod slo;
 
 pub use emit::{Emit, Generator};
 
 /// Every artefact, in one table: what it writes, and its generator. A new
 /// artefact is a module of `artefacts/` and a line here.
-pub const GENERATORS: &[(&str, Generator)] = &[
+pub(crate) const GENERATORS: &[(&str, Generator)] = &[
     (
         "Prometheus alert rules and their unit tests",
         alert_rules::outputs,

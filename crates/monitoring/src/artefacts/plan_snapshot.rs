@@ -13,7 +13,7 @@ use crate::templates::Renderer;
 use registry::catalogue::Exporter;
 use registry::{Probe, Service, ServiceType};
 
-pub const TEMPLATE: &str = "plan.txt.j2";
+pub(crate) const TEMPLATE: &str = "plan.txt.j2";
 
 /// Which job scrapes the series an alert of `s` reads, for the plan: a reviewer
 /// sees for each alert which exporter and which job feed it.
@@ -35,7 +35,7 @@ fn fed_by(s: &Service, exporter: &str) -> String {
     }
 }
 
-pub fn render(r: &Renderer, p: &Plan) -> Result<String, RenderError> {
+pub(crate) fn render(r: &Renderer, p: &Plan) -> Result<String, RenderError> {
     let (reg, rules, slo, dashboards) = (p.registry, &p.rules, &p.slo, &p.dashboards);
     let fed: BTreeMap<&str, BTreeMap<&str, String>> = reg
         .services

@@ -9,16 +9,16 @@ use crate::plan::rule::{Group, TEMPLATE as RULES_TEMPLATE};
 use crate::plan::rule_tests::Case;
 use crate::templates::Renderer;
 
-pub const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
+pub(crate) const TEMPLATE: &str = "prometheus/rules.test.yml.j2";
 
-pub fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, RenderError> {
+pub(crate) fn render(r: &Renderer, rule_file: &str, cases: &[Case]) -> Result<String, RenderError> {
     r.render(TEMPLATE, context! { rule_file, cases => Serde(cases) })
 }
 
 /// A rule file under `prometheus/{dir}/{stem}.rules.yml` and its unit tests
 /// under `prometheus/tests/{dir}/…`, where the alert rules' `rules` is left
 /// out (`rules/cluster` → `tests/cluster`, `slo` → `tests/slo`).
-pub fn with_tests(
+pub(crate) fn with_tests(
     r: &Renderer,
     dir: &str,
     stem: &str,

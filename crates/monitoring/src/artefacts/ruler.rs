@@ -21,11 +21,11 @@ use crate::templates::Renderer;
 use registry::settings::Ruler;
 use registry::{Registry, UNASSIGNED};
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     emit(files(r, p.registry, &p.rules, &p.slo)?)
 }
 
-pub fn files(
+pub(crate) fn files(
     r: &Renderer,
     reg: &Registry,
     rules: &Rules,

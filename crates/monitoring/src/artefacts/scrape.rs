@@ -27,7 +27,7 @@ struct Job<'a> {
 }
 
 #[derive(Serialize)]
-pub struct Target {
+pub(crate) struct Target {
     pub target: String,
     pub labels: BTreeMap<&'static str, String>,
 }
@@ -40,7 +40,7 @@ pub const BLACKBOX_JOBS: [(&str, &str, &str); 3] = [
 ];
 
 /// Probe targets of docker and systemd services and of pages, by job.
-pub fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target>> {
+pub(crate) fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target>> {
     let mut by_job: BTreeMap<&'static str, Vec<Target>> = BLACKBOX_JOBS
         .iter()
         .map(|(j, _, _)| (*j, Vec::new()))
@@ -78,7 +78,7 @@ pub fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target>> {
 
 /// A job of one exporter on many hosts: its name and `host:port` targets.
 #[derive(Serialize)]
-pub struct HostJob {
+pub(crate) struct HostJob {
     pub job: &'static str,
     pub targets: Vec<(String, String)>,
 }
@@ -86,7 +86,7 @@ pub struct HostJob {
 /// One job per host exporter, one target per host: node_exporter on every
 /// docker and systemd host, cAdvisor on every docker host. Each target carries
 /// `host`, which the alert expressions select on (with the container or unit).
-pub fn host_jobs(reg: &Registry) -> Vec<HostJob> {
+pub(crate) fn host_jobs(reg: &Registry) -> Vec<HostJob> {
     let hosts = |kinds: &[ServiceType]| -> std::collections::BTreeSet<&str> {
         reg.services
             .iter()
@@ -117,7 +117,7 @@ pub fn host_jobs(reg: &Registry) -> Vec<HostJob> {
 
 /// One Prometheus of a split: which targets it keeps.
 #[derive(Debug, Serialize)]
-pub struct Shard {
+pub(crate) struct Shard {
     pub index: u32,
     pub count: u32,
     pub by: String,
@@ -128,13 +128,13 @@ pub struct Shard {
 
 /// The shard an owner team goes to whole with `shards: {by: team}`: its
 /// name's FNV-1a hash modulo the count.
-pub fn team_shard(owner: &str, count: u32) -> u32 {
+pub(crate) fn team_shard(owner: &str, count: u32) -> u32 {
     (fnv1a(owner.as_bytes()) % u64::from(count)) as u32
 }
 
 /// The shards of a split; with `by: team` each owner team goes whole to the
 /// shard its name's FNV-1a hash picks, so its alerts see all its series.
-pub fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
+pub(crate) fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
     let owners: std::collections::BTreeSet<&str> = reg
         .services
         .iter()
@@ -156,11 +156,11 @@ pub fn shards_of(reg: &Registry, shards: &Shards) -> Vec<Shard> {
         .collect()
 }
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     emit(files(r, p.registry)?)
 }
 
-pub fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
+pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
     let source = reg.source();
     let jobs: Vec<Job> = reg
         .services

@@ -164,7 +164,7 @@ fn cases(
     Ok(cases)
 }
 
-pub fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
+pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     let (reg, slo) = (p.registry, &p.slo);
     // Group name to the objectives its tests cover: its own, or for a
     // service's shared rules one endpoint of each objective and latency (the

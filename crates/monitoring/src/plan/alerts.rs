@@ -57,7 +57,11 @@ impl Shapes {
     }
 }
 
-pub fn build(r: &Renderer, catalogue: &Catalogue, reg: &Registry) -> Result<Rules, RenderError> {
+pub(crate) fn build(
+    r: &Renderer,
+    catalogue: &Catalogue,
+    reg: &Registry,
+) -> Result<Rules, RenderError> {
     // Services are independent: render them on all cores, in order.
     let service_group = |s: &Service| -> Result<Option<(String, Group)>, RenderError> {
         let labels = [("service", s.name.as_str()), ("owner", s.owner.as_str())];
@@ -290,7 +294,7 @@ fn rule_test(
 }
 
 /// Template output on one line: PromQL and series notation ignore the breaks.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -309,7 +313,7 @@ fn number(x: f64) -> minijinja::Value {
 
 /// Each placement's groups (see `delivery`), with the registry files they
 /// come from: a service's group alone, or an owner team's.
-pub fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
+pub(crate) fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
     let mut out = Placed::new();
     for s in &reg.services {
         if let Some(g) = rules.services.get(&s.name) {

@@ -17,13 +17,13 @@ pub(crate) const BUDGET_EXHAUSTED_FOR: &str = "15m";
 
 /// The two SLIs: what counts as a bad request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sli {
+pub(crate) enum Sli {
     Errors,
     Latency,
 }
 
 impl Sli {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Sli::Errors => "error",
             Sli::Latency => "latency",
@@ -32,7 +32,7 @@ impl Sli {
 
     /// The recorded share of bad events over `window`, named as Sloth names
     /// it (`slo:sli_error:ratio_rate5m`), so dashboards built for Sloth read it.
-    pub fn record(self, window: &str) -> String {
+    pub(crate) fn record(self, window: &str) -> String {
         format!("slo:sli_{}:ratio_rate{window}", self.name())
     }
 

@@ -9,8 +9,8 @@ use serde::Serialize;
 use registry::Registry;
 use registry::settings::COVERAGE_DIMENSIONS;
 
-pub const GOOD: f64 = 90.0;
-pub const WARNING: f64 = 70.0;
+pub(crate) const GOOD: f64 = 90.0;
+pub(crate) const WARNING: f64 = 70.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Dimension {

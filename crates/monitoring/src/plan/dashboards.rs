@@ -13,7 +13,7 @@ use registry::Registry;
 use registry::syntax::{fnv1a, slug};
 
 /// The schema version of a current Grafana (11.x / 12.x).
-pub const SCHEMA_VERSION: u32 = 41;
+pub(crate) const SCHEMA_VERSION: u32 = 41;
 
 #[derive(Debug, Serialize)]
 pub struct Dashboard {
@@ -206,7 +206,7 @@ impl Layout {
 /// The team's services, picked by the `service` variable from the `up`
 /// series their scrape and probe jobs write (with the `owner` label), one
 /// repeated row each: the dashboard is the same size for 1 or 100,000 services.
-pub fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
+pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
     let m = &reg.settings.slo.metrics;
     let owners: std::collections::BTreeSet<&str> =
         reg.services.iter().map(|s| s.owner.as_str()).collect();
@@ -309,7 +309,7 @@ fn burn_rate_row(l: &mut Layout, sel: &str, legend: &str) {
 /// Every SLO, from the metadata and info series alone (the registry is not
 /// read): the dashboard is the same size for 1 or 100,000 SLOs, and shows
 /// SLOs of any origin, endpoint or imported.
-pub fn slo_dashboard(reg: &Registry) -> Dashboard {
+pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
     let period = &reg.settings.slo_period;
     let sel = r#"service=~"$service", slo=~"$slo""#;
     let legend = "{{service}} {{method}} {{path}}{{slo_name}} ({{slo}})";
@@ -368,7 +368,7 @@ pub fn slo_dashboard(reg: &Registry) -> Dashboard {
 }
 
 /// The coverage report's numbers, as constant queries, and its gaps as text.
-pub fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
+pub(crate) fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
     let mut l = Layout::new();
     l.row(
         "Coverage by dimension (from the service registry)".into(),

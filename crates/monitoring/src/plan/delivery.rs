@@ -12,14 +12,14 @@ use registry::settings::{GroupBy, RuleDelivery};
 use registry::{Registry, ServiceType, UNASSIGNED};
 
 /// File stem of the pages' rule file.
-pub const PAGES_STEM: &str = "_pages";
+pub(crate) const PAGES_STEM: &str = "_pages";
 
 /// Each placement's groups, with the registry files they come from.
-pub type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
+pub(crate) type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
 
 /// Where one rule group is delivered.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// `rules/` or `rules/cluster/` (and `slo/…`): whether the stand-alone
     /// Prometheus loads it.
     pub cluster_only: bool,
@@ -31,7 +31,7 @@ pub struct Placement {
 
 impl Placement {
     /// The folder under `prometheus/` of a rule file of `kind` (`rules`, `slo`).
-    pub fn dir(&self, kind: &str) -> String {
+    pub(crate) fn dir(&self, kind: &str) -> String {
         if self.cluster_only {
             format!("{kind}/cluster")
         } else {
@@ -42,7 +42,7 @@ impl Placement {
 
 /// The placement of a service's groups (alert rules and SLOs); `service` may
 /// be `unassigned` (SLOs of endpoints without one).
-pub fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
+pub(crate) fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
     let k8s = reg
         .service(service)
         .is_some_and(|s| s.kind == ServiceType::K8sDeployment);
@@ -54,7 +54,7 @@ pub fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
 }
 
 /// The placement of the pages' group: probed by the stand-alone Prometheus.
-pub fn pages(reg: &Registry) -> Placement {
+pub(crate) fn pages(reg: &Registry) -> Placement {
     placed(reg, PAGES_STEM.to_owned(), false)
 }
 
@@ -73,7 +73,7 @@ fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {
 }
 
 /// The owner of a service (for team grouping), `unassigned` when unknown.
-pub fn owner_of<'a>(reg: &'a Registry, service: &str) -> &'a str {
+pub(crate) fn owner_of<'a>(reg: &'a Registry, service: &str) -> &'a str {
     reg.service(service)
         .map_or(UNASSIGNED, |s| s.owner.as_str())
 }
@@ -82,7 +82,7 @@ pub fn owner_of<'a>(reg: &'a Registry, service: &str) -> &'a str {
 /// file's sources: the file and the service, or with team grouping the file
 /// and the team once, so a team's header stays one line however many
 /// services it has.
-pub fn add_source(
+pub(crate) fn add_source(
     reg: &Registry,
     sources: &mut Vec<String>,
     file: &str,

@@ -2,8 +2,8 @@
 //! (alert rules, SLO rules, coverage, dashboards) that the artefacts render
 //! and the plan snapshot shows.
 
-pub mod alerts;
-pub mod burn;
+pub(crate) mod alerts;
+pub(crate) mod burn;
 pub mod coverage;
 pub mod dashboards;
 pub mod delivery;

@@ -13,7 +13,7 @@ use crate::plan::rule::{Group, Rule, Series};
 use registry::syntax::duration_hours;
 
 #[derive(Debug, Serialize)]
-pub struct Case {
+pub(crate) struct Case {
     /// What the case shows, for the comment above it.
     pub title: String,
     pub alertname: String,
@@ -23,19 +23,19 @@ pub struct Case {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Expected {
+pub(crate) struct Expected {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
 }
 
 /// Minutes of evaluation before checking: the rule's `for` plus ten minutes, so
 /// range functions have data and the alert has left pending.
-pub fn eval_minutes(for_: &str) -> u64 {
+pub(crate) fn eval_minutes(for_: &str) -> u64 {
     (duration_hours(for_).unwrap_or(0.0) * 60.0).ceil() as u64 + 10
 }
 
 /// Series values for `minutes` of one-minute samples.
-pub fn with_count(series: &[Series], minutes: u64) -> Vec<Series> {
+pub(crate) fn with_count(series: &[Series], minutes: u64) -> Vec<Series> {
     series
         .iter()
         .map(|s| Series {
@@ -48,7 +48,7 @@ pub fn with_count(series: &[Series], minutes: u64) -> Vec<Series> {
 /// Expands `{{ $labels.NAME }}` and the `{{"{{"}}` escape the way Prometheus
 /// will, for the expected annotations. Annotations that use anything else
 /// (such as `$value`) cannot be predicted, so they are an error.
-pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, RenderError> {
+pub(crate) fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, RenderError> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
@@ -73,7 +73,7 @@ pub fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, R
     Ok(out)
 }
 
-pub fn expected(
+pub(crate) fn expected(
     rule: &Rule,
     series_labels: &BTreeMap<String, String>,
 ) -> Result<Expected, RenderError> {
@@ -97,7 +97,7 @@ pub fn expected(
 /// template rendered for different targets, so one set of cases proves them
 /// all. (A 64-bit hash: among a million rules the odds that two shapes
 /// collide, leaving one rule without cases, are below one in ten million.)
-pub fn shape(names: &[&str], rule: &Rule) -> u64 {
+pub(crate) fn shape(names: &[&str], rule: &Rule) -> u64 {
     use std::hash::{Hash, Hasher};
     let series = |v: &[Series]| {
         v.iter()
@@ -137,7 +137,7 @@ pub fn shape(names: &[&str], rule: &Rule) -> u64 {
 /// settings) is proven by that one's cases (`alert_rules::build` drops its
 /// data), so a file of a team's 500 services holds a case set per distinct
 /// rule, not per service.
-pub fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
+pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
     let mut cases = Vec::new();
     for g in groups {
         for rule in &g.rules {

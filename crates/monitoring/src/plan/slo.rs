@@ -119,7 +119,7 @@ fn alert_lines(st: &Settings, tiers: &[TierPlan], slis: &[Sli]) -> Vec<String> {
     lines
 }
 
-pub fn build(reg: &Registry) -> Slo {
+pub(crate) fn build(reg: &Registry) -> Slo {
     let st = &reg.settings;
     let mut files: BTreeMap<String, Vec<Group>> = BTreeMap::new();
     let mut plans = BTreeMap::new();
@@ -570,7 +570,7 @@ fn http_events(
 
 /// Each placement's SLO groups (see `delivery`), with the registry files
 /// they come from.
-pub fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
+pub(crate) fn by_placement<'a>(reg: &Registry, slo: &'a Slo) -> Placed<'a> {
     let mut out = Placed::new();
     let mut by_service: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
     for o in &reg.objectives {

@@ -21,10 +21,10 @@ use registry::sli::HttpMetrics;
 use registry::{Objective, Registry, UNASSIGNED};
 
 /// The labels a shared rule joins an endpoint's series on.
-pub const JOIN: &str = "service, method, path, slo, latency_le";
+pub(crate) const JOIN: &str = "service, method, path, slo, latency_le";
 
 /// Whether an objective can use the shared rules.
-pub fn shares(reg: &Registry, o: &Objective) -> bool {
+pub(crate) fn shares(reg: &Registry, o: &Objective) -> bool {
     let serving_owner = o
         .service
         .as_ref()
@@ -38,7 +38,7 @@ pub fn shares(reg: &Registry, o: &Objective) -> bool {
 
 /// The labels of an endpoint's series for one SLI: its own, the SLI, and for
 /// latency the threshold (`le`) its ratio is read at.
-pub fn series_labels(o: &Objective, sli: Sli) -> BTreeMap<String, String> {
+pub(crate) fn series_labels(o: &Objective, sli: Sli) -> BTreeMap<String, String> {
     let mut labels = o.labels.clone();
     labels.insert("slo".into(), sli.name().into());
     if let (Sli::Latency, Some(s)) = (sli, o.latency_seconds()) {
@@ -123,7 +123,7 @@ impl Shared<'_> {
         out
     }
 
-    pub fn records(&self, st: &Settings) -> Vec<Record> {
+    pub(crate) fn records(&self, st: &Settings) -> Vec<Record> {
         let mut out = self.ratio_records();
         out.extend(self.budget_records(st));
         out.extend(self.metadata_records(st));
@@ -253,7 +253,7 @@ impl Shared<'_> {
 
     /// The burn-rate alert of one SLI over `tiers`, for every endpoint of the
     /// service: both windows above the factor times the endpoint's budget.
-    pub fn rule(&self, st: &Settings, tiers: &[TierPlan], sli: Sli, exporter: &str) -> Rule {
+    pub(crate) fn rule(&self, st: &Settings, tiers: &[TierPlan], sli: Sli, exporter: &str) -> Rule {
         let sel = self.sel();
         let slo = q(sli.name());
         let branches: Vec<String> = tiers
@@ -285,7 +285,7 @@ impl Shared<'_> {
     }
 
     /// The service's endpoints whose period budget is spent.
-    pub fn budget_exhausted(&self, severity: &str, sli: Sli, exporter: &str) -> Rule {
+    pub(crate) fn budget_exhausted(&self, severity: &str, sli: Sli, exporter: &str) -> Rule {
         budget_rule(
             sli,
             BurnText {

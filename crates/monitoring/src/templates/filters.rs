@@ -70,18 +70,18 @@ pub fn re_escape(value: &Value) -> Result<String, Error> {
 }
 
 /// Text for a Prometheus annotation (a Go template): `{{` becomes `{{"{{"}}`.
-pub fn gotmpl(value: &Value) -> Result<String, Error> {
+pub(crate) fn gotmpl(value: &Value) -> Result<String, Error> {
     Ok(gotmpl_str(as_str(value, "gotmpl")?))
 }
 
 /// Markdown inline code (Grafana text panels, coverage.md): registry text
 /// shown literally, so `[x](https://…)` is no link and `<img …>` no HTML. The
 /// fence is one backtick longer than any run inside; line breaks become spaces.
-pub fn md_code(value: &Value) -> Result<String, Error> {
+pub(crate) fn md_code(value: &Value) -> Result<String, Error> {
     Ok(md_code_str(as_str(value, "md_code")?))
 }
 
-pub fn md_code_str(s: &str) -> String {
+pub(crate) fn md_code_str(s: &str) -> String {
     let one_line: String = s
         .chars()
         .map(|c| {
@@ -110,12 +110,12 @@ pub fn md_code_str(s: &str) -> String {
 /// control characters, the line and paragraph separators, and `<` (so
 /// `</script>` cannot end an inline script); `${` needs nothing in a
 /// double-quoted string, and other non-ASCII text stays as it is.
-pub fn ts(value: &Value) -> Result<String, Error> {
+pub(crate) fn ts(value: &Value) -> Result<String, Error> {
     Ok(double_quoted(as_str(value, "ts")?, true))
 }
 
 /// A number as people write it: `95`, not `95.0`.
-pub fn num(value: &Value) -> Result<String, Error> {
+pub(crate) fn num(value: &Value) -> Result<String, Error> {
     match f64::try_from(value.clone()) {
         Ok(x) if x.fract() == 0.0 && x.abs() < 1e15 => Ok(format!("{}", x as i64)),
         Ok(x) => Ok(format!("{x}")),
@@ -128,7 +128,7 @@ pub fn num(value: &Value) -> Result<String, Error> {
 
 /// A YAML flow scalar: strings double-quoted with every character YAML does not
 /// allow raw escaped; numbers, booleans and none as themselves.
-pub fn yaml(value: &Value) -> Result<String, Error> {
+pub(crate) fn yaml(value: &Value) -> Result<String, Error> {
     match value.kind() {
         ValueKind::String => Ok(yaml_str(value.as_str().unwrap_or_default())),
         ValueKind::Number => Ok(value.to_string()),
@@ -150,7 +150,7 @@ pub fn yaml(value: &Value) -> Result<String, Error> {
 
 /// Single-quoted when the string is one printable line (readable: PromQL keeps
 /// its `"`), double-quoted with escapes otherwise.
-pub fn yaml_str(s: &str) -> String {
+pub(crate) fn yaml_str(s: &str) -> String {
     if !s.is_empty() && !s.chars().any(is_hidden) && !s.starts_with(' ') && !s.ends_with(' ') {
         return format!("'{}'", s.replace('\'', "''"));
     }

@@ -58,7 +58,7 @@ impl Renderer {
     }
 
     /// Renders a template by name; errors carry the template name and line.
-    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, RenderError> {
+    pub(crate) fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, RenderError> {
         let t = self
             .env
             .get_template(name)

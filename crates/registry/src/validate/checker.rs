@@ -13,10 +13,11 @@ use crate::source::SourceFile;
 use crate::syntax::{NAME_RULE, is_valid_name};
 use crate::{Team, url};
 
-pub const HTTP_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+pub(crate) const HTTP_METHODS: [&str; 7] =
+    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// Collects diagnostics while walking the files.
-pub struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     pub(super) diags: Vec<Diagnostic>,
     pub(super) catalogue: &'a Catalogue,
 }

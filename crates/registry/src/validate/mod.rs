@@ -106,7 +106,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
 /// FNV-1a 64 over the registry files sorted by relative path (`path NUL text
 /// NUL`, line endings normalised). The known-routes crate's build script
 /// computes the same to tell when its checked-in module is stale.
-pub fn content_hash<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+pub(crate) fn content_hash<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     let mut files: Vec<(&str, &str)> = files.collect();
     files.sort();
     let mut bytes = Vec::new();
