@@ -103,7 +103,7 @@ impl<const N: usize> Table<N> {
         Ok(quote! {
             #(#[doc = #doc])*
             #[derive(Debug, Clone, Copy, PartialEq)]
-            pub(crate) struct #ident {
+            pub struct #ident {
                 #(#fields),*
             }
         })
@@ -253,22 +253,22 @@ pub fn rust_module(reg: &Registry) -> Result<String, RenderError> {
         /// Histogram buckets (seconds) for `HTTP_DURATION`: the applications'
         /// buckets plus every SLO latency threshold, so each threshold is a
         /// bucket boundary the SLO rules can select.
-        pub(crate) const LATENCY_BUCKETS_SECONDS: &[f64] = &[#(#buckets),*];
+        pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[#(#buckets),*];
 
         /// The metric names and labels the SLO rules read (`settings.slo.metrics`):
         /// the requests counter (labelled with method, route and status) and
         /// the duration histogram, whose `_bucket` and `_count` they select.
-        pub(crate) const HTTP_REQUESTS: &str = #requests;
-        pub(crate) const HTTP_DURATION: &str = #duration;
-        pub(crate) const METHOD_LABEL: &str = #method_label;
-        pub(crate) const ROUTE_LABEL: &str = #route_label;
-        pub(crate) const STATUS_LABEL: &str = #status_label;
+        pub const HTTP_REQUESTS: &str = #requests;
+        pub const HTTP_DURATION: &str = #duration;
+        pub const METHOD_LABEL: &str = #method_label;
+        pub const ROUTE_LABEL: &str = #route_label;
+        pub const STATUS_LABEL: &str = #status_label;
 
         #[doc = #page_doc]
-        pub(crate) static PAGES: &[Page] = &[];
+        pub static PAGES: &[Page] = &[];
 
         /// The registry's API endpoints, sorted by path, then method.
-        pub(crate) static API_ENDPOINTS: &[ApiEndpoint] = &[];
+        pub static API_ENDPOINTS: &[ApiEndpoint] = &[];
 
         #lookups
 
@@ -301,23 +301,23 @@ fn page_doc(pages: &[&Page]) -> String {
 fn lookups() -> TokenStream {
     quote! {
         /// The page registered under exactly this path.
-        pub(crate) fn page(path: &str) -> Option<&'static Page> {
+        pub fn page(path: &str) -> Option<&'static Page> {
             PAGES.binary_search_by(|p| p.path.cmp(path)).ok().map(|i| &PAGES[i])
         }
 
         /// Whether the registry knows this page path.
-        pub(crate) fn is_known_page(path: &str) -> bool {
+        pub fn is_known_page(path: &str) -> bool {
             page(path).is_some()
         }
 
         /// The endpoint for a request: an exact route wins over a template.
-        pub(crate) fn endpoint(method: &str, path: &str) -> Option<&'static ApiEndpoint> {
+        pub fn endpoint(method: &str, path: &str) -> Option<&'static ApiEndpoint> {
             let same_method = || API_ENDPOINTS.iter().filter(move |e| e.method.eq_ignore_ascii_case(method));
             same_method().find(|e| e.path == path).or_else(|| same_method().find(|e| route_matches(e.path, path)))
         }
 
         /// Whether `path` fits the route template `route` (`{param}` matches one non-empty segment).
-        pub(crate) fn route_matches(route: &str, path: &str) -> bool {
+        pub fn route_matches(route: &str, path: &str) -> bool {
             let (mut r, mut p) = (route.split('/'), path.split('/'));
             loop {
                 match (r.next(), p.next()) {
