@@ -105,6 +105,17 @@ pub(crate) fn build(
             services.insert(name, group);
         }
     }
+    let pages = page_groups(r, catalogue, reg, &mut shapes)?;
+    Ok(Rules { services, pages })
+}
+
+/// Each page's rule group (the pages share one rule file).
+fn page_groups(
+    r: &Renderer,
+    catalogue: &Catalogue,
+    reg: &Registry,
+    shapes: &mut Shapes,
+) -> Result<BTreeMap<String, Group>, RenderError> {
     let mut pages = BTreeMap::new();
     for p in &reg.pages {
         let Page {
@@ -137,7 +148,7 @@ pub(crate) fn build(
             pages.insert(path.clone(), group);
         }
     }
-    Ok(Rules { services, pages })
+    Ok(pages)
 }
 
 fn rules_for(
