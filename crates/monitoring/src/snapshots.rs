@@ -1,6 +1,6 @@
 //! The reviewed snapshots in `xtask/snapshots/`: the monitoring plan of the project's
 //! registry, and the plan and every artefact rendered from each fixture
-//! registry in `xtask/tests/fixtures/` (`fixture-<name>/<artefact>.snap`, one
+//! registry in `fixtures/` (`fixture-<name>/<artefact>.snap`, one
 //! file each), so template changes show up even where the project's registry
 //! does not exercise them.
 //!
@@ -15,7 +15,7 @@ use crate::output::{Format, GENERATED_BY, Output};
 use crate::{Failure, generate};
 
 pub const DIR: &str = "xtask/snapshots";
-pub const FIXTURES: &str = "xtask/tests/fixtures";
+pub const FIXTURES: &str = "fixtures";
 const EXT: &str = ".snap";
 
 /// The fixture registries (each a folder of YAML files), sorted.

@@ -206,7 +206,7 @@ fn postgres_exporter_exposes_every_metric_and_label_the_postgres_alerts_read() {
 
     // Every postgres alert of the fixture's database, as generated.
     let g = monitoring::generate(
-        &root().join("xtask/tests/fixtures/every-kind"),
+        &root().join("fixtures/every-kind"),
         &root().join("templates"),
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -739,7 +739,7 @@ fn design_registry_loads_unchanged() {
     let out = xtask(&[
         "gen",
         "--registry",
-        &root().join("xtask/tests/fixtures/design").to_string_lossy(),
+        &root().join("fixtures/design").to_string_lossy(),
         "--out",
         &t.join("out").to_string_lossy(),
     ]);

@@ -136,7 +136,7 @@ fn run_with_module(t: &TempDir, lib: &Path, body: &str) -> std::process::Output 
 /// The pages of the hostile fixture, as the registry holds them.
 fn hostile_pages() -> Vec<(String, String)> {
     let g = monitoring::generate(
-        &root().join("xtask/tests/fixtures/every-kind"),
+        &root().join("fixtures/every-kind"),
         &root().join("templates"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -156,7 +156,7 @@ fn hostile_pages() -> Vec<(String, String)> {
 
 #[test]
 fn hostile_strings_round_trip_in_rust() {
-    let t = gen_into(&root().join("xtask/tests/fixtures/every-kind"));
+    let t = gen_into(&root().join("fixtures/every-kind"));
     let lib = t.join("rust/known-routes/src/lib.rs");
     let run = run_with_module(
         &t,
@@ -194,10 +194,7 @@ fn typescript_compiles_strictly_and_round_trips_hostile_strings() {
     }
     for (reg, pages) in [
         (root().join("registry"), None),
-        (
-            root().join("xtask/tests/fixtures/every-kind"),
-            Some(hostile_pages()),
-        ),
+        (root().join("fixtures/every-kind"), Some(hostile_pages())),
     ] {
         let t = gen_into(&reg);
         let ts = t.join("typescript/known-pages.ts");
