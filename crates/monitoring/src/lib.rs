@@ -208,7 +208,7 @@ fn render(
 fn hand_on(
     outputs: Vec<Output>,
     paths: &mut std::collections::HashSet<String>,
-    sampler: Option<&mut output::Sampler>,
+    mut sampler: Option<&mut output::Sampler>,
     emit: &mut dyn FnMut(&Output) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     for o in &outputs {
@@ -219,19 +219,14 @@ fn hand_on(
             )));
         }
     }
-    match sampler {
-        Some(s) => {
-            s.first(&outputs).map_err(invalid_output)?;
-            for o in &outputs {
-                emit(o)?;
-            }
-            s.keep(outputs);
-        }
-        None => {
-            for o in &outputs {
-                emit(o)?;
-            }
-        }
+    if let Some(s) = sampler.as_mut() {
+        s.first(&outputs).map_err(invalid_output)?;
+    }
+    for o in &outputs {
+        emit(o)?;
+    }
+    if let Some(s) = sampler {
+        s.keep(outputs);
     }
     Ok(())
 }

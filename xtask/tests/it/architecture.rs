@@ -443,3 +443,47 @@ fn the_registry_crate_needs_no_template_engine() {
     let monitoring = manifest("crates/monitoring/Cargo.toml");
     assert!(!monitoring.lines().any(|l| l.starts_with("xtask ")));
 }
+
+/// Product code names no test folder (the snapshots' fixture registries
+/// were once read from `xtask/tests/fixtures`, init's example from
+/// `xtask/tests/data/example`).
+#[test]
+fn product_code_does_not_know_the_tests_folder() {
+    for src in CRATES {
+        for (module, text) in modules(src) {
+            let text = text.split("#[cfg(test)]").next().unwrap();
+            assert!(
+                !text.contains("xtask/tests") && !text.contains("tests/data"),
+                "{src}: `{module}` names a path in the tests' folder"
+            );
+        }
+    }
+}
+
+/// The library crates' errors are typed: no function of theirs returns
+/// `Result<_, String>` (the render path once had 46).
+#[test]
+fn the_library_crates_return_no_string_errors() {
+    let mut found = Vec::new();
+    for src in &CRATES[..2] {
+        for (module, text) in modules(src) {
+            let mut signature = String::new();
+            for line in code_only(&text).lines() {
+                let t = line.trim_start();
+                if !t.contains("fn ") && signature.is_empty() {
+                    continue;
+                }
+                signature.push_str(t);
+                if t.ends_with('{') || t.ends_with(';') {
+                    let ret = signature.split("->").nth(1).unwrap_or("");
+                    let ret = ret.trim().trim_end_matches(['{', ';', ' ']);
+                    if ret.starts_with("Result<") && ret.ends_with(", String>") {
+                        found.push(format!("{src}: {module}: {signature}"));
+                    }
+                    signature.clear();
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "String errors:\n{}", found.join("\n"));
+}

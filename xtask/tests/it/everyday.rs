@@ -466,7 +466,7 @@ fn init_starts_a_teams_own_registry_and_never_overwrites_one() {
         }
     }
     std::fs::create_dir_all(p.join("xtask/tests/data")).unwrap();
-    copy_dir(&example(), &p.join("xtask/tests/data/example"));
+    copy_dir(&example(), &p.join("xtask/example"));
     let before = files(&p.join("registry"));
     for (args, says) in [
         (

@@ -148,7 +148,7 @@ fn cases(
             let mut alertnames: Vec<&str> = rules.iter().map(|r| r.alert.as_str()).collect();
             alertnames.dedup();
             for alertname in alertnames {
-                let series =
+                let by_route =
                     |own: bool, bad: bool| series(if own { path } else { "/zz-other-route" }, bad);
                 cases.extend(alert_cases(
                     alertname,
@@ -156,7 +156,7 @@ fn cases(
                     minutes,
                     &firing,
                     &series_labels,
-                    &series,
+                    &by_route,
                 )?);
             }
         }

@@ -126,7 +126,7 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// The tests' own copy of the example registry: tests that check facts about
 /// one registry read it, so `registry/` is the team's to change.
 pub fn example() -> PathBuf {
-    root().join("xtask/tests/data/example")
+    root().join("xtask/example")
 }
 
 /// The example's YAML files copied into `to` (not its README).
