@@ -25,6 +25,16 @@ pub enum TargetKind {
     Systemd,
     #[serde(rename = "page")]
     Page,
+    /// A docker or systemd host, seen through its services' targets and
+    /// node_exporter (a platform alert, owned by `defaults.platform_owner`).
+    #[serde(rename = "host")]
+    Host,
+    /// The blackbox_exporter that runs every probe (a platform alert).
+    #[serde(rename = "prober")]
+    Prober,
+    /// An API endpoint: only failure modes name it (its SLO rules catch them).
+    #[serde(rename = "endpoint")]
+    Endpoint,
 }
 
 impl TargetKind {
@@ -34,6 +44,9 @@ impl TargetKind {
             Self::Docker => "docker",
             Self::Systemd => "systemd",
             Self::Page => "page",
+            Self::Host => "host",
+            Self::Prober => "prober",
+            Self::Endpoint => "endpoint",
         }
     }
 }
@@ -62,6 +75,11 @@ pub enum Need {
     /// or an exporter beside it): implied by the template's `exporter`.
     #[serde(skip)]
     Scrape,
+    /// An exporter beside the service at `metrics: {port}` (postgres_exporter,
+    /// redis_exporter): implied by the template's `exporter`. The service's
+    /// own port speaks its wire protocol, not `/metrics`.
+    #[serde(skip)]
+    ExporterPort,
     /// kube-state-metrics, provided by the cluster.
     #[serde(skip)]
     KubeStateMetrics,
@@ -80,6 +98,9 @@ impl Need {
             Need::Unit => "a systemd unit in `service_name`",
             Need::Scrape => {
                 "its metrics scraped (`monitoring: {prometheus: true}` and, outside Kubernetes, a port or `metrics: {port}`)"
+            }
+            Need::ExporterPort => {
+                "its exporter's port in `metrics: {port: …}` (postgres_exporter listens on 9187, redis_exporter on 9121; the service's own port speaks its wire protocol, not /metrics)"
             }
             Need::KubeStateMetrics => {
                 "kube-state-metrics in the cluster (`settings.kubernetes.provides`)"
@@ -137,11 +158,16 @@ impl Exporter {
     /// exist in Prometheus (beyond the template's own `needs`).
     pub(crate) fn need(self, kind: TargetKind) -> Option<Need> {
         match (self, kind) {
-            (_, TargetKind::Page) | (Exporter::Blackbox, _) => None,
+            (
+                _,
+                TargetKind::Page | TargetKind::Host | TargetKind::Prober | TargetKind::Endpoint,
+            )
+            | (Exporter::Blackbox, _) => None,
             (Exporter::Cadvisor, TargetKind::K8sDeployment) => Some(Need::Kubelet),
             (Exporter::NodeExporter | Exporter::Cadvisor, _) => Some(Need::Host),
             (Exporter::KubeStateMetrics, _) => Some(Need::KubeStateMetrics),
-            (Exporter::Application | Exporter::BesideService, _) => Some(Need::Scrape),
+            (Exporter::Application, _) => Some(Need::Scrape),
+            (Exporter::BesideService, _) => Some(Need::ExporterPort),
         }
     }
 }
@@ -180,7 +206,40 @@ pub struct AlertTemplate {
     pub expr: Spanned<String>,
     /// Series for the generated `promtool test rules` cases.
     pub test: AlertTest,
+    /// What the expression and its `for` follow (a mixin's alert, a
+    /// document), for reviewers and the README's catalogue.
+    pub reference: Option<String>,
+    /// What bounds the metric above, besides `threshold_range`: a threshold
+    /// at or past it can never fire and is refused.
+    pub threshold_limit: Option<ThresholdLimit>,
+    /// Whether the alert fires above the threshold (the default) or below it.
+    #[serde(default)]
+    pub comparison: Comparison,
 }
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Comparison {
+    #[default]
+    Above,
+    Below,
+}
+
+/// A bound on a metric that depends on the registry's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdLimit {
+    /// A probe's duration: its module's timeout (`PROBE_TIMEOUT_SECONDS`, or
+    /// `PAGE_PROBE_TIMEOUT_SECONDS` for a page).
+    ProbeTimeout,
+    /// `histogram_quantile` over the latency buckets: the top finite bucket.
+    TopBucket,
+}
+
+/// The Blackbox modules' timeouts, in seconds: services' health probes and
+/// page loads. A probe's duration never exceeds its module's timeout.
+pub const PROBE_TIMEOUT_SECONDS: f64 = 5.0;
+pub const PAGE_PROBE_TIMEOUT_SECONDS: f64 = 10.0;
 
 /// Input series (minijinja templates, rendered per target) that make the alert
 /// fire, and that keep it quiet. The generated unit test also feeds the firing
@@ -193,6 +252,10 @@ pub struct AlertTest {
     /// Labels the alert keeps from its input series (besides the rule's labels).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The alert also fires when the target's series are absent altogether
+    /// (an `absent()` branch): a generated case feeds no series and expects it.
+    #[serde(default)]
+    pub absent: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,6 +292,8 @@ impl AlertTemplate {
 pub struct Catalogue {
     /// By catalogue name (the file stem, such as `service_down`).
     pub alerts: BTreeMap<String, AlertTemplate>,
+    /// The failure modes (`templates/failure_modes.yaml`), in file order.
+    pub modes: Vec<crate::failure_modes::FailureMode>,
 }
 
 impl Catalogue {
@@ -289,7 +354,8 @@ pub fn load(
             }
         }
     }
-    Ok((Catalogue { alerts }, diags))
+    let modes = crate::failure_modes::load(templates, &alerts, &mut diags)?;
+    Ok((Catalogue { alerts, modes }, diags))
 }
 
 /// Where problems of a whole catalogue file point: its start.
@@ -428,7 +494,7 @@ fn check_fields(source: &SourceFile, t: &AlertTemplate) -> Vec<Diagnostic> {
                 "applies_to",
                 "the alert applies to nothing",
             )
-            .help("list target kinds: k8s-deployment, docker, systemd, page"),
+            .help("list target kinds: k8s-deployment, docker, systemd, page, host, prober"),
         );
     }
     diags

@@ -11,6 +11,7 @@ pub mod burn_rate;
 pub mod catalogue;
 pub mod channels;
 pub mod diagnostics;
+pub mod failure_modes;
 pub mod load;
 pub mod model;
 pub mod settings;
@@ -40,6 +41,8 @@ pub struct Registry {
     /// Every SLO: the endpoints' (sorted as they are), then `slos:` by service and name.
     pub objectives: Vec<Objective>,
     pub teams: BTreeMap<String, Team>,
+    /// Hosts and the prober, which every service depends on.
+    pub platform: Platform,
     pub runbook_base_url: Option<String>,
     pub settings: settings::Settings,
     /// The registry files, as `<folder>/<file>`, for headers.
@@ -83,7 +86,10 @@ pub struct Service {
     /// The systemd unit.
     pub unit: Option<String>,
     pub monitoring: ServiceMonitoring,
+    /// Listed alerts, then the baseline alerts of its failure modes.
     pub alerts: Vec<AlertUse>,
+    /// How it stands against each of its failure modes.
+    pub modes: Vec<failure_modes::ModeCheck>,
     pub owner: String,
     pub description: Option<String>,
     pub runbook_url: Option<String>,
@@ -139,6 +145,7 @@ pub struct Page {
     pub sentry_session: bool,
     pub web_vitals: bool,
     pub alerts: Vec<AlertUse>,
+    pub modes: Vec<failure_modes::ModeCheck>,
     pub owner: String,
     pub service: String,
     pub source: String,
@@ -263,6 +270,33 @@ pub struct Team {
     pub page: Vec<channels::ChannelConfig>,
 }
 
+/// What the platform runs for the services: their hosts and the prober.
+#[derive(Debug, Serialize)]
+pub struct Platform {
+    /// The owner label of their alerts: `defaults.platform_owner`, else `unassigned`.
+    pub owner: String,
+    /// Each docker and systemd host, by name.
+    pub hosts: Vec<Host>,
+    /// The Blackbox prober, when anything is probed.
+    pub prober: Option<Watched>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Host {
+    pub name: String,
+    /// Its services, as `name (owner)`, for the alert's description.
+    pub services: Vec<String>,
+    pub alerts: Vec<AlertUse>,
+    pub modes: Vec<failure_modes::ModeCheck>,
+}
+
+/// Something watched by its failure modes alone.
+#[derive(Debug, Serialize)]
+pub struct Watched {
+    pub alerts: Vec<AlertUse>,
+    pub modes: Vec<failure_modes::ModeCheck>,
+}
+
 /// An alert attached to a service or page, with the registry's overrides.
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertUse {
@@ -271,4 +305,6 @@ pub struct AlertUse {
     #[serde(rename = "for")]
     pub for_: Option<String>,
     pub threshold: Option<f64>,
+    /// Added by a failure mode, not listed in the registry.
+    pub baseline: bool,
 }

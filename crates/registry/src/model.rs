@@ -269,6 +269,9 @@ pub struct Service {
     pub metrics: Option<Spanned<Metrics>>,
     #[serde(default)]
     pub alerts: Vec<Spanned<AlertRef>>,
+    /// Failure modes (`templates/failure_modes.yaml`) left unwatched, each
+    /// with the reason: `{not_exporting: "serves no metrics"}`.
+    pub opt_out: Option<Spanned<BTreeMap<String, String>>>,
     pub owner: Option<Spanned<String>>,
     pub description: Option<String>,
     pub runbook_url: Option<Spanned<String>>,
@@ -296,6 +299,8 @@ pub struct Page {
     pub monitoring: PageMonitoring,
     #[serde(default)]
     pub alerts: Vec<Spanned<AlertRef>>,
+    /// Failure modes left unwatched, each with the reason (as on services).
+    pub opt_out: Option<Spanned<BTreeMap<String, String>>>,
     /// Owner team; falls back to `defaults.page_owner`.
     pub owner: Option<Spanned<String>>,
     /// The service that serves the page; falls back to `defaults.page_service`.
@@ -455,6 +460,8 @@ pub struct Defaults {
     pub page_service: Option<Spanned<String>>,
     pub api_owner: Option<Spanned<String>>,
     pub api_service: Option<Spanned<String>>,
+    /// Owner of the platform's own alerts: hosts, host exporters, the prober.
+    pub platform_owner: Option<Spanned<String>>,
     /// Prefix for `runbook_url` annotations: `<base>/<alert name>`.
     pub runbook_base_url: Option<Spanned<String>>,
 }

@@ -21,6 +21,7 @@ mod hardening;
 mod import;
 mod invalid;
 mod known_routes;
+mod outages;
 mod peer;
 mod prometheus;
 mod properties;

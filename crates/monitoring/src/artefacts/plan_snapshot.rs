@@ -98,6 +98,11 @@ pub(crate) fn render(r: &Renderer, p: &Plan) -> Result<String, RenderError> {
             teams => Serde(&reg.teams),
             service_rules => Serde(&rules.services),
             page_rules => Serde(&rules.pages),
+            platform => Serde(&reg.platform),
+            platform_rules => rules.platform.as_ref().map(|_| {
+                let p = crate::plan::delivery::platform(reg);
+                format!("prometheus/{}/{}.rules.yml", p.dir("rules"), p.stem)
+            }),
             slo_plans => Serde(&slo.plans),
             routes => Serde(&super::alertmanager::team_routes(reg)),
             default_webhook => reg.settings.alertmanager.default_webhook_url.clone(),

@@ -46,6 +46,9 @@ pub(crate) fn files(
             owned.push((&p.owner, g, &p.source));
         }
     }
+    if let Some(g) = &rules.platform {
+        owned.push((&reg.platform.owner, g, ""));
+    }
     // An SLO's own group belongs to the objective's owner; a service's shared
     // SLO rules to the service's.
     let mut slo_owner: BTreeMap<String, (&str, &str)> = BTreeMap::new();

@@ -1,5 +1,6 @@
 //! Prometheus alert rules: one rule group per service (one file each, so a large
-//! registry does not produce one giant file) and one group per page.
+//! registry does not produce one giant file), one group per page, and the
+//! platform's group (hosts and the prober).
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,20 @@ enum Target<'a> {
         service: &'a str,
         owner: &'a str,
     },
+    /// A docker or systemd host; `name` is its address.
+    Host {
+        kind: &'static str,
+        name: &'a str,
+        services: &'a [String],
+    },
+    /// The Blackbox prober; `jobs` is a regex of its scrape jobs' names,
+    /// `job` the first of them (for test series).
+    Prober {
+        kind: &'static str,
+        name: &'static str,
+        jobs: String,
+        job: &'static str,
+    },
 }
 
 pub struct Rules {
@@ -35,6 +50,8 @@ pub struct Rules {
     pub services: BTreeMap<String, Group>,
     /// Page path to its group.
     pub pages: BTreeMap<String, Group>,
+    /// The hosts' and the prober's rules, owned by the platform owner.
+    pub platform: Option<Group>,
 }
 
 /// The rule shapes seen per file, as hashes.
@@ -64,7 +81,11 @@ pub(crate) fn build(
 ) -> Result<Rules, RenderError> {
     // Services are independent: render them on all cores, in order.
     let service_group = |s: &Service| -> Result<Option<(String, Group)>, RenderError> {
-        let labels = [("service", s.name.as_str()), ("owner", s.owner.as_str())];
+        // `host` lets a down host's alert inhibit its services' alerts.
+        let mut labels = vec![("service", s.name.as_str()), ("owner", s.owner.as_str())];
+        if let Some(h) = &s.host {
+            labels.push(("host", h));
+        }
         let rules = rules_for(
             r,
             catalogue,
@@ -106,7 +127,65 @@ pub(crate) fn build(
         }
     }
     let pages = page_groups(r, catalogue, reg, &mut shapes)?;
-    Ok(Rules { services, pages })
+    let platform = platform_group(r, catalogue, reg)?;
+    Ok(Rules {
+        services,
+        pages,
+        platform,
+    })
+}
+
+/// One group for what every service depends on: each host's rules, then the
+/// prober's. Labelled with the platform owner, and with `host`.
+fn platform_group(
+    r: &Renderer,
+    catalogue: &Catalogue,
+    reg: &Registry,
+) -> Result<Option<Group>, RenderError> {
+    let owner = reg.platform.owner.as_str();
+    let mut rules = Vec::new();
+    for h in &reg.platform.hosts {
+        let target = Target::Host {
+            kind: "host",
+            name: &h.name,
+            services: &h.services,
+        };
+        let labels = [("owner", owner), ("host", h.name.as_str())];
+        rules.extend(rules_for(
+            r, catalogue, reg, &target, &h.alerts, &labels, None,
+        )?);
+    }
+    if let Some(p) = &reg.platform.prober {
+        // The probes of the Prometheus that evaluates the group.
+        let jobs: Vec<&'static str> = if delivery::platform(reg).cluster_only {
+            vec![crate::artefacts::kubernetes::PROBE_JOB]
+        } else {
+            crate::artefacts::scrape::BLACKBOX_JOBS
+                .iter()
+                .map(|(j, _, _)| *j)
+                .collect()
+        };
+        let target = Target::Prober {
+            kind: "prober",
+            name: "blackbox_exporter",
+            jobs: jobs.join("|"),
+            job: jobs[0],
+        };
+        rules.extend(rules_for(
+            r,
+            catalogue,
+            reg,
+            &target,
+            &p.alerts,
+            &[("owner", owner)],
+            None,
+        )?);
+    }
+    Ok((!rules.is_empty()).then(|| Group {
+        name: delivery::PLATFORM_STEM.to_owned(),
+        records: Vec::new(),
+        rules,
+    }))
 }
 
 /// Each page's rule group (the pages share one rule file).
@@ -255,6 +334,23 @@ fn other_target<'a>(target: &Target<'a>, other: &'a mut Option<Service>) -> Targ
             service,
             owner,
         },
+        Target::Host { kind, services, .. } => Target::Host {
+            kind,
+            name: "192.0.2.1",
+            services,
+        },
+        // There is one prober: no other target to tell apart.
+        Target::Prober {
+            kind,
+            name,
+            jobs,
+            job,
+        } => Target::Prober {
+            kind,
+            name,
+            jobs: jobs.clone(),
+            job,
+        },
     }
 }
 
@@ -299,8 +395,13 @@ fn rule_test(
     Ok(RuleTest {
         firing: series(ctx, "firing", &t.test.firing)?,
         healthy: series(ctx, "healthy", &t.test.healthy)?,
-        other_firing: series(&other_ctx, "firing", &t.test.firing)?,
+        // The prober is one: it has no other target to tell apart.
+        other_firing: match target {
+            Target::Prober { .. } => Vec::new(),
+            _ => series(&other_ctx, "firing", &t.test.firing)?,
+        },
         labels,
+        absent: t.test.absent,
     })
 }
 
@@ -334,6 +435,11 @@ pub(crate) fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
             e.0.push(g);
             delivery::add_source(reg, &mut e.1, &s.source, false, (&s.name, &s.owner));
         }
+    }
+    if let Some(g) = &rules.platform {
+        let e = out.entry(delivery::platform(reg)).or_default();
+        e.0.push(g);
+        e.1.push(format!("{} (hosts and prober)", reg.source()));
     }
     if !rules.pages.is_empty() {
         let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();

@@ -13,6 +13,8 @@ use registry::{Registry, ServiceType, UNASSIGNED};
 
 /// File stem of the pages' rule file.
 pub(crate) const PAGES_STEM: &str = "_pages";
+/// File stem (and group name) of the hosts' and the prober's rules.
+pub(crate) const PLATFORM_STEM: &str = "_platform";
 
 /// Each placement's groups, with the registry files they come from.
 pub(crate) type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
@@ -56,6 +58,18 @@ pub(crate) fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
 /// The placement of the pages' group: probed by the stand-alone Prometheus.
 pub(crate) fn pages(reg: &Registry) -> Placement {
     placed(reg, PAGES_STEM.to_owned(), false)
+}
+
+/// The placement of the platform's group: the stand-alone Prometheus scrapes
+/// the hosts and runs the file-listed probes; a registry of k8s services only
+/// has its probes run by the cluster's Prometheus.
+pub(crate) fn platform(reg: &Registry) -> Placement {
+    let cluster = reg
+        .services
+        .iter()
+        .all(|s| s.kind == ServiceType::K8sDeployment)
+        && reg.pages.iter().all(|p| p.probe_url.is_none());
+    placed(reg, PLATFORM_STEM.to_owned(), cluster)
 }
 
 fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {

@@ -39,6 +39,8 @@ pub struct RuleTest {
     pub other_firing: Vec<Series>,
     /// Labels the alert keeps from its input series.
     pub labels: BTreeMap<String, String>,
+    /// The rule also fires when its target's series are absent.
+    pub absent: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

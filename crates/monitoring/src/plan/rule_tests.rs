@@ -131,6 +131,21 @@ pub(crate) fn shape(names: &[&str], rule: &Rule) -> u64 {
     h.finish()
 }
 
+/// The labels an absent() branch keeps: the series labels that its
+/// selector pins with `=` (such as `job="node_exporter"`), read off the
+/// rule's expression.
+fn absent_labels(rule: &Rule, series: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let Some(i) = rule.expr.find("absent(") else {
+        return BTreeMap::new();
+    };
+    let inner = &rule.expr[i..];
+    series
+        .iter()
+        .filter(|(k, v)| inner.contains(&format!("{k}=\"{v}\"")))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The three cases of every alert rule of `groups` that carries its test
 /// data: a rule that equals an earlier one of the file but for its target's
 /// names (the same template over another service of the same kind and
@@ -164,13 +179,32 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                 input: with_count(&t.healthy, minutes),
                 expected: vec![],
             });
-            cases.push(Case {
-                title: format!("{} of {who} ignores another target's series", rule.alert),
-                alertname: rule.alert.clone(),
-                eval_time,
-                input: with_count(&t.other_firing, minutes),
-                expected: vec![],
-            });
+            // Beside its own healthy series: a rule with an absent() branch
+            // would fire without them, proving nothing about selection.
+            let beside: Vec<Series> = t.healthy.iter().chain(&t.other_firing).cloned().collect();
+            if !t.other_firing.is_empty() {
+                cases.push(Case {
+                    title: format!("{} of {who} ignores another target's series", rule.alert),
+                    alertname: rule.alert.clone(),
+                    eval_time: eval_time.clone(),
+                    input: with_count(&beside, minutes),
+                    expected: vec![],
+                });
+            }
+            if t.absent {
+                // Only the rule's own labels: absent() keeps no series' labels
+                // but the selector's equality matchers, which the rule sets too.
+                cases.push(Case {
+                    title: format!("{} fires when {who}'s series are absent", rule.alert),
+                    alertname: rule.alert.clone(),
+                    eval_time,
+                    input: Vec::new(),
+                    expected: vec![
+                        expected(rule, &absent_labels(rule, &t.labels))
+                            .map_err(|e| RenderError(format!("alert {}: {e}", rule.name)))?,
+                    ],
+                });
+            }
         }
     }
     Ok(cases)

@@ -54,11 +54,15 @@ pub fn group_name(o: &Objective) -> String {
     format!("slo {}", o.key)
 }
 
-/// The burn-rate tiers of an objective, with their factors and `for`.
+/// The burn-rate tiers of an objective, with their factors and `for`. A
+/// tier that would need an error ratio above 100 % (a fast tier on a 90 %
+/// objective) can never fire: it gets no rule (validation warns).
 fn tier_plans(st: &Settings, o: &Objective) -> Vec<TierPlan> {
+    let budget = (100.0 - o.availability) / 100.0;
     TIERS
         .iter()
         .filter(|t| o.tiers.iter().any(|n| n == t.name))
+        .filter(|t| budget * factor(t, st.slo_period_hours) < 1.0)
         .map(|tier| TierPlan {
             tier: tier.name,
             factor: factor(tier, st.slo_period_hours),

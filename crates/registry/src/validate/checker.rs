@@ -20,6 +20,9 @@ pub(crate) const HTTP_METHODS: [&str; 7] =
 pub(crate) struct Checker<'a> {
     pub(super) diags: Vec<Diagnostic>,
     pub(super) catalogue: &'a Catalogue,
+    /// The highest finite latency bucket the applications export (declared,
+    /// or the default buckets), once settings are resolved.
+    pub(super) top_bucket: Option<f64>,
 }
 
 impl Checker<'_> {

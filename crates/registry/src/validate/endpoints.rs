@@ -295,7 +295,7 @@ pub(super) fn availability(
             "objectives whose fast tier can never fire",
             f.clone(),
             format!(
-                "at {a}% the fast burn-rate tier can never fire: it needs an error ratio above 100%"
+                "at {a}% the fast burn-rate tier can never fire: it needs an error ratio above 100%, so it gets no rule"
             ),
             "the slower tiers still alert; consider a stricter objective",
         );

@@ -13,6 +13,7 @@ mod alerts;
 mod checker;
 mod endpoints;
 mod pages;
+mod platform;
 mod sections;
 mod services;
 mod slos;
@@ -35,6 +36,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         c: Checker {
             diags: Vec::new(),
             catalogue,
+            top_bucket: None,
         },
         sources: &sources,
         files: &files,
@@ -46,12 +48,19 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         services: BTreeMap::new(),
     };
     sections::collect(&mut cx);
+    cx.c.top_bucket = cx
+        .settings
+        .latency_buckets_seconds
+        .iter()
+        .copied()
+        .reduce(f64::max);
     let runbook_base_url = sections::check_defaults(&mut cx);
     let mut services = services::check_all(&mut cx);
     sections::check_default_services(&mut cx);
     let mut pages = pages::check_all(&mut cx);
     let mut endpoints = endpoints::check_all(&mut cx);
     let mut named_slos = slos::check_all(&mut cx);
+    let platform = platform::check(&mut cx, &services, &pages);
     sections::check_routing(&mut cx, runbook_base_url.is_some());
     let Cx {
         c,
@@ -94,6 +103,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         endpoints,
         objectives,
         teams,
+        platform,
         runbook_base_url,
         settings,
         files: sources.iter().map(|s| s.name.clone()).collect(),

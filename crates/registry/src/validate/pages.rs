@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_saphyr::Spanned;
 
+use super::alerts::Entry;
 use super::checker::Cx;
 use crate::catalogue::{Need, TargetKind};
 use crate::diagnostics::shown;
+use crate::failure_modes::Facts;
 use crate::source::SourceFile;
 use crate::syntax::percent_encode_path;
 use crate::{Page, UNASSIGNED, model, url};
@@ -116,16 +118,27 @@ fn check_page(cx: &mut Cx, src: &SourceFile, page: &model::Page, field: &str) ->
         .pages_base_url
         .as_ref()
         .map(|base| format!("{base}{}", percent_encode_path(&path.value)));
-    let alerts =
-        cx.c.alerts(src, &page.alerts, field, TargetKind::Page, &|n| {
-            n == Need::Probe && probe_url.is_some()
-        });
+    let has = |n: Need| n == Need::Probe && probe_url.is_some();
+    let entry = Entry {
+        kind: TargetKind::Page,
+        has: &has,
+        facts: Facts {
+            health_command: None,
+            https: probe_url
+                .as_ref()
+                .is_some_and(|u| u.starts_with("https://")),
+        },
+        host: None,
+        opt_out: page.opt_out.as_ref(),
+    };
+    let (alerts, modes) = cx.c.alerts(src, &page.alerts, field, &entry);
     Page {
         path: path.value.clone(),
         name: page.name.clone(),
         sentry_session: page.monitoring.sentry_session,
         web_vitals: page.monitoring.web_vitals,
         alerts,
+        modes,
         owner,
         service,
         source: src.name.clone(),

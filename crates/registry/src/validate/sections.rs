@@ -63,6 +63,7 @@ pub(super) fn check_defaults(cx: &mut Cx) -> Option<String> {
     for (o, f) in [
         (&d.value.page_owner, "defaults.page_owner"),
         (&d.value.api_owner, "defaults.api_owner"),
+        (&d.value.platform_owner, "defaults.platform_owner"),
     ] {
         if let Some(o) = o {
             cx.check_owner(src, o, f.into());

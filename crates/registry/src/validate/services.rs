@@ -4,10 +4,12 @@
 
 use serde_saphyr::Spanned;
 
+use super::alerts::Entry;
 use super::checker::{Checker, Cx, check_url};
 use crate::catalogue::Need;
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::shown;
+use crate::failure_modes::Facts;
 use crate::source::SourceFile;
 use crate::syntax::{is_hostname, is_unit_name};
 use crate::{Probe, Scrape, Service, ServiceMonitoring, ServiceType, model, url};
@@ -146,10 +148,27 @@ fn check_service(
         Need::Host => svc.host.is_some(),
         Need::Unit => svc.service_name.is_some(),
         Need::Scrape => scraped,
+        Need::ExporterPort => {
+            scraped && svc.metrics.as_ref().is_some_and(|m| m.value.port.is_some())
+        }
         Need::KubeStateMetrics => provides.iter().any(|p| p == "kube-state-metrics"),
         Need::Kubelet => provides.iter().any(|p| p == "cadvisor"),
     };
-    let alerts = c.alerts(src, &svc.alerts, field, kind.into(), &has);
+    let facts = Facts {
+        health_command: match &probe {
+            Probe::Tcp { command, .. } => Some(command.as_str()),
+            _ => None,
+        },
+        https: matches!(&probe, Probe::Http { url } if url.starts_with("https://")),
+    };
+    let entry = Entry {
+        kind: kind.into(),
+        has: &has,
+        facts,
+        host: svc.host.as_ref().map(|h| h.value.as_str()),
+        opt_out: svc.opt_out.as_ref(),
+    };
+    let (alerts, modes) = c.alerts(src, &svc.alerts, field, &entry);
     if c.diags[before..].iter().any(Diagnostic::is_error) {
         return None;
     }
@@ -168,6 +187,7 @@ fn check_service(
             langfuse: svc.monitoring.langfuse,
         },
         alerts,
+        modes,
         owner,
         description: svc.description.clone(),
         runbook_url: svc.runbook_url.as_ref().map(|u| u.value.clone()),
