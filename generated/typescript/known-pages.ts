@@ -40,7 +40,7 @@ export const API_ENDPOINTS: readonly ApiEndpoint[] = [
 ];
 
 /** Histogram buckets (seconds) the SLO rules assume; SLO thresholds included. */
-export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0];
 
 /** The metric names and labels the SLO rules read (`settings.slo.metrics`). */
 export const HTTP_METRICS = {

@@ -1,5 +1,6 @@
-//! The README's alert table, written by gen from `templates/alerts/*.yaml` between
-//! two marker lines, so the catalogue a user reads never goes stale. A README
+//! The README's failure-mode and alert tables, written by gen from
+//! `templates/failure_modes.yaml` and `templates/alerts/*.yaml` between two
+//! marker lines, so the catalogue a user reads never goes stale. A README
 //! without the markers is left alone.
 
 use std::fmt::Write as _;
@@ -14,13 +15,43 @@ const START: &str =
     "<!-- alert-catalogue: written by `cargo xtask gen` from templates/alerts/*.yaml -->";
 const END: &str = "<!-- end of alert-catalogue -->";
 
-/// The table, one row per catalogue entry.
+/// The tables: each failure mode with the alerts that catch it (the first
+/// is every entry's baseline), then one row per catalogue alert with the
+/// reference its expression and `for` follow.
 pub(crate) fn table(c: &Catalogue) -> String {
-    let mut s = String::from(
-        "| alert | Prometheus name | fires when | reads | applies to | severity | for | threshold |\n\
-         |---|---|---|---|---|---|---|---|\n",
-    );
     let cell = |t: &str| t.replace('|', "\\|");
+    let mut s = String::from(
+        "| failure mode | what happens | applies to | caught by (baseline first) |\n|---|---|---|---|\n",
+    );
+    for m in &c.modes {
+        let kinds: Vec<&str> = m.applies_to.iter().map(|k| k.as_str()).collect();
+        let mut alerts: Vec<String> = m.alerts.iter().map(|a| format!("`{a}`")).collect();
+        if m.via == registry::failure_modes::Via::Host {
+            alerts = alerts
+                .into_iter()
+                .map(|a| format!("{a} of its host"))
+                .collect();
+        }
+        let mut when = String::new();
+        if !m.when.health_command.is_empty() {
+            when = format!(" (health command {})", m.when.health_command.join(", "));
+        }
+        if m.when.https {
+            when.push_str(" (https probes)");
+        }
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {}{when} | {} |",
+            m.mode.value,
+            cell(&m.title),
+            kinds.join(", "),
+            alerts.join(", ")
+        );
+    }
+    s.push_str(
+        "\n| alert | Prometheus name | fires when | reads | applies to | severity | for | threshold | follows |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
     for (name, t) in &c.alerts {
         let kinds: Vec<&str> = t.applies_to.iter().map(|k| k.as_str()).collect();
         let threshold = match (t.threshold, &t.threshold_unit) {
@@ -29,7 +60,7 @@ pub(crate) fn table(c: &Catalogue) -> String {
         };
         let _ = writeln!(
             s,
-            "| `{name}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{name}` | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&t.alert.value),
             cell(&t.fires),
             cell(&t.exporter),
@@ -37,6 +68,7 @@ pub(crate) fn table(c: &Catalogue) -> String {
             t.severity.value,
             t.for_.value,
             cell(&threshold),
+            cell(t.reference.as_deref().unwrap_or("–")),
         );
     }
     s

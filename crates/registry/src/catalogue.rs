@@ -7,59 +7,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diagnostics::{Diagnostic, Pos};
-use crate::model::ServiceType;
 use crate::source::{IoError, SourceFile, display_name};
 
-/// What an alert can be attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-pub enum TargetKind {
-    #[serde(rename = "k8s-deployment")]
-    K8sDeployment,
-    #[serde(rename = "docker")]
-    Docker,
-    #[serde(rename = "systemd")]
-    Systemd,
-    #[serde(rename = "page")]
-    Page,
-    /// A docker or systemd host, seen through its services' targets and
-    /// node_exporter (a platform alert, owned by `defaults.platform_owner`).
-    #[serde(rename = "host")]
-    Host,
-    /// The blackbox_exporter that runs every probe (a platform alert).
-    #[serde(rename = "prober")]
-    Prober,
-    /// An API endpoint: only failure modes name it (its SLO rules catch them).
-    #[serde(rename = "endpoint")]
-    Endpoint,
-}
-
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::K8sDeployment => "k8s-deployment",
-            Self::Docker => "docker",
-            Self::Systemd => "systemd",
-            Self::Page => "page",
-            Self::Host => "host",
-            Self::Prober => "prober",
-            Self::Endpoint => "endpoint",
-        }
-    }
-}
-
-impl From<ServiceType> for TargetKind {
-    fn from(t: ServiceType) -> Self {
-        match t {
-            ServiceType::K8sDeployment => Self::K8sDeployment,
-            ServiceType::Docker => Self::Docker,
-            ServiceType::Systemd => Self::Systemd,
-        }
-    }
-}
+pub use crate::target_kind::TargetKind;
 
 /// A property a target must have for an alert's expression to work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -354,7 +308,12 @@ pub fn load(
             }
         }
     }
-    let modes = crate::failure_modes::load(templates, &alerts, &mut diags)?;
+    let applies = |name: &str| {
+        alerts
+            .get(name)
+            .map(|t: &AlertTemplate| t.applies_to.clone())
+    };
+    let modes = crate::failure_modes::load(templates, &applies, &mut diags)?;
     Ok((Catalogue { alerts, modes }, diags))
 }
 

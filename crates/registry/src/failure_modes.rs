@@ -6,15 +6,15 @@
 //! (a need missing) is reported. Data, like the alert catalogue: a team adds a
 //! mode without touching Rust.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::catalogue::{AlertTemplate, TargetKind};
 use crate::diagnostics::Diagnostic;
 use crate::source::{IoError, SourceFile};
+use crate::target_kind::TargetKind;
 
 /// Alerts of endpoints, which their SLO rules raise (not alert templates).
 pub const SLO_ALERTS: [&str; 2] = ["slo_availability", "slo_latency"];
@@ -122,7 +122,7 @@ impl ModeCheck {
 
 pub(crate) fn load(
     templates: &Path,
-    alerts: &BTreeMap<String, AlertTemplate>,
+    applies_to: &dyn Fn(&str) -> Option<Vec<TargetKind>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Vec<FailureMode>, IoError> {
     let path = templates.join("failure_modes.yaml");
@@ -179,7 +179,7 @@ pub(crate) fn load(
             if m.applies_to == [TargetKind::Endpoint] && SLO_ALERTS.contains(&a.as_str()) {
                 continue;
             }
-            let Some(t) = alerts.get(a) else {
+            let Some(alert_kinds) = applies_to(a) else {
                 diags.push(err(
                     "alerts",
                     format!("mode {name:?} names the unknown alert {a:?}"),
@@ -191,7 +191,7 @@ pub(crate) fn load(
                 Via::Entry => m.applies_to.clone(),
                 Via::Host => vec![TargetKind::Host],
             };
-            if let Some(k) = kinds.iter().find(|k| !t.applies_to.contains(k)) {
+            if let Some(k) = kinds.iter().find(|k| !alert_kinds.contains(k)) {
                 diags.push(err(
                     "alerts",
                     format!(

@@ -18,6 +18,7 @@ pub mod settings;
 pub mod sli;
 pub mod source;
 pub mod syntax;
+pub mod target_kind;
 pub mod url;
 pub mod validate;
 pub mod wording;

@@ -13,6 +13,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use registry::ServiceType;
 use serde_json::Value;
 
+const STANDALONE: &str = "stand-alone";
+const CLUSTER: &str = "cluster";
+
+/// A group name as the rule files quote it.
+fn yaml_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 /// Metric name to the exporter that produces it.
 fn exporter_metrics() -> BTreeMap<String, String> {
     let text =
@@ -175,13 +183,40 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
             .flat_map(|gr| gr.records.iter().map(|r| r.record.clone()))
             .collect();
         let provides = &g.registry.settings.kubernetes.provides;
+        // Under `rules: auto` each group has one evaluator, which must scrape
+        // what it reads; the other settings are the deployer's choice.
+        let auto = g.registry.settings.prometheus.rules == registry::settings::RuleDelivery::Auto;
+        let page_probed = |group: &str| {
+            group.starts_with("page ")
+                && g.outputs.iter().any(|o| {
+                    o.path == "prometheus/targets/blackbox-pages.yml"
+                        && o.contents.contains("page:")
+                })
+        };
         let mut dead = Vec::new();
+        // Every group, with the service whose metrics it reads: a page's
+        // group reads its serving service's (JavaScript errors, API errors)
+        // and its probes; the platform's, the hosts' and the prober's.
+        let page_service = |path: &str| {
+            g.registry
+                .pages
+                .iter()
+                .find(|p| p.path == path)
+                .map(|p| p.service.as_str())
+        };
         let groups = g
             .rules
             .services
             .iter()
             .map(|(name, gr)| (Some(name.as_str()), gr))
-            .chain(g.rules.pages.values().map(|gr| (None, gr)));
+            .chain(
+                g.rules
+                    .pages
+                    .iter()
+                    .chain(&g.rules.page_apps)
+                    .map(|(path, gr)| (page_service(path), gr)),
+            )
+            .chain(g.rules.platform.iter().map(|gr| (None, gr)));
         // An SLO's group reads its serving service's metrics; raw queries name
         // them themselves (the application's own, scraped by its job).
         let objective = |group: &str| {
@@ -208,8 +243,38 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
             .values()
             .flatten()
             .map(|gr| (objective(&gr.name).and_then(|o| o.service.as_deref()), gr));
+        // Where a group is evaluated: the stand-alone Prometheus (a rule file
+        // prometheus.yml loads) or the operator's (a PrometheusRule).
+        let evaluated = |group: &str| -> BTreeSet<&'static str> {
+            let named = format!("- name: {}", yaml_str(group));
+            g.outputs
+                .iter()
+                .filter(|o| o.contents.contains(&named))
+                .filter_map(|o| {
+                    if o.path.starts_with("kubernetes/") {
+                        Some(CLUSTER)
+                    } else if (o.path.starts_with("prometheus/rules/")
+                        || o.path.starts_with("prometheus/slo/"))
+                        && !o.path.contains("/cluster/")
+                    {
+                        Some(STANDALONE)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        };
         for (service, group) in groups.chain(slo) {
             let svc = service.and_then(|n| g.registry.services.iter().find(|s| s.name == n));
+            let places = evaluated(&group.name);
+            assert!(
+                !places.is_empty()
+                    || g.registry.settings.prometheus.rules
+                        != registry::settings::RuleDelivery::Auto,
+                "{}: group {} is evaluated nowhere",
+                reg.display(),
+                group.name
+            );
             for rule in &group.rules {
                 checked += 1;
                 for metric in metrics(&rule.expr) {
@@ -227,7 +292,22 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                         ));
                         continue;
                     };
-                    let Some(s) = svc else { continue };
+                    let Some(s) = svc else {
+                        // The platform's: hosts' exporters and the probes of
+                        // the stand-alone Prometheus, or the cluster's probes.
+                        let fed_at = match exporter.as_str() {
+                            "node_exporter" => BTreeSet::from([STANDALONE]),
+                            "blackbox_exporter" if rule.expr.contains("blackbox-cluster") => {
+                                BTreeSet::from([CLUSTER])
+                            }
+                            "blackbox_exporter" => BTreeSet::from([STANDALONE]),
+                            _ => BTreeSet::new(),
+                        };
+                        if auto && places.is_disjoint(&fed_at) {
+                            dead.push(format!("{} ({}): {metric} comes from {exporter}, which no Prometheus that evaluates the group scrapes", rule.alert, group.name));
+                        }
+                        continue;
+                    };
                     let host_target = |job: &str| {
                         s.host.as_ref().is_some_and(|h| {
                             jobs.get(job).is_some_and(|ts| {
@@ -244,7 +324,7 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                         });
                     let k8s = s.kind == ServiceType::K8sDeployment;
                     let fed = match exporter.as_str() {
-                        "blackbox_exporter" => probed(&s.name),
+                        "blackbox_exporter" => probed(&s.name) || page_probed(&group.name),
                         "node_exporter" => host_target("node_exporter"),
                         "cAdvisor" if k8s => provides.iter().any(|p| p == "cadvisor"),
                         "cAdvisor" => host_target("cadvisor"),
@@ -255,6 +335,21 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                     };
                     if !fed {
                         dead.push(format!("{} of {}: {metric} comes from {exporter}, which no generated job scrapes for it", rule.alert, s.name));
+                    }
+                    // And scraped by a Prometheus that evaluates the rule: the
+                    // cluster's scrapes k8s services and what the cluster
+                    // provides; the stand-alone one the rest, and every page probe.
+                    let fed_at = match exporter.as_str() {
+                        "blackbox_exporter" if group.name.starts_with("page ") => STANDALONE,
+                        "node_exporter" | "cAdvisor" if !k8s => STANDALONE,
+                        _ if k8s => CLUSTER,
+                        _ => STANDALONE,
+                    };
+                    if auto && !places.contains(fed_at) {
+                        dead.push(format!(
+                            "{} ({}): {metric} is scraped by the {fed_at} Prometheus, but the group is evaluated by {places:?}",
+                            rule.alert, group.name
+                        ));
                     }
                 }
             }

@@ -733,8 +733,51 @@ fn hostile_inputs_end_in_clear_errors() {
     );
 }
 
+/// The design document's registry as teams wrote it: refused exactly where
+/// its alerts could never fire, each error at the entry with the fix
+/// (`fixtures/design/` is the same file with those fixes).
 #[test]
-fn design_registry_loads_unchanged() {
+fn design_registry_as_written_is_refused_where_its_alerts_would_be_dead() {
+    let t = TempDir::new("design-raw");
+    let out = xtask(&[
+        "gen",
+        "--registry",
+        &root().join("xtask/tests/data/design").to_string_lossy(),
+        "--out",
+        &t.join("out").to_string_lossy(),
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(!t.join("out").exists(), "nothing is written: {said}");
+    for (at, what, hint) in [
+        (":73:9", "analysis_timeout", "latency_buckets_seconds"),
+        (":95:9", "connection_pool_exhausted", "metrics: {port"),
+        (":96:9", "slow_query", "metrics: {port"),
+        (
+            ":175:5",
+            "reads its serving service's request metrics",
+            "api_service",
+        ),
+    ] {
+        let line = said
+            .lines()
+            .position(|l| l.contains(&format!("service-registry.yaml{at}")))
+            .unwrap_or_else(|| panic!("no error at {at} ({what}):\n{said}"));
+        let block: String = said
+            .lines()
+            .skip(line.saturating_sub(1))
+            .take(8)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            block.contains(what) && block.contains(hint),
+            "{at}: {block}"
+        );
+    }
+}
+
+#[test]
+fn design_registry_with_its_fixes_loads() {
     let t = TempDir::new("design");
     let out = xtask(&[
         "gen",

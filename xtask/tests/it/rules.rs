@@ -147,6 +147,7 @@ fn every_alert_expression_selects_only_its_own_target() {
                         q(ns),
                         pods.replace('\\', "\\\\")
                     ),
+                    format!("namespace={}, deployment={}", q(ns), q(&s.name)),
                 ];
             }
             if let Some(unit) = &s.unit {
@@ -159,16 +160,24 @@ fn every_alert_expression_selects_only_its_own_target() {
         }
         let q =
             |v: &str| monitoring::templates::filters::promql(&minijinja::Value::from(v)).unwrap();
-        for p in &g.registry.pages {
-            let Some(group) = g.rules.pages.get(&p.path) else {
-                continue;
+        // The platform's rules: a host's select its `host`; the prober's,
+        // its probe jobs.
+        for rule in g.rules.platform.iter().flat_map(|gr| &gr.rules) {
+            let own = match rule.labels.get("host") {
+                Some(h) => vec![format!("host={}", q(h))],
+                None => vec!["job=~".to_owned()],
             };
+            assert_scoped(rule, &own, "zz-no-other-host");
+            checked += 1;
+        }
+        for p in &g.registry.pages {
+            let groups = [g.rules.pages.get(&p.path), g.rules.page_apps.get(&p.path)];
             let own = [format!(
                 "page={}",
                 monitoring::templates::filters::promql(&minijinja::Value::from(p.path.as_str()))
                     .unwrap()
             )];
-            for rule in &group.rules {
+            for rule in groups.into_iter().flatten().flat_map(|gr| &gr.rules) {
                 assert_scoped(rule, &own, "");
                 checked += 1;
             }

@@ -25,9 +25,6 @@ pub(crate) const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "ca
 /// Resources handed on per this many services, so 100,000 services' are
 /// never all held.
 const PART: usize = 2048;
-/// The job of the k8s services' Probes: apart from the stand-alone
-/// Prometheus' probe jobs, so each Prometheus' ProberDown sees its own.
-pub(crate) const PROBE_JOB: &str = "blackbox-cluster";
 
 pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     let reg = p.registry;
@@ -132,7 +129,7 @@ fn resources(
     settings: &Value,
     labels: &Value,
 ) -> Result<Vec<(&'static str, String)>, RenderError> {
-    let ctx = context! { service => Serde(s), settings => settings.clone(), labels => labels.clone(), job => PROBE_JOB };
+    let ctx = context! { service => Serde(s), settings => settings.clone(), labels => labels.clone(), job => crate::plan::jobs::CLUSTER_PROBE_JOB };
     let mut out = Vec::new();
     if s.monitoring.prometheus {
         out.push((

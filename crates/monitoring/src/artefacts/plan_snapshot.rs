@@ -98,6 +98,7 @@ pub(crate) fn render(r: &Renderer, p: &Plan) -> Result<String, RenderError> {
             teams => Serde(&reg.teams),
             service_rules => Serde(&rules.services),
             page_rules => Serde(&rules.pages),
+            page_app_rules => Serde(&rules.page_apps),
             platform => Serde(&reg.platform),
             platform_rules => rules.platform.as_ref().map(|_| {
                 let p = crate::plan::delivery::platform(reg);

@@ -42,7 +42,10 @@ pub(crate) fn files(
         }
     }
     for p in &reg.pages {
-        if let Some(g) = rules.pages.get(&p.path) {
+        for g in [rules.pages.get(&p.path), rules.page_apps.get(&p.path)]
+            .into_iter()
+            .flatten()
+        {
             owned.push((&p.owner, g, &p.source));
         }
     }

@@ -22,6 +22,8 @@ use registry::{Probe, Registry, ServiceType};
 struct Job<'a> {
     service: &'a str,
     owner: &'a str,
+    /// Lets a down host's alert inhibit the service's.
+    host: Option<&'a str>,
     address: &'a str,
     path: &'a str,
 }
@@ -32,12 +34,7 @@ pub(crate) struct Target {
     pub labels: BTreeMap<&'static str, String>,
 }
 
-/// A Blackbox job: its name, module and target file (relative to prometheus.yml).
-pub const BLACKBOX_JOBS: [(&str, &str, &str); 3] = [
-    ("blackbox-http", "http_2xx", "targets/blackbox-http.yml"),
-    ("blackbox-tcp", "tcp_connect", "targets/blackbox-tcp.yml"),
-    ("blackbox-pages", "http_page", "targets/blackbox-pages.yml"),
-];
+pub use crate::plan::jobs::BLACKBOX_JOBS;
 
 /// Probe targets of docker and systemd services and of pages, by job.
 pub(crate) fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target>> {
@@ -56,7 +53,10 @@ pub(crate) fn probe_targets(reg: &Registry) -> BTreeMap<&'static str, Vec<Target
         .iter()
         .filter(|s| s.kind != ServiceType::K8sDeployment)
     {
-        let labels = BTreeMap::from([("service", s.name.clone()), ("owner", s.owner.clone())]);
+        let mut labels = BTreeMap::from([("service", s.name.clone()), ("owner", s.owner.clone())]);
+        if let Some(h) = &s.host {
+            labels.insert("host", h.clone());
+        }
         match &s.probe {
             Probe::Http { url } => add("blackbox-http", url, labels),
             Probe::Tcp { address, .. } => add("blackbox-tcp", address, labels),
@@ -169,6 +169,7 @@ pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderE
             s.scrape.as_ref().map(|sc| Job {
                 service: &s.name,
                 owner: &s.owner,
+                host: s.host.as_deref(),
                 address: &sc.address,
                 path: &sc.path,
             })

@@ -232,6 +232,7 @@ fn alert_cases(
         eval_time: eval_time.clone(),
         input: crate::plan::rule_tests::with_count(&series(own, bad), minutes),
         expected,
+        scoped: None,
     };
     Ok([
         case(

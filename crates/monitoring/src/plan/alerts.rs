@@ -48,8 +48,12 @@ enum Target<'a> {
 pub struct Rules {
     /// Service name to its group.
     pub services: BTreeMap<String, Group>,
-    /// Page path to its group.
+    /// Page path to its group of probe rules (the stand-alone Prometheus
+    /// runs the page probes).
     pub pages: BTreeMap<String, Group>,
+    /// Page path to its group of rules over its serving service's metrics
+    /// (JavaScript and API errors), evaluated where that service is scraped.
+    pub page_apps: BTreeMap<String, Group>,
     /// The hosts' and the prober's rules, owned by the platform owner.
     pub platform: Option<Group>,
 }
@@ -126,11 +130,12 @@ pub(crate) fn build(
             services.insert(name, group);
         }
     }
-    let pages = page_groups(r, catalogue, reg, &mut shapes)?;
+    let (pages, page_apps) = page_groups(r, catalogue, reg, &mut shapes)?;
     let platform = platform_group(r, catalogue, reg)?;
     Ok(Rules {
         services,
         pages,
+        page_apps,
         platform,
     })
 }
@@ -158,9 +163,9 @@ fn platform_group(
     if let Some(p) = &reg.platform.prober {
         // The probes of the Prometheus that evaluates the group.
         let jobs: Vec<&'static str> = if delivery::platform(reg).cluster_only {
-            vec![crate::artefacts::kubernetes::PROBE_JOB]
+            vec![crate::plan::jobs::CLUSTER_PROBE_JOB]
         } else {
-            crate::artefacts::scrape::BLACKBOX_JOBS
+            crate::plan::jobs::BLACKBOX_JOBS
                 .iter()
                 .map(|(j, _, _)| *j)
                 .collect()
@@ -188,14 +193,16 @@ fn platform_group(
     }))
 }
 
-/// Each page's rule group (the pages share one rule file).
+/// Each page's rule groups: its probe rules, and its rules over its serving
+/// service's metrics (each kind shares one rule file per placement).
 fn page_groups(
     r: &Renderer,
     catalogue: &Catalogue,
     reg: &Registry,
     shapes: &mut Shapes,
-) -> Result<BTreeMap<String, Group>, RenderError> {
+) -> Result<(BTreeMap<String, Group>, BTreeMap<String, Group>), RenderError> {
     let mut pages = BTreeMap::new();
+    let mut apps = BTreeMap::new();
     for p in &reg.pages {
         let Page {
             path,
@@ -216,18 +223,37 @@ fn page_groups(
             ("owner", owner.as_str()),
             ("page", path.as_str()),
         ];
-        let rules = rules_for(r, catalogue, reg, &target, &p.alerts, &labels, None)?;
-        if !rules.is_empty() {
+        let (probed, app): (Vec<Rule>, Vec<Rule>) =
+            rules_for(r, catalogue, reg, &target, &p.alerts, &labels, None)?
+                .into_iter()
+                .partition(|rule| {
+                    registry::catalogue::Exporter::of(&rule.exporter)
+                        == Some(registry::catalogue::Exporter::Blackbox)
+                });
+        if !probed.is_empty() {
             let mut group = Group {
                 name: format!("page {path}"),
                 records: Vec::new(),
-                rules,
+                rules: probed,
             };
             shapes.share(&delivery::pages(reg), &[path, name], &mut group);
             pages.insert(path.clone(), group);
         }
+        if !app.is_empty() {
+            let mut group = Group {
+                name: format!("page {path} ({service})"),
+                records: Vec::new(),
+                rules: app,
+            };
+            shapes.share(
+                &delivery::page_apps(reg, service),
+                &[path, name],
+                &mut group,
+            );
+            apps.insert(path.clone(), group);
+        }
     }
-    Ok(pages)
+    Ok((pages, apps))
 }
 
 fn rules_for(
@@ -441,14 +467,24 @@ pub(crate) fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
         e.0.push(g);
         e.1.push(format!("{} (hosts and prober)", reg.source()));
     }
+    let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let sources = format!("{} (pages)", sources.join(", "));
+    // `_` cannot start a service or team name, so this never clashes with one.
     if !rules.pages.is_empty() {
-        let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
-        sources.sort_unstable();
-        sources.dedup();
-        // `_` cannot start a service or team name, so this never clashes with one.
         let e = out.entry(delivery::pages(reg)).or_default();
         e.0.extend(rules.pages.values());
-        e.1.push(format!("{} (pages)", sources.join(", ")));
+        e.1.push(sources.clone());
+    }
+    for p in &reg.pages {
+        if let Some(g) = rules.page_apps.get(&p.path) {
+            let e = out.entry(delivery::page_apps(reg, &p.service)).or_default();
+            e.0.push(g);
+            if !e.1.contains(&sources) {
+                e.1.push(sources.clone());
+            }
+        }
     }
     out
 }

@@ -60,6 +60,15 @@ pub(crate) fn pages(reg: &Registry) -> Placement {
     placed(reg, PAGES_STEM.to_owned(), false)
 }
 
+/// The placement of the pages' rules over their serving service's metrics:
+/// evaluated where that service is scraped.
+pub(crate) fn page_apps(reg: &Registry, service: &str) -> Placement {
+    let k8s = reg
+        .service(service)
+        .is_some_and(|s| s.kind == ServiceType::K8sDeployment);
+    placed(reg, PAGES_STEM.to_owned(), k8s)
+}
+
 /// The placement of the platform's group: the stand-alone Prometheus scrapes
 /// the hosts and runs the file-listed probes; a registry of k8s services only
 /// has its probes run by the cluster's Prometheus.

@@ -7,6 +7,7 @@ pub(crate) mod burn;
 pub mod coverage;
 pub mod dashboards;
 pub mod delivery;
+pub mod jobs;
 pub mod rule;
 pub mod rule_tests;
 pub mod slo;

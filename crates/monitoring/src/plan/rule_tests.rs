@@ -20,6 +20,52 @@ pub(crate) struct Case {
     pub eval_time: String,
     pub input: Vec<Series>,
     pub expected: Vec<Expected>,
+    /// For a rule with an absent() branch, the check is on its own ALERTS
+    /// series (`promql_expr_test`) instead: the file's other rules of the
+    /// same name fire on the case's missing series, and `alert_rule_test`
+    /// would see them. The selector, and the series expected (labels as
+    /// `{k="v", …}`; none when it must stay quiet).
+    pub scoped: Option<Scoped>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Scoped {
+    pub expr: String,
+    pub expected: Vec<String>,
+}
+
+/// A label set in PromQL's notation, values escaped.
+fn selector(labels: &BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+/// The check of a case of an absent-type rule: its firing ALERTS series,
+/// selected by the rule's own labels.
+fn scoped(rule: &Rule, expected: &[Expected]) -> Result<Scoped, RenderError> {
+    let mut own = BTreeMap::from([
+        ("alertname".to_owned(), rule.alert.clone()),
+        ("alertstate".to_owned(), "firing".to_owned()),
+    ]);
+    for (k, v) in &rule.labels {
+        own.insert(k.clone(), expand(v, &BTreeMap::new())?);
+    }
+    Ok(Scoped {
+        expr: format!("ALERTS{}", selector(&own)),
+        expected: expected
+            .iter()
+            .map(|e| {
+                let mut all = e.labels.clone();
+                all.insert("__name__".into(), "ALERTS".into());
+                all.insert("alertname".into(), rule.alert.clone());
+                all.insert("alertstate".into(), "firing".into());
+                selector(&all)
+            })
+            .collect(),
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -159,6 +205,7 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
             let Some(t) = &rule.test else {
                 continue; // an earlier rule of its shape carries the cases
             };
+            let first = cases.len();
             let minutes = eval_minutes(&rule.for_);
             let eval_time = format!("{minutes}m");
             let who = &g.name;
@@ -171,6 +218,7 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                     expected(rule, &t.labels)
                         .map_err(|e| RenderError(format!("alert {}: {e}", rule.name)))?,
                 ],
+                scoped: None,
             });
             cases.push(Case {
                 title: format!("{} stays quiet while {who} is healthy", rule.alert),
@@ -178,6 +226,7 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                 eval_time: eval_time.clone(),
                 input: with_count(&t.healthy, minutes),
                 expected: vec![],
+                scoped: None,
             });
             // Beside its own healthy series: a rule with an absent() branch
             // would fire without them, proving nothing about selection.
@@ -189,6 +238,7 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                     eval_time: eval_time.clone(),
                     input: with_count(&beside, minutes),
                     expected: vec![],
+                    scoped: None,
                 });
             }
             if t.absent {
@@ -203,7 +253,11 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                         expected(rule, &absent_labels(rule, &t.labels))
                             .map_err(|e| RenderError(format!("alert {}: {e}", rule.name)))?,
                     ],
+                    scoped: None,
                 });
+                for c in &mut cases[first..] {
+                    c.scoped = Some(scoped(rule, &c.expected)?);
+                }
             }
         }
     }

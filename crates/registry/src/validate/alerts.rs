@@ -32,6 +32,8 @@ pub(super) struct Entry<'a> {
     pub host: Option<&'a str>,
     /// `opt_out:`: mode to the reason, where it is written.
     pub opt_out: Option<&'a Spanned<BTreeMap<String, String>>>,
+    /// Its name (or path), where undetected modes are reported.
+    pub at: &'a Spanned<String>,
 }
 
 /// The first need of `t` a target of `kind` lacks: the template's own, then
@@ -149,6 +151,26 @@ impl Checker<'_> {
             &opted,
         );
         out.extend(added);
+        for m in &checks {
+            if let Outcome::NotDetected { reason } = &m.outcome {
+                self.warn(
+                    src,
+                    entry.at,
+                    "undetected failure modes",
+                    format!("{field}.opt_out.{}", m.mode),
+                    format!(
+                        "{} {}: nothing alerts when {} ({reason})",
+                        entry.kind.as_str(),
+                        shown(&entry.at.value),
+                        m.title
+                    ),
+                    format!(
+                        "give it what the alert needs, or opt out with a reason: `opt_out: {{{}: \"…\"}}`",
+                        m.mode
+                    ),
+                );
+            }
+        }
         (out, checks)
     }
 

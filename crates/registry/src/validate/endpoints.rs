@@ -115,6 +115,25 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
     if let Some(s) = &ep.service {
         cx.check_service_ref(src, s, format!("{field}.service"));
     }
+    let service = ep
+        .service
+        .as_ref()
+        .map(|s| s.value.clone())
+        .or_else(|| cx.default(|d| &d.api_service));
+    // Its SLIs select the serving service's HTTP metrics: without one they
+    // would select `service=""`, which nothing exports.
+    if let (Some(a), None, None) = (&ep.slo_availability, &service, &queries) {
+        cx.c.error(
+            src,
+            a,
+            format!("{field}.service"),
+            format!(
+                "the SLO of {} {} reads its serving service's request metrics, and the endpoint names no service",
+                ep.method.value, ep.path.value
+            ),
+            "set `service:` on the endpoint, or `defaults: {api_service: …}` for all of them",
+        );
+    }
     Endpoint {
         path: ep.path.value.clone(),
         method: ep.method.value.clone(),
@@ -124,11 +143,7 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
         min_request_rate: ep.min_request_rate.as_ref().map(|r| r.value),
         tiers,
         queries,
-        service: ep
-            .service
-            .as_ref()
-            .map(|s| s.value.clone())
-            .or_else(|| cx.default(|d| &d.api_service)),
+        service,
         owner: ep
             .owner
             .as_ref()

@@ -130,6 +130,7 @@ fn check_page(cx: &mut Cx, src: &SourceFile, page: &model::Page, field: &str) ->
         },
         host: None,
         opt_out: page.opt_out.as_ref(),
+        at: path,
     };
     let (alerts, modes) = cx.c.alerts(src, &page.alerts, field, &entry);
     Page {

@@ -167,6 +167,7 @@ fn check_service(
         facts,
         host: svc.host.as_ref().map(|h| h.value.as_str()),
         opt_out: svc.opt_out.as_ref(),
+        at: &svc.name,
     };
     let (alerts, modes) = c.alerts(src, &svc.alerts, field, &entry);
     if c.diags[before..].iter().any(Diagnostic::is_error) {

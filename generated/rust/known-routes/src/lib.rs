@@ -36,6 +36,8 @@ pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[
     5f64,
     10f64,
     30f64,
+    60f64,
+    120f64,
 ];
 /// The metric names and labels the SLO rules read (`settings.slo.metrics`):
 /// the requests counter (labelled with method, route and status) and
