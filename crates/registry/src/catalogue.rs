@@ -51,7 +51,7 @@ impl Need {
             Need::Host => "a `host`",
             Need::Unit => "a systemd unit in `service_name`",
             Need::Scrape => {
-                "its metrics scraped (`monitoring: {prometheus: true}` and, outside Kubernetes, a port or `metrics: {port}`)"
+                "its metrics scraped (`monitoring: {prometheus: true}` and, outside Kubernetes, a port or `metrics: {port}`; for a page, of its serving service: `service:` or `defaults.page_service`)"
             }
             Need::ExporterPort => {
                 "its exporter's port in `metrics: {port: …}` (postgres_exporter listens on 9187, redis_exporter on 9121; the service's own port speaks its wire protocol, not /metrics)"
@@ -112,6 +112,8 @@ impl Exporter {
     /// exist in Prometheus (beyond the template's own `needs`).
     pub(crate) fn need(self, kind: TargetKind) -> Option<Need> {
         match (self, kind) {
+            // A page's application metrics come from its serving service.
+            (Exporter::Application, TargetKind::Page) => Some(Need::Scrape),
             (
                 _,
                 TargetKind::Page | TargetKind::Host | TargetKind::Prober | TargetKind::Endpoint,

@@ -310,7 +310,7 @@ impl Checker<'_> {
             if has(*need) {
                 continue;
             }
-            if kind == TargetKind::Page {
+            if kind == TargetKind::Page && *need == Need::Probe {
                 // Registries in the design's format have pages but no base URL;
                 // they keep loading, without the probe-based page alerts.
                 self.warn(src, &a.name, "page alerts without `settings.pages_base_url`", f.to_owned(), format!("alert \"{name}\" needs a page probe, which needs `settings.pages_base_url`; no rule is generated for it"), "set `settings: {pages_base_url: https://…}`");

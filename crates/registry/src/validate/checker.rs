@@ -112,6 +112,9 @@ pub(super) struct Cx<'a> {
     pub(super) teams: BTreeMap<String, Team>,
     /// Service name to `file:line`, for duplicates and references.
     pub(super) services: BTreeMap<String, String>,
+    /// The services whose metrics Prometheus scrapes (pages' application
+    /// alerts read their serving service's).
+    pub(super) scraped: std::collections::BTreeSet<String>,
 }
 
 impl Cx<'_> {

@@ -46,6 +46,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         settings: super::settings::resolve(None, &mut Vec::new()),
         teams: BTreeMap::new(),
         services: BTreeMap::new(),
+        scraped: Default::default(),
     };
     sections::collect(&mut cx);
     cx.c.top_bucket = cx

@@ -118,7 +118,13 @@ fn check_page(cx: &mut Cx, src: &SourceFile, page: &model::Page, field: &str) ->
         .pages_base_url
         .as_ref()
         .map(|base| format!("{base}{}", percent_encode_path(&path.value)));
-    let has = |n: Need| n == Need::Probe && probe_url.is_some();
+    // The page's application metrics are its serving service's, scraped.
+    let served = cx.scraped.contains(&service);
+    let has = |n: Need| match n {
+        Need::Probe => probe_url.is_some(),
+        Need::Scrape => served,
+        _ => false,
+    };
     let entry = Entry {
         kind: TargetKind::Page,
         has: &has,

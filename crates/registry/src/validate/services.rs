@@ -35,6 +35,11 @@ pub(super) fn check_all(cx: &mut Cx) -> Vec<Service> {
                 None => {
                     let here = format!("{}:{}", src.name, s.referenced.line());
                     cx.services.insert(svc.name.clone(), here);
+                    if svc.monitoring.prometheus
+                        && (svc.kind == ServiceType::K8sDeployment || svc.scrape.is_some())
+                    {
+                        cx.scraped.insert(svc.name.clone());
+                    }
                     services.push(svc);
                 }
             }
