@@ -116,6 +116,8 @@ impl fmt::Display for Diagnostic {
 
 /// Warnings of one kind shown before the rest collapse into one line.
 pub(crate) const SHOWN_PER_KIND: usize = 3;
+/// Warnings shown in full in all, so many kinds still fit a screen.
+pub(crate) const SHOWN_TOTAL: usize = 6;
 
 /// "1 error, 2 warnings".
 /// A registry value inside a message: quoted like Rust's `Debug` (so hidden
@@ -146,8 +148,9 @@ pub fn counts(diags: &[Diagnostic]) -> String {
 
 /// The diagnostics of a run, sorted by file and position so the output does not
 /// depend on the order checks ran in. Every error is shown; after
-/// `SHOWN_PER_KIND` warnings of one kind the rest are counted in one line,
-/// unless `verbose`. Linear in the number of diagnostics.
+/// `SHOWN_PER_KIND` warnings of one kind, or `SHOWN_TOTAL` in all, the rest
+/// are counted in one line per kind, unless `verbose`. Linear in the number
+/// of diagnostics.
 pub fn render(diags: &mut [Diagnostic], verbose: bool) -> String {
     diags.sort_by(|a, b| (&a.pos, a.level, &a.message).cmp(&(&b.pos, b.level, &b.message)));
     let key = |d: &Diagnostic| -> String {
@@ -158,6 +161,7 @@ pub fn render(diags: &mut [Diagnostic], verbose: bool) -> String {
         }
     };
     let mut shown: std::collections::HashMap<String, usize> = Default::default();
+    let mut total = 0;
     let mut hidden: Vec<(String, Option<&'static str>, usize)> = Vec::new();
     let mut out = String::new();
     for d in diags.iter() {
@@ -168,7 +172,8 @@ pub fn render(diags: &mut [Diagnostic], verbose: bool) -> String {
         let k = key(d);
         let n = shown.entry(k.clone()).or_default();
         *n += 1;
-        if *n <= SHOWN_PER_KIND {
+        if *n <= SHOWN_PER_KIND && total < SHOWN_TOTAL {
+            total += 1;
             let _ = writeln!(out, "{d}");
         } else if let Some(h) = hidden.iter_mut().find(|h| h.0 == k) {
             h.2 += 1;

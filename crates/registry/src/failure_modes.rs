@@ -143,8 +143,19 @@ pub(crate) fn load(
             return Ok(Vec::new());
         }
     };
+    check(&source, &file.modes, applies_to, diags);
+    Ok(file.modes)
+}
+
+/// Names valid and unique, alerts known and applying to the mode's kinds.
+fn check(
+    source: &SourceFile,
+    modes: &[FailureMode],
+    applies_to: &dyn Fn(&str) -> Option<Vec<TargetKind>>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut seen = BTreeSet::new();
-    for m in &file.modes {
+    for m in modes {
         let at = source.pos(&m.mode.referenced);
         let err = |field: &str, msg: String, help: &str| {
             source.diag(Diagnostic::error(at.clone(), field.to_owned(), msg).help(help.to_owned()))
@@ -203,5 +214,4 @@ pub(crate) fn load(
             }
         }
     }
-    Ok(file.modes)
 }

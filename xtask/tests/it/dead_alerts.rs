@@ -283,7 +283,12 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                     }
                     let application = "application".to_owned();
                     // `up` is Prometheus' own, of the job the alert says it reads.
-                    let own = rule.exporter.split_whitespace().next().unwrap_or("").to_owned();
+                    let own = rule
+                        .exporter
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
                     let Some(exporter) = known
                         .get(&metric)
                         .map(|e| if e == "prometheus" { &own } else { e })

@@ -277,15 +277,22 @@ fn a_team_file_tests_each_rule_shape_once() {
         std::fs::read_to_string(out.join("prometheus/rules/cluster/team-a.rules.yml")).unwrap();
     let tests_file = out.join("prometheus/tests/cluster/team-a.test.yml");
     let tests = std::fs::read_to_string(&tests_file).unwrap();
-    assert_eq!(rules.matches("- alert: ").count(), 120);
+    // Three listed, four baseline (TargetDown, PodNotReady, ReplicasMismatch,
+    // MemoryHigh) per service.
+    assert_eq!(rules.matches("- alert: ").count(), 40 * 7);
     // The header names the team, not each of its 40 services.
     let header = rules.lines().next().unwrap();
     assert!(
         header.contains("(team team-a)") && !header.contains("k39"),
         "{header}"
     );
-    // Three shapes, plus k7's own pod_crash; three cases each.
-    assert_eq!(tests.matches("  - interval: ").count(), 4 * 3, "{tests}");
+    // Seven shapes, plus k7's own pod_crash; three cases each, and
+    // TargetDown's fourth (its series absent).
+    assert_eq!(
+        tests.matches("  - interval: ").count(),
+        8 * 3 + 1,
+        "{tests}"
+    );
     assert!(
         tests.contains("PodCrashLoopBackOff fires for k7"),
         "{tests}"

@@ -749,7 +749,10 @@ fn design_registry_as_written_is_refused_where_its_alerts_would_be_dead() {
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(!t.join("out").exists(), "nothing is written: {said}");
-    assert!(said.contains("9 errors"), "the three dead alert kinds, at each entry: {said}");
+    assert!(
+        said.contains("9 errors"),
+        "the three dead alert kinds, at each entry: {said}"
+    );
     for (at, what, hint) in [
         (":73:9", "analysis_timeout", "latency_buckets_seconds"),
         (":95:9", "connection_pool_exhausted", "metrics: {port"),

@@ -151,25 +151,29 @@ impl Checker<'_> {
             &opted,
         );
         out.extend(added);
-        for m in &checks {
-            if let Outcome::NotDetected { reason } = &m.outcome {
-                self.warn(
-                    src,
-                    entry.at,
-                    "undetected failure modes",
-                    format!("{field}.opt_out.{}", m.mode),
-                    format!(
-                        "{} {}: nothing alerts when {} ({reason})",
-                        entry.kind.as_str(),
-                        shown(&entry.at.value),
-                        m.title
-                    ),
-                    format!(
-                        "give it what the alert needs, or opt out with a reason: `opt_out: {{{}: \"…\"}}`",
-                        m.mode
-                    ),
-                );
-            }
+        // One warning per entry, naming its undetected modes (the plan says
+        // what each needs).
+        let undetected: Vec<&str> = checks
+            .iter()
+            .filter(|m| matches!(m.outcome, Outcome::NotDetected { .. }))
+            .map(|m| m.mode.as_str())
+            .collect();
+        if let Some(first) = undetected.first() {
+            self.warn(
+                src,
+                entry.at,
+                "entries with undetected failure modes",
+                format!("{field}.opt_out"),
+                format!(
+                    "{} {}: no alert detects {}",
+                    entry.kind.as_str(),
+                    shown(&entry.at.value),
+                    undetected.join(", ")
+                ),
+                format!(
+                    "the plan says what each alert needs; give it that, or opt out with a reason: `opt_out: {{{first}: \"…\"}}`"
+                ),
+            );
         }
         (out, checks)
     }

@@ -49,12 +49,6 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
         scraped: Default::default(),
     };
     sections::collect(&mut cx);
-    cx.c.top_bucket = cx
-        .settings
-        .latency_buckets_seconds
-        .iter()
-        .copied()
-        .reduce(f64::max);
     let runbook_base_url = sections::check_defaults(&mut cx);
     let mut services = services::check_all(&mut cx);
     sections::check_default_services(&mut cx);

@@ -54,6 +54,12 @@ pub(super) fn collect(cx: &mut Cx) {
         cx.settings_at.map(|(fi, st)| (&sources[fi], st)),
         &mut cx.c.diags,
     );
+    cx.c.top_bucket = cx
+        .settings
+        .latency_buckets_seconds
+        .iter()
+        .copied()
+        .reduce(f64::max);
 }
 
 /// The owners and runbook base URL of `defaults:`; returns that URL.

@@ -148,33 +148,7 @@ fn check_service(
     }
     let scraped =
         svc.monitoring.prometheus && (kind == ServiceType::K8sDeployment || scrape.is_some());
-    let has = |n: Need| match n {
-        Need::Probe => probe.exists(),
-        Need::Host => svc.host.is_some(),
-        Need::Unit => svc.service_name.is_some(),
-        Need::Scrape => scraped,
-        Need::ExporterPort => {
-            scraped && svc.metrics.as_ref().is_some_and(|m| m.value.port.is_some())
-        }
-        Need::KubeStateMetrics => provides.iter().any(|p| p == "kube-state-metrics"),
-        Need::Kubelet => provides.iter().any(|p| p == "cadvisor"),
-    };
-    let facts = Facts {
-        health_command: match &probe {
-            Probe::Tcp { command, .. } => Some(command.as_str()),
-            _ => None,
-        },
-        https: matches!(&probe, Probe::Http { url } if url.starts_with("https://")),
-    };
-    let entry = Entry {
-        kind: kind.into(),
-        has: &has,
-        facts,
-        host: svc.host.as_ref().map(|h| h.value.as_str()),
-        opt_out: svc.opt_out.as_ref(),
-        at: &svc.name,
-    };
-    let (alerts, modes) = c.alerts(src, &svc.alerts, field, &entry);
+    let (alerts, modes) = alerts(c, src, svc, field, (&probe, scraped, provides));
     if c.diags[before..].iter().any(Diagnostic::is_error) {
         return None;
     }
@@ -203,6 +177,44 @@ fn check_service(
         metrics_port,
         metrics_path,
     })
+}
+
+/// The service's alerts and failure modes, from what it has: its probe,
+/// whether it is scraped, what the cluster provides.
+fn alerts(
+    c: &mut Checker,
+    src: &SourceFile,
+    svc: &model::Service,
+    field: &str,
+    (probe, scraped, provides): (&Probe, bool, &[String]),
+) -> (Vec<crate::AlertUse>, Vec<crate::failure_modes::ModeCheck>) {
+    let has = |n: Need| match n {
+        Need::Probe => probe.exists(),
+        Need::Host => svc.host.is_some(),
+        Need::Unit => svc.service_name.is_some(),
+        Need::Scrape => scraped,
+        Need::ExporterPort => {
+            scraped && svc.metrics.as_ref().is_some_and(|m| m.value.port.is_some())
+        }
+        Need::KubeStateMetrics => provides.iter().any(|p| p == "kube-state-metrics"),
+        Need::Kubelet => provides.iter().any(|p| p == "cadvisor"),
+    };
+    let facts = Facts {
+        health_command: match probe {
+            Probe::Tcp { command, .. } => Some(command.as_str()),
+            _ => None,
+        },
+        https: matches!(probe, Probe::Http { url } if url.starts_with("https://")),
+    };
+    let entry = Entry {
+        kind: svc.kind.value.into(),
+        has: &has,
+        facts,
+        host: svc.host.as_ref().map(|h| h.value.as_str()),
+        opt_out: svc.opt_out.as_ref(),
+        at: &svc.name,
+    };
+    c.alerts(src, &svc.alerts, field, &entry)
 }
 
 /// A TCP port in 1–65535.
