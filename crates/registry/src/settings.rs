@@ -15,7 +15,7 @@ use crate::source::SourceFile;
 use crate::syntax::{duration_hours, is_duration, is_host_port, is_metric_name, is_valid_name};
 
 /// Every dimension: its key (for `settings.coverage_dimensions`) and title.
-pub const COVERAGE_DIMENSIONS: [(&str, &str); 8] = [
+pub const COVERAGE_DIMENSIONS: [(&str, &str); 9] = [
     ("prometheus", "Prometheus metrics"),
     ("sentry", "Sentry errors"),
     ("otel", "OpenTelemetry traces"),
@@ -24,6 +24,7 @@ pub const COVERAGE_DIMENSIONS: [(&str, &str); 8] = [
     ("page_sentry_session", "Sentry sessions"),
     ("page_web_vitals", "Web vitals"),
     ("api_slo", "SLO defined"),
+    ("failure_modes", "Failure modes detected"),
 ];
 
 #[derive(Debug, Clone, Serialize)]

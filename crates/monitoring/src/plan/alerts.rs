@@ -193,6 +193,9 @@ fn platform_group(
     }))
 }
 
+/// Page path to one of its groups.
+type ByPage = BTreeMap<String, Group>;
+
 /// Each page's rule groups: its probe rules, and its rules over its serving
 /// service's metrics (each kind shares one rule file per placement).
 fn page_groups(
@@ -200,7 +203,7 @@ fn page_groups(
     catalogue: &Catalogue,
     reg: &Registry,
     shapes: &mut Shapes,
-) -> Result<(BTreeMap<String, Group>, BTreeMap<String, Group>), RenderError> {
+) -> Result<(ByPage, ByPage), RenderError> {
     let mut pages = BTreeMap::new();
     let mut apps = BTreeMap::new();
     for p in &reg.pages {

@@ -77,6 +77,40 @@ fn dimension<T>(
     }
 }
 
+/// Every (entry, failure mode) of the registry and whether an alert detects
+/// it: services, pages, hosts, the prober, and endpoints (by their SLOs). An
+/// opted-out mode is not detected; the plan shows the reason.
+fn failure_modes(reg: &Registry) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    let mut add = |entry: String, modes: &[registry::failure_modes::ModeCheck]| {
+        for m in modes {
+            out.push((entry.clone(), m.mode.clone(), m.detected()));
+        }
+    };
+    for s in &reg.services {
+        add(format!("service {}", s.name), &s.modes);
+    }
+    for p in &reg.pages {
+        add(format!("page {}", p.path), &p.modes);
+    }
+    for h in &reg.platform.hosts {
+        add(format!("host {}", h.name), &h.modes);
+    }
+    if let Some(p) = &reg.platform.prober {
+        add("prober".to_owned(), &p.modes);
+    }
+    for e in &reg.endpoints {
+        let name = format!("endpoint {} {}", e.method, e.path);
+        out.push((name.clone(), "errors".into(), e.slo_availability.is_some()));
+        out.push((
+            name,
+            "latency".into(),
+            e.slo_availability.is_some() && e.slo_latency_ms.is_some(),
+        ));
+    }
+    out
+}
+
 pub fn compute(reg: &Registry) -> Coverage {
     let s = &reg.services;
     let sname = |x: &registry::Service| x.name.clone();
@@ -103,6 +137,14 @@ pub fn compute(reg: &Registry) -> Coverage {
             |e| e.slo_availability.is_some() || e.slo_latency_ms.is_some(),
         ),
     ];
+    let mut dims = dims;
+    dims.push(dimension(
+        "failure_modes",
+        "failure modes",
+        &failure_modes(reg),
+        |(entry, mode, _)| format!("{entry}: {mode}"),
+        |(_, _, detected)| *detected,
+    ));
     // Only the dimensions the registry counts (`settings.coverage_dimensions`).
     let dims: Vec<Dimension> = dims
         .into_iter()

@@ -177,6 +177,35 @@ pub(crate) fn shape(names: &[&str], rule: &Rule) -> u64 {
     h.finish()
 }
 
+/// Minutes of healthy samples after a failure before a recovery case checks
+/// that the alert has resolved: longer than any range the templates read.
+const RECOVERED_MINUTES: u64 = 15;
+
+/// The drill's last act: the firing series for `minutes`, then the healthy
+/// values of the same series; only where both are the same series with
+/// constant values (a counter's or a trend's values do not splice).
+fn recovery(t: &crate::plan::rule::RuleTest, minutes: u64) -> Option<Vec<Series>> {
+    let constant = |v: &str| v.parse::<f64>().is_ok();
+    if t.firing.len() != t.healthy.len() || t.firing.is_empty() {
+        return None;
+    }
+    t.firing
+        .iter()
+        .zip(&t.healthy)
+        .map(|(f, h)| {
+            (f.series == h.series && constant(&f.values) && constant(&h.values)).then(|| Series {
+                series: f.series.clone(),
+                values: format!(
+                    "{}x{minutes} {}x{}",
+                    f.values,
+                    h.values,
+                    RECOVERED_MINUTES + 5
+                ),
+            })
+        })
+        .collect()
+}
+
 /// The labels an absent() branch keeps: the series labels that its
 /// selector pins with `=` (such as `job="node_exporter"`), read off the
 /// rule's expression.
@@ -228,6 +257,16 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                 expected: vec![],
                 scoped: None,
             });
+            if let Some(input) = recovery(t, minutes) {
+                cases.push(Case {
+                    title: format!("{} of {who} resolves once its series recover", rule.alert),
+                    alertname: rule.alert.clone(),
+                    eval_time: format!("{}m", minutes + RECOVERED_MINUTES),
+                    input,
+                    expected: vec![],
+                    scoped: None,
+                });
+            }
             // Beside its own healthy series: a rule with an absent() branch
             // would fire without them, proving nothing about selection.
             let beside: Vec<Series> = t.healthy.iter().chain(&t.other_firing).cloned().collect();
