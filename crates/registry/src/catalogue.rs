@@ -499,7 +499,7 @@ fn check_variables(
 }
 
 /// What an alert template is rendered with (see `monitoring::plan::alerts`).
-const CONTEXT: [&str; 4] = ["target", "threshold", "for", "severity"];
+const CONTEXT: [&str; 5] = ["target", "threshold", "for", "severity", "http"];
 
 fn is_valid_name(name: &str) -> bool {
     !name.is_empty()

@@ -36,6 +36,9 @@ pub struct Settings {
     pub pages_base_url: Option<String>,
     /// The applications' buckets plus every SLO latency threshold, sorted.
     pub latency_buckets_seconds: Vec<f64>,
+    /// Whether the registry states the applications' buckets (else the
+    /// defaults, to which each SLO threshold is added).
+    pub latency_buckets_declared: bool,
     pub slo_period: String,
     pub slo_period_hours: f64,
     /// Tier name to its `for`.
@@ -647,6 +650,7 @@ pub(crate) fn resolve(
         )
         .map(|u| u.trim_end_matches('/').to_owned());
     let latency_buckets_seconds = r.buckets(&s.latency_buckets_seconds);
+    let latency_buckets_declared = s.latency_buckets_seconds.is_some();
     let burn_rate_for = r.burn_rate_for(&s.burn_rate_for);
     let kubernetes = r.kubernetes(s.kubernetes.as_ref().map(|k| &k.value));
     let alertmanager = r.alertmanager(s.alertmanager.as_ref().map(|a| &a.value));
@@ -683,6 +687,7 @@ pub(crate) fn resolve(
         alertmanager_address,
         pages_base_url,
         latency_buckets_seconds,
+        latency_buckets_declared,
         slo_period,
         slo_period_hours,
         burn_rate_for,

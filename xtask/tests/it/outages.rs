@@ -507,3 +507,52 @@ fn the_generated_tests_pass_at_the_ends_of_what_is_accepted() {
     args.extend(tests);
     promtool_ok(args, Some(&out.path().join("prometheus")), "a 90 % SLO");
 }
+
+#[test]
+fn slo_and_application_alerts_select_series_that_exist() {
+    // A latency objective between the buckets the application declares.
+    let reg = one_slo_registry(
+        "  latency_buckets_seconds: [0.1, 0.25, 0.5, 1]\n",
+        "    slo_latency_ms: 450\n",
+    );
+    let out = TempDir::new("outage-out");
+    let o = on("gen", reg.path(), out.path());
+    let said = text(&o);
+    assert!(!o.status.success(), "{said}");
+    assert!(
+        said.contains("slo_latency_ms 450 is not a bucket")
+            && said.contains("api_endpoints[0].slo_latency_ms"),
+        "{said}"
+    );
+    // A raw query that selects an integer bucket finds nothing on Prometheus 3.
+    let reg = one_slo_registry(
+        "",
+        "    slo_latency_ms: 1000\n    sli:\n      error_query: sum(rate(x_total{code=\"5\"}[{{.window}}]))\n      total_query: sum(rate(x_total[{{.window}}]))\n      slow_query: sum(rate(x_total[{{.window}}])) - sum(rate(x_seconds_bucket{le=\"1\"}[{{.window}}]))\n",
+    );
+    let o = on("gen", reg.path(), out.path());
+    let said = text(&o);
+    assert!(!o.status.success(), "{said}");
+    assert!(
+        said.contains("le=\"1.0\"") && said.contains("sli.slow_query"),
+        "{said}"
+    );
+    // The application's alerts read the metric names of the SLI preset.
+    let reg = one_slo_registry("  slo: {metrics: {preset: opentelemetry}}\n", "");
+    let yaml = std::fs::read_to_string(reg.join("r.yaml")).unwrap();
+    std::fs::write(
+        reg.join("r.yaml"),
+        yaml.replace(
+            "    owner: team-a\napi",
+            "    alerts: [high_error_rate, slow_response]\n    owner: team-a\napi",
+        ),
+    )
+    .unwrap();
+    let out = gen_into(reg.path());
+    let rules = text_of(&out.path().join("prometheus/rules"));
+    assert!(
+        rules.contains("http_server_request_duration_seconds_count{service=\"api\", http_response_status_code=~\"5..\"}")
+            && rules.contains("http_server_request_duration_seconds_bucket{service=\"api\"}")
+            && !rules.contains("http_requests_total"),
+        "{rules}"
+    );
+}

@@ -282,8 +282,8 @@ fn rules_for(
             Some(unit) => format!("{v} {unit}"),
             None => v.to_string(),
         });
-        let ctx =
-            context! { target => Serde(target), threshold, for => &for_, severity => &severity };
+        // `http`: the application's HTTP metric names (`settings.slo.metrics`).
+        let ctx = context! { target => Serde(target), threshold, for => &for_, severity => &severity, http => Serde(&reg.settings.slo.metrics) };
         let field = |f: &str| -> Result<String, RenderError> {
             let name = Catalogue::template_name(&a.name, f);
             let text = r.render(&name, ctx.clone())?.trim().to_owned();

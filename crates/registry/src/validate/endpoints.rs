@@ -109,6 +109,7 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
             "write the latency objective in milliseconds, such as 500",
         );
     }
+    latency_bucket(cx, src, ep, field, queries.is_some());
     if let Some(o) = &ep.owner {
         cx.check_owner(src, o, format!("{field}.owner"));
     }
@@ -150,6 +151,32 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
             .map(|s| s.value.clone())
             .or_else(|| cx.default(|d| &d.api_owner)),
         source: src.name.clone(),
+    }
+}
+
+/// A latency objective over the HTTP histogram counts the requests below a
+/// bucket boundary: where the registry states the applications' buckets, a
+/// threshold that is not one of them has no series (450 ms between 250 and
+/// 500): refused, not silently added.
+fn latency_bucket(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field: &str, raw: bool) {
+    let Some(l) = &ep.slo_latency_ms else { return };
+    let seconds = l.value / 1000.0;
+    let buckets = &cx.settings.latency_buckets_seconds;
+    if raw || !cx.settings.latency_buckets_declared || !(l.value > 0.0 && l.value.is_finite()) {
+        return;
+    }
+    if !buckets.iter().any(|b| (b - seconds).abs() < 1e-9) {
+        let near: Vec<String> = buckets.iter().map(|b| format!("{}", b * 1000.0)).collect();
+        cx.c.error(
+            src,
+            l,
+            format!("{field}.slo_latency_ms"),
+            format!(
+                "slo_latency_ms {} is not a bucket of `settings.latency_buckets_seconds`: the application exports no series for it",
+                l.value
+            ),
+            format!("use one of the buckets ({} ms), or add {seconds} to the application's buckets and to the setting", near.join(", ")),
+        );
     }
 }
 
@@ -197,6 +224,17 @@ pub(super) fn min_request_rate(
 
 /// Raw SLI queries: each one well formed, and a slow query exactly when
 /// there is a latency objective.
+/// The integer of the first `le="<integer>"` a query selects: Prometheus 3
+/// normalises classic bucket boundaries to floats (`le="1.0"`).
+fn integer_le(query: &str) -> Option<&str> {
+    query.match_indices("le=\"").find_map(|(i, m)| {
+        let rest = &query[i + m.len()..];
+        let end = rest.find('"')?;
+        let v = &rest[..end];
+        (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())).then_some(v)
+    })
+}
+
 pub(super) fn queries(
     cx: &mut Cx,
     src: &SourceFile,
@@ -211,6 +249,18 @@ pub(super) fn queries(
         ("total_query", Some(&v.total_query)),
         ("slow_query", v.slow_query.as_ref()),
     ] {
+        if let Some(query) = query
+            && let Some(le) = integer_le(&query.value)
+        {
+            ok = false;
+            cx.c.error(
+                src,
+                query,
+                format!("{field}.sli.{name}"),
+                format!("{name} selects the bucket le=\"{le}\", which Prometheus 3 stores as le=\"{le}.0\": the query finds nothing there"),
+                format!("match both spellings: le=~\"{le}|{le}\\\\.0\""),
+            );
+        }
         if let Some(query) = query
             && let Some(problem) = sli::query_problem(&query.value)
         {
