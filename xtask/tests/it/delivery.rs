@@ -286,11 +286,12 @@ fn a_team_file_tests_each_rule_shape_once() {
         header.contains("(team team-a)") && !header.contains("k39"),
         "{header}"
     );
-    // Seven shapes, plus k7's own pod_crash; three cases each, and
-    // TargetDown's fourth (its series absent).
+    // Seven shapes, plus k7's own pod_crash; three cases each, TargetDown's
+    // fourth (its series absent), and a recovery for each shape but
+    // HighErrorRate's (counters do not splice).
     assert_eq!(
         tests.matches("  - interval: ").count(),
-        8 * 3 + 1,
+        8 * 3 + 1 + 7,
         "{tests}"
     );
     assert!(
