@@ -2,7 +2,8 @@
 //! registry, then blackbox_exporter, Prometheus and Alertmanager run the
 //! generated files against a tiny HTTP service, a TCP service and a webhook
 //! listener in this process. Stopping the service must deliver `ServiceDown`
-//! to the owner's receiver, starting it must resolve it, and a burst of 5xx must
+//! to the owner's receiver (its TargetDown inhibited: one page), starting it must
+//! resolve it, breaking its `/metrics` alone must deliver TargetDown, and a burst of 5xx must
 //! deliver the fast SLO burn-rate alert while Alertmanager inhibits the slower
 //! tiers. Then the same programs run two Prometheus shards (`shards`). Every
 //! wait is bounded; every process is stopped on the way out.
@@ -47,6 +48,7 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
     let stack = Stack::start(tmp, break_route)?;
     stack.wait_until_probed()?;
     stack.service_down_then_resolved()?;
+    stack.target_down_then_resolved()?;
     stack.fast_burn_rate_inhibits_slower_tiers()?;
     stack.nothing_else_alerted()?;
     drop(stack);

@@ -146,6 +146,8 @@ fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &str) 
 struct App {
     stopped: Arc<AtomicBool>,
     failing: Arc<AtomicBool>,
+    /// `/metrics` answers 500 while the health check still answers.
+    metrics_broken: Arc<AtomicBool>,
     quit: Arc<AtomicBool>,
     handle: Option<thread::JoinHandle<()>>,
 }
@@ -183,8 +185,10 @@ impl App {
     pub(super) fn start(port: u16, buckets: Vec<f64>) -> App {
         let stopped = Arc::new(AtomicBool::new(false));
         let failing = Arc::new(AtomicBool::new(false));
+        let metrics_broken = Arc::new(AtomicBool::new(false));
         let quit = Arc::new(AtomicBool::new(false));
         let (s, f, q) = (stopped.clone(), failing.clone(), quit.clone());
+        let mb = metrics_broken.clone();
         let handle = thread::spawn(move || {
             let metrics: Mutex<BTreeMap<u16, Histogram>> = Mutex::default();
             while !q.load(Ordering::SeqCst) {
@@ -226,6 +230,9 @@ impl App {
                             drop(m);
                             respond(&mut stream, status, "text/plain", "work\n");
                         }
+                        "/metrics" if mb.load(Ordering::SeqCst) => {
+                            respond(&mut stream, 500, "text/plain", "broken\n");
+                        }
                         "/metrics" => {
                             let m = metrics.lock().unwrap_or_else(|e| e.into_inner());
                             let out = otel_metrics(&m, &buckets);
@@ -240,6 +247,7 @@ impl App {
         App {
             stopped,
             failing,
+            metrics_broken,
             quit,
             handle: Some(handle),
         }
@@ -353,7 +361,9 @@ services:
     port: {app}
     health_endpoint: /health
     monitoring: {{prometheus: true}}
-    alerts: [{{name: service_down, for: 2s}}]
+    # TargetDown waits longer than ServiceDown, as their defaults do: a
+    # stopped service pages once (ServiceDown inhibits its TargetDown).
+    alerts: [{{name: service_down, for: 2s}}, {{name: target_down, for: 5s}}]
     owner: e2e-team
   - name: e2e-tcp
     type: docker
@@ -546,6 +556,52 @@ impl Stack {
         Ok(())
     }
 
+    /// Step 6: the service still answers its health check, but its
+    /// `/metrics` fails: TargetDown reaches the owner, and resolves.
+    pub(super) fn target_down_then_resolved(&self) -> Result<(), String> {
+        let target_down = |status: &'static str| {
+            move || {
+                received(&self.inbox).into_iter().find(|(path, st, l, _)| {
+                    path == "/e2e-team"
+                        && st == status
+                        && l["alertname"] == "TargetDown"
+                        && l["service"] == "e2e-app"
+                })
+            }
+        };
+        if target_down("firing")().is_some() {
+            return Err(
+                "step 6: TargetDown was delivered while ServiceDown fired: one incident, two pages"
+                    .into(),
+            );
+        }
+        step(
+            6,
+            "break the service's /metrics (its health check still answers): TargetDown must reach the owner's receiver",
+        );
+        self.app.metrics_broken.store(true, Ordering::SeqCst);
+        let ((_, _, labels, _), delivered) = wait_for(
+            "step 6: TargetDown delivered to e2e-team's receiver",
+            DELIVERY_TIMEOUT,
+            target_down("firing"),
+        )?;
+        if labels["owner"] != "e2e-team" || labels["host"] != "127.0.0.1" {
+            return Err(format!("step 6: labels {labels}"));
+        }
+        self.app.metrics_broken.store(false, Ordering::SeqCst);
+        let (_, resolved) = wait_for(
+            "step 6: TargetDown resolved",
+            DELIVERY_TIMEOUT,
+            target_down("resolved"),
+        )?;
+        outln!(
+            "target down delivered in {} s, resolved in {} s",
+            delivered.as_secs(),
+            resolved.as_secs()
+        );
+        Ok(())
+    }
+
     /// Steps 4 and 5.
     pub(super) fn service_down_then_resolved(&self) -> Result<(), String> {
         step(
@@ -598,10 +654,10 @@ impl Stack {
         Ok(())
     }
 
-    /// Step 6.
+    /// Step 7.
     pub(super) fn fast_burn_rate_inhibits_slower_tiers(&self) -> Result<(), String> {
         step(
-            6,
+            7,
             "a burst of 5xx: the fast burn-rate alert arrives, the slower tiers stay inhibited",
         );
         self.app.failing.store(true, Ordering::SeqCst);
@@ -629,13 +685,13 @@ impl Stack {
             })
         };
         let fast = wait_for(
-            "step 6: SLOErrorBudgetBurn (fast) delivered",
+            "step 7: SLOErrorBudgetBurn (fast) delivered",
             DELIVERY_TIMEOUT,
             || burn("fast").then_some(()),
         );
         // The slower tiers must be firing in Prometheus, and yet not delivered.
         let slower_firing = wait_for(
-            "step 6: the slower tiers firing in Prometheus",
+            "step 7: the slower tiers firing in Prometheus",
             Duration::from_secs(20),
             || {
                 self.query("count(ALERTS{alertname=\"SLOErrorBudgetBurn\", alertstate=\"firing\", burnrate_tier=~\"medium|slow|long\"}) == 3").filter(|r| !r.is_empty())
@@ -649,7 +705,7 @@ impl Stack {
         for tier in ["medium", "slow", "long"] {
             if burn(tier) {
                 return Err(format!(
-                    "step 6: the {tier} tier was delivered although the fast tier fires (inhibition failed)"
+                    "step 7: the {tier} tier was delivered although the fast tier fires (inhibition failed)"
                 ));
             }
         }
@@ -661,10 +717,10 @@ impl Stack {
         Ok(())
     }
 
-    /// Step 7.
+    /// Step 8.
     pub(super) fn nothing_else_alerted(&self) -> Result<(), String> {
         step(
-            7,
+            8,
             "the TCP service and the page stayed silent the whole time",
         );
         let noise: Vec<String> = received(&self.inbox)
@@ -673,7 +729,7 @@ impl Stack {
             .map(|(_, _, l, _)| l.to_string())
             .collect();
         if !noise.is_empty() {
-            return Err(format!("step 7: unexpected alerts: {}", noise.join(", ")));
+            return Err(format!("step 8: unexpected alerts: {}", noise.join(", ")));
         }
         Ok(())
     }
