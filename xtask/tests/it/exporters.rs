@@ -5,7 +5,8 @@
 //! which a CI container lacks; cAdvisor and kube-state-metrics are not in
 //! Debian: their names are checked against their published lists in
 //! `dead_alerts.rs`.) The pool-exhaustion alert is also driven: it must fire in
-//! a real Prometheus.
+//! a real Prometheus; and PostgreSQL dies behind its running exporter, which
+//! must fire the baseline PostgresDown (`pg_up == 0`), not TargetDown.
 
 use crate::common::*;
 
@@ -74,7 +75,9 @@ fn as_postgres(program: &Path) -> Command {
 /// PostgreSQL and postgres_exporter on free loopback ports, stopped on drop.
 struct Postgres {
     _exporter: Kill,
-    _server: Kill,
+    /// `None` once stopped.
+    server: Option<Kill>,
+    data: PathBuf,
     bin: PathBuf,
     port: u16,
     exporter: String,
@@ -134,12 +137,35 @@ impl Postgres {
             .expect("postgres_exporter never reported pg_up 1");
         Postgres {
             _exporter: exporter_process,
-            _server: server,
+            server: Some(server),
+            data,
             bin,
             port,
             exporter,
             metrics,
         }
+    }
+}
+
+impl Postgres {
+    /// Stops the server at once, as a crash would (`runuser` is the process
+    /// spawned as root: killing it leaves PostgreSQL running).
+    fn stop_server(&mut self) {
+        if self.server.take().is_some() {
+            let _ = as_postgres(&self.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&self.data)
+                .args(["-m", "immediate", "-w", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop_server();
     }
 }
 
@@ -245,26 +271,19 @@ fn postgres_exporter_exposes_every_metric_and_label_the_postgres_alerts_read() {
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
-/// The condition, driven for real: with PostgreSQL at `max_connections = 10`,
-/// eight idle sessions push the pool past the alert's threshold, and the
-/// generated ConnectionPoolExhausted rule fires in a real Prometheus scraping
-/// the real exporter through the generated config.
-#[test]
-#[cfg_attr(
-    not(all(has_postgres_exporter, has_postgres, has_prometheus)),
-    ignore = "postgres_exporter, PostgreSQL or Prometheus not found (`.ci/run --install-only` installs them)"
-)]
-fn connection_pool_exhausted_fires_when_the_pool_is_full() {
-    let t = TempDir::new("pg-fire");
-    let pg = Postgres::start(&t, 10);
+/// Prometheus running the generated config against the real exporter of
+/// `pg`, for a registry of one database `db` with `alerts` (YAML list). A
+/// 5 s scrape: with PostgreSQL gone the exporter takes about 2 s to answer
+/// `pg_up 0` (it retries the connection), past a 1 s scrape's timeout.
+fn prometheus_for(t: &TempDir, pg: &Postgres, alerts: &str) -> (Kill, String) {
     let (_, exporter_port) = pg.exporter.rsplit_once(':').unwrap();
     let reg = t.join("reg");
     std::fs::create_dir_all(&reg).unwrap();
     std::fs::write(
         reg.join("r.yaml"),
         format!(
-            "services:\n  - name: db\n    type: docker\n    host: 127.0.0.1\n    port: {}\n    owner: t\n    monitoring: {{prometheus: true}}\n    metrics: {{port: {exporter_port}}}\n    alerts: [{{name: connection_pool_exhausted, for: 1s, threshold: 0.7}}]\n\
-             settings:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  alertmanager: {{default_webhook_url: 'http://127.0.0.1:1/x'}}\n",
+            "services:\n  - name: db\n    type: docker\n    host: 127.0.0.1\n    port: {}\n    health_endpoint: pg_isready\n    owner: t\n    monitoring: {{prometheus: true}}\n    metrics: {{port: {exporter_port}}}\n    alerts: {alerts}\n\
+             settings:\n  scrape_interval: 5s\n  evaluation_interval: 1s\n  alertmanager: {{default_webhook_url: 'http://127.0.0.1:1/x'}}\n",
             pg.port
         ),
     )
@@ -273,7 +292,7 @@ fn connection_pool_exhausted_fires_when_the_pool_is_full() {
     let o = on("gen", &reg, &out);
     assert!(o.status.success(), "{}", text(&o));
     let prom = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
-    let _prometheus = Kill(
+    let process = Kill(
         Command::new("prometheus")
             .arg(format!(
                 "--config.file={}",
@@ -286,11 +305,93 @@ fn connection_pool_exhausted_fires_when_the_pool_is_full() {
             .spawn()
             .unwrap(),
     );
-    let firing = |prom: &str| {
-        let (_, body) = xtask::cmd::e2e::http("GET", prom, "/api/v1/query?query=ALERTS%7Balertname%3D%22ConnectionPoolExhausted%22%2Calertstate%3D%22firing%22%7D", "").ok()?;
-        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
-        Some(!v["data"]["result"].as_array()?.is_empty())
-    };
+    (process, prom)
+}
+
+/// The firing alerts of that name in Prometheus, as their label sets.
+fn firing(prom: &str, alert: &str) -> Option<Vec<serde_json::Value>> {
+    let q = format!(
+        "/api/v1/query?query=ALERTS%7Balertname%3D%22{alert}%22%2Calertstate%3D%22firing%22%7D"
+    );
+    let (_, body) = xtask::cmd::e2e::http("GET", prom, &q, "").ok()?;
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    Some(
+        v["data"]["result"]
+            .as_array()?
+            .iter()
+            .map(|r| r["metric"].clone())
+            .collect(),
+    )
+}
+
+/// The outage drill on the real programs: PostgreSQL dies behind a running
+/// postgres_exporter, so its `/metrics` still answers (no TargetDown) and only
+/// `pg_up` says so; the baseline PostgresDown (shortened `for`) fires in a real
+/// Prometheus, labelled for the database's owner.
+#[test]
+#[cfg_attr(
+    not(all(has_postgres_exporter, has_postgres, has_prometheus)),
+    ignore = "postgres_exporter, PostgreSQL or Prometheus not found (`.ci/run --install-only` installs them)"
+)]
+fn postgres_down_fires_when_postgresql_dies_behind_its_exporter() {
+    let t = TempDir::new("pg-down");
+    let mut pg = Postgres::start(&t, 20);
+    let (_prometheus, prom) = prometheus_for(
+        &t,
+        &pg,
+        "[{name: postgres_down, for: 1s}, {name: target_down, for: 1s}]",
+    );
+    let scraped = wait_until(|| {
+        let (_, body) = xtask::cmd::e2e::http(
+            "GET",
+            &prom,
+            "/api/v1/query?query=pg_up%7Bservice%3D%22db%22%7D",
+            "",
+        )
+        .ok()?;
+        body.contains("\"1\"]").then_some(())
+    });
+    assert!(scraped.is_some(), "Prometheus never saw pg_up 1 of db");
+    assert_eq!(
+        firing(&prom, "PostgresDown"),
+        Some(vec![]),
+        "fired while PostgreSQL runs"
+    );
+    pg.stop_server();
+    let fired = wait_until(|| firing(&prom, "PostgresDown").filter(|f| !f.is_empty()))
+        .unwrap_or_else(|| {
+            let up = xtask::cmd::e2e::http("GET", &prom, "/api/v1/query?query=up", "");
+            panic!("PostgresDown never fired with PostgreSQL dead; up: {up:?}")
+        });
+    assert_eq!(fired[0]["owner"], "t", "{fired:?}");
+    assert_eq!(fired[0]["service"], "db", "{fired:?}");
+    assert_eq!(fired[0]["severity"], "critical", "{fired:?}");
+    // The exporter itself still answers: it is the database, not the scrape.
+    assert_eq!(
+        firing(&prom, "TargetDown"),
+        Some(vec![]),
+        "TargetDown fired: the exporter is up"
+    );
+}
+
+/// The condition, driven for real: with PostgreSQL at `max_connections = 10`,
+/// eight idle sessions push the pool past the alert's threshold, and the
+/// generated ConnectionPoolExhausted rule fires in a real Prometheus scraping
+/// the real exporter through the generated config.
+#[test]
+#[cfg_attr(
+    not(all(has_postgres_exporter, has_postgres, has_prometheus)),
+    ignore = "postgres_exporter, PostgreSQL or Prometheus not found (`.ci/run --install-only` installs them)"
+)]
+fn connection_pool_exhausted_fires_when_the_pool_is_full() {
+    let t = TempDir::new("pg-fire");
+    let pg = Postgres::start(&t, 10);
+    let (_prometheus, prom) = prometheus_for(
+        &t,
+        &pg,
+        "[{name: connection_pool_exhausted, for: 1s, threshold: 0.7}]",
+    );
+    let firing = |prom: &str| firing(prom, "ConnectionPoolExhausted").map(|f| !f.is_empty());
     // Scraped, and quiet with an idle pool.
     let up = wait_until(|| {
         let (_, body) = xtask::cmd::e2e::http(
