@@ -14,6 +14,8 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("has_blackbox", "prometheus-blackbox-exporter"),
     ("has_node", "node"),
     ("has_postgres_exporter", "prometheus-postgres-exporter"),
+    ("has_redis_exporter", "prometheus-redis-exporter"),
+    ("has_redis", "redis-server"),
 ];
 
 fn on_path(program: &str, dirs: &[PathBuf]) -> bool {

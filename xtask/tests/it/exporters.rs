@@ -288,8 +288,13 @@ fn prometheus_for(t: &TempDir, pg: &Postgres, alerts: &str) -> (Kill, String) {
         ),
     )
     .unwrap();
+    prometheus_on(t, &reg)
+}
+
+/// Prometheus running the config gen writes for the registry `reg`.
+fn prometheus_on(t: &TempDir, reg: &Path) -> (Kill, String) {
     let out = t.join("out");
-    let o = on("gen", &reg, &out);
+    let o = on("gen", reg, &out);
     assert!(o.status.success(), "{}", text(&o));
     let prom = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
     let process = Kill(
@@ -306,6 +311,16 @@ fn prometheus_for(t: &TempDir, pg: &Postgres, alerts: &str) -> (Kill, String) {
             .unwrap(),
     );
     (process, prom)
+}
+
+/// Waits until Prometheus answers `query` (URL-encoded) with the value 1.
+fn scraped_one(prom: &str, query: &str) -> bool {
+    wait_until(|| {
+        let (_, body) =
+            xtask::cmd::e2e::http("GET", prom, &format!("/api/v1/query?query={query}"), "").ok()?;
+        body.contains("\"1\"]").then_some(())
+    })
+    .is_some()
 }
 
 /// The firing alerts of that name in Prometheus, as their label sets.
@@ -341,17 +356,10 @@ fn postgres_down_fires_when_postgresql_dies_behind_its_exporter() {
         &pg,
         "[{name: postgres_down, for: 1s}, {name: target_down, for: 1s}]",
     );
-    let scraped = wait_until(|| {
-        let (_, body) = xtask::cmd::e2e::http(
-            "GET",
-            &prom,
-            "/api/v1/query?query=pg_up%7Bservice%3D%22db%22%7D",
-            "",
-        )
-        .ok()?;
-        body.contains("\"1\"]").then_some(())
-    });
-    assert!(scraped.is_some(), "Prometheus never saw pg_up 1 of db");
+    assert!(
+        scraped_one(&prom, "pg_up%7Bservice%3D%22db%22%7D"),
+        "Prometheus never saw pg_up 1 of db"
+    );
     assert_eq!(
         firing(&prom, "PostgresDown"),
         Some(vec![]),
@@ -437,4 +445,73 @@ fn connection_pool_exhausted_fires_when_the_pool_is_full() {
         fired.is_some(),
         "ConnectionPoolExhausted never fired with 8 of 10 connections in use"
     );
+}
+
+/// The same drill for Redis: redis-server dies behind a running
+/// redis_exporter, and the baseline RedisDown (`redis_up == 0`) fires in a
+/// real Prometheus for the cache's owner.
+#[test]
+#[cfg_attr(
+    not(all(has_redis_exporter, has_redis, has_prometheus)),
+    ignore = "redis_exporter, redis-server or Prometheus not found (Debian packages prometheus-redis-exporter, redis-server, prometheus; `.ci/run --install-only` installs them)"
+)]
+fn redis_down_fires_when_redis_dies_behind_its_exporter() {
+    if !require_tool("redis-server", "redis-server")
+        || !require_tool("prometheus-redis-exporter", "prometheus-redis-exporter")
+    {
+        return;
+    }
+    let t = TempDir::new("redis-down");
+    let port = xtask::cmd::e2e::free_port().unwrap();
+    let mut server = Some(Kill(
+        Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(t.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    let exporter = format!("127.0.0.1:{}", xtask::cmd::e2e::free_port().unwrap());
+    let _exporter = Kill(
+        Command::new("prometheus-redis-exporter")
+            .arg(format!("--redis.addr=redis://127.0.0.1:{port}"))
+            .arg(format!("--web.listen-address={exporter}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        wait_until(|| get(&exporter, "/metrics").filter(|m| m.contains("redis_up 1"))).is_some(),
+        "redis_exporter never reported redis_up 1"
+    );
+    let (_, exporter_port) = exporter.rsplit_once(':').unwrap();
+    let reg = t.join("reg");
+    std::fs::create_dir_all(&reg).unwrap();
+    std::fs::write(
+        reg.join("r.yaml"),
+        format!(
+            "services:\n  - name: cache\n    type: docker\n    host: 127.0.0.1\n    port: {port}\n    health_endpoint: redis-cli ping\n    owner: t\n    monitoring: {{prometheus: true}}\n    metrics: {{port: {exporter_port}}}\n    alerts: [{{name: redis_down, for: 1s}}]\n\
+             settings:\n  scrape_interval: 5s\n  evaluation_interval: 1s\n  alertmanager: {{default_webhook_url: 'http://127.0.0.1:1/x'}}\n"
+        ),
+    )
+    .unwrap();
+    let (_prometheus, prom) = prometheus_on(&t, &reg);
+    assert!(
+        scraped_one(&prom, "redis_up%7Bservice%3D%22cache%22%7D"),
+        "Prometheus never saw redis_up 1 of cache"
+    );
+    assert_eq!(
+        firing(&prom, "RedisDown"),
+        Some(vec![]),
+        "fired while Redis runs"
+    );
+    server.take(); // redis-server killed
+    let fired = wait_until(|| firing(&prom, "RedisDown").filter(|f| !f.is_empty()))
+        .expect("RedisDown never fired with Redis dead");
+    assert_eq!(fired[0]["owner"], "t", "{fired:?}");
+    assert_eq!(fired[0]["severity"], "critical", "{fired:?}");
 }
