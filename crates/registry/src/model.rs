@@ -462,6 +462,10 @@ pub struct Defaults {
     pub api_service: Option<Spanned<String>>,
     /// Owner of the platform's own alerts: hosts, host exporters, the prober.
     pub platform_owner: Option<Spanned<String>>,
+    /// Overrides of the platform's alerts (`{name: prober_down, for: 30s}`),
+    /// as on a service's `alerts:`.
+    #[serde(default)]
+    pub platform_alerts: Vec<Spanned<AlertRef>>,
     /// Prefix for `runbook_url` annotations: `<base>/<alert name>`.
     pub runbook_base_url: Option<Spanned<String>>,
 }

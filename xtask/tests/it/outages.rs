@@ -556,3 +556,41 @@ fn slo_and_application_alerts_select_series_that_exist() {
         "{rules}"
     );
 }
+
+#[test]
+fn the_platform_alerts_take_overrides_and_refuse_other_alerts() {
+    let (ok, out) = gen_text(&one_service("", "").replace(
+        "  platform_owner: team-a\n",
+        "  platform_owner: team-a\n  platform_alerts: [{name: prober_down, for: 30s}, {name: host_down, severity: warning}]\n",
+    ));
+    assert!(ok, "{out}");
+    let (ok, out) = gen_text(&one_service("", "").replace(
+        "  platform_owner: team-a\n",
+        "  platform_owner: team-a\n  platform_alerts: [service_down]\n",
+    ));
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("defaults.platform_alerts[0]") && out.contains("does not apply to a host"),
+        "{out}"
+    );
+    let reg = TempDir::new("outage-reg");
+    std::fs::write(
+        reg.join("r.yaml"),
+        one_service("", "").replace(
+            "  platform_owner: team-a\n",
+            "  platform_owner: team-a\n  platform_alerts: [{name: prober_down, for: 30s}, {name: host_down, severity: warning}]\n",
+        ),
+    )
+    .unwrap();
+    let out = gen_into(reg.path());
+    let rules = text_of(&out.path().join("prometheus/rules"));
+    let rule = |alert: &str| {
+        let i = rules
+            .find(&format!("- alert: '{alert}'"))
+            .unwrap_or_else(|| panic!("{rules}"));
+        rules[i..].lines().take(9).collect::<Vec<_>>().join("\n")
+    };
+    assert!(rule("ProberDown").contains("for: '30s'"), "{rules}");
+    assert!(rule("HostDown").contains("severity: 'warning'"), "{rules}");
+    assert_eq!(rules.matches("- alert: 'HostDown'").count(), 1, "{rules}");
+}

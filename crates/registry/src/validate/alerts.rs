@@ -139,7 +139,13 @@ impl Checker<'_> {
         field: &str,
         entry: &Entry,
     ) -> (Vec<AlertUse>, Vec<ModeCheck>) {
-        let mut out = self.listed(src, list, field, entry.kind, entry.has);
+        let mut out = self.listed(
+            src,
+            list.iter().enumerate(),
+            &format!("{field}.alerts"),
+            entry.kind,
+            entry.has,
+        );
         let opted = self.opt_out(src, field, entry);
         let (added, checks) = modes(
             self.catalogue,
@@ -232,19 +238,21 @@ impl Checker<'_> {
         out
     }
 
-    fn listed(
+    /// Listed alerts of one kind of target: each `(index, entry)` of the
+    /// list at `list_field` (`services[2].alerts`).
+    pub(super) fn listed<'a>(
         &mut self,
         src: &SourceFile,
-        list: &[Spanned<AlertRef>],
-        field: &str,
+        list: impl IntoIterator<Item = (usize, &'a Spanned<AlertRef>)>,
+        list_field: &str,
         kind: TargetKind,
         has: &dyn Fn(Need) -> bool,
     ) -> Vec<AlertUse> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
-        for (i, a) in list.iter().enumerate() {
+        for (i, a) in list {
             let a = &a.value;
-            let f = format!("{field}.alerts[{i}]");
+            let f = format!("{list_field}[{i}]");
             let name = &a.name.value;
             let Some(t) = self.catalogue.alerts.get(name) else {
                 let help = suggest(name, self.catalogue.names(), || {

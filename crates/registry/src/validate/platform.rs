@@ -10,6 +10,39 @@ use crate::catalogue::{Need, TargetKind};
 use crate::failure_modes::Facts;
 use crate::{Host, Page, Platform, Service, ServiceType, UNASSIGNED, Watched};
 
+/// `defaults.platform_alerts`, checked as a service's list: the hosts' and
+/// the prober's.
+fn overrides(cx: &mut Cx) -> (Vec<crate::AlertUse>, Vec<crate::AlertUse>) {
+    let Some((fi, d)) = cx.defaults else {
+        return (Vec::new(), Vec::new());
+    };
+    let src = &cx.sources[fi];
+    let catalogue = cx.c.catalogue;
+    let of_prober = |a: &&serde_saphyr::Spanned<crate::model::AlertRef>| {
+        catalogue
+            .alerts
+            .get(&a.value.name.value)
+            .is_some_and(|t| t.applies_to.contains(&TargetKind::Prober))
+    };
+    let list = d.value.platform_alerts.iter().enumerate();
+    let field = "defaults.platform_alerts";
+    let host = cx.c.listed(
+        src,
+        list.clone().filter(|(_, a)| !of_prober(a)),
+        field,
+        TargetKind::Host,
+        &|n| n == Need::Host,
+    );
+    let prober = cx.c.listed(
+        src,
+        list.filter(|(_, a)| of_prober(a)),
+        field,
+        TargetKind::Prober,
+        &|_| true,
+    );
+    (host, prober)
+}
+
 pub(super) fn check(cx: &mut Cx, services: &[Service], pages: &[Page]) -> Platform {
     let mut on_host: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for s in services
@@ -30,18 +63,20 @@ pub(super) fn check(cx: &mut Cx, services: &[Service], pages: &[Page]) -> Platfo
     // node_exporter runs on every docker and systemd host (`host_exporters`).
     let has = |n: Need| n == Need::Host;
     let none = BTreeMap::new();
+    let (host_alerts, prober_alerts) = overrides(cx);
     let hosts = on_host
         .into_iter()
         .map(|(name, services)| {
-            let (alerts, modes) = modes(
+            let (added, modes) = modes(
                 cx.c.catalogue,
                 TargetKind::Host,
                 &facts,
                 &has,
                 None,
-                &[],
+                &host_alerts,
                 &none,
             );
+            let alerts = host_alerts.iter().cloned().chain(added).collect();
             Host {
                 name: name.to_owned(),
                 services: services.into_iter().collect(),
@@ -53,15 +88,16 @@ pub(super) fn check(cx: &mut Cx, services: &[Service], pages: &[Page]) -> Platfo
     let probed =
         services.iter().any(|s| s.probe.exists()) || pages.iter().any(|p| p.probe_url.is_some());
     let prober = probed.then(|| {
-        let (alerts, modes) = modes(
+        let (added, modes) = modes(
             cx.c.catalogue,
             TargetKind::Prober,
             &facts,
             &|_| true,
             None,
-            &[],
+            &prober_alerts,
             &none,
         );
+        let alerts = prober_alerts.iter().cloned().chain(added).collect();
         Watched { alerts, modes }
     });
     let owner = cx.default(|d| &d.platform_owner);

@@ -3,7 +3,8 @@
 //! generated files against a tiny HTTP service, a TCP service and a webhook
 //! listener in this process. Stopping the service must deliver `ServiceDown`
 //! to the owner's receiver (its TargetDown inhibited: one page), starting it must
-//! resolve it, breaking its `/metrics` alone must deliver TargetDown, and a burst of 5xx must
+//! resolve it, breaking its `/metrics` alone must deliver TargetDown, killing
+//! blackbox_exporter must deliver ProberDown to the platform owner, and a burst of 5xx must
 //! deliver the fast SLO burn-rate alert while Alertmanager inhibits the slower
 //! tiers. Then the same programs run two Prometheus shards (`shards`). Every
 //! wait is bounded; every process is stopped on the way out.
@@ -45,12 +46,13 @@ pub fn run(break_route: bool) -> Result<bool, String> {
 
 /// The scenario's steps, each over the running stack.
 fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
-    let stack = Stack::start(tmp, break_route)?;
+    let mut stack = Stack::start(tmp, break_route)?;
     stack.wait_until_probed()?;
     stack.service_down_then_resolved()?;
     stack.target_down_then_resolved()?;
     stack.fast_burn_rate_inhibits_slower_tiers()?;
     stack.nothing_else_alerted()?;
+    stack.prober_down_is_an_alert()?;
     drop(stack);
     shards::scenario(tmp)
 }

@@ -383,7 +383,11 @@ api_endpoints:
 teams:
   e2e-team:
     webhook_url: {team_hook}
+  e2e-platform:
+    webhook_url: http://127.0.0.1:{hook}/e2e-platform
 defaults:
+  platform_owner: e2e-platform
+  platform_alerts: [{{name: prober_down, for: 2s}}]
   page_owner: e2e-team
   page_service: e2e-app
   api_service: e2e-app
@@ -438,7 +442,8 @@ pub fn missing_programs() -> Vec<&'static str> {
 /// The programs under test and the fixtures they watch. Fields drop in order:
 /// the real programs first, then the in-process services.
 pub(super) struct Stack {
-    _procs: Vec<Process>,
+    /// blackbox_exporter first (`programs`), then Alertmanager, Prometheus.
+    procs: Vec<Process>,
     app: App,
     inbox: Inbox,
     ports: Ports,
@@ -484,7 +489,7 @@ impl Stack {
         let _ = webhook(ports.hook, inbox.clone(), quit.clone())?;
         let procs = programs(tmp, &out, &ports)?;
         let stack = Stack {
-            _procs: procs,
+            procs,
             app,
             inbox,
             prom: format!("127.0.0.1:{}", ports.prometheus),
@@ -651,6 +656,31 @@ impl Stack {
             delivered.as_secs(),
             resolved.as_secs()
         );
+        Ok(())
+    }
+
+    /// Step 9: blackbox_exporter dies; its probe results go stale, and
+    /// instead of every probe alert resolving in silence, ProberDown reaches
+    /// the platform owner's receiver.
+    pub(super) fn prober_down_is_an_alert(&mut self) -> Result<(), String> {
+        step(
+            9,
+            "kill blackbox_exporter: ProberDown must reach the platform owner's receiver",
+        );
+        drop(self.procs.remove(0));
+        let ((_, _, labels, _), delivered) = wait_for(
+            "step 9: ProberDown delivered to e2e-platform's receiver",
+            DELIVERY_TIMEOUT,
+            || {
+                received(&self.inbox).into_iter().find(|(path, st, l, _)| {
+                    path == "/e2e-platform" && st == "firing" && l["alertname"] == "ProberDown"
+                })
+            },
+        )?;
+        if labels["owner"] != "e2e-platform" || labels["severity"] != "critical" {
+            return Err(format!("step 9: labels {labels}"));
+        }
+        outln!("prober down delivered in {} s", delivered.as_secs());
         Ok(())
     }
 
