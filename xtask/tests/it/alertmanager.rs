@@ -374,6 +374,37 @@ fn a_real_alertmanager_inhibits_only_within_one_target() {
             "warning memory of awoooi-worker",
             alert("MemoryHigh", "awoooi-worker", "warning"),
         ),
+        // A host outage: one page (HostDown, to the platform owner) instead
+        // of one per service on it.
+        (
+            "host 192.168.0.188 down",
+            vec![
+                "alertname=HostDown".to_owned(),
+                "host=192.168.0.188".into(),
+                "owner=devops-team".into(),
+                "severity=critical".into(),
+            ],
+        ),
+        (
+            "redis down on that host",
+            vec![
+                "alertname=ServiceDown".to_owned(),
+                "service=redis".into(),
+                "host=192.168.0.188".into(),
+                "owner=infra-team".into(),
+                "severity=critical".into(),
+            ],
+        ),
+        (
+            "harbor down on another host",
+            vec![
+                "alertname=ServiceDown".to_owned(),
+                "service=harbor".into(),
+                "host=192.168.0.110".into(),
+                "owner=devops-team".into(),
+                "severity=critical".into(),
+            ],
+        ),
     ];
     for (_, labels) in &alerts {
         let o = std::process::Command::new("amtool")
@@ -392,6 +423,9 @@ fn a_real_alertmanager_inhibits_only_within_one_target() {
         ("critical memory of awoooi-api", false),
         ("warning memory of awoooi-api", true),
         ("warning memory of awoooi-worker", false),
+        ("host 192.168.0.188 down", false),
+        ("redis down on that host", true),
+        ("harbor down on another host", false),
     ];
     let state = |want: &[(&str, bool)]| -> Result<(), String> {
         let o = std::process::Command::new("amtool")
