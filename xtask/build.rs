@@ -12,6 +12,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("has_prometheus", "prometheus"),
     ("has_alertmanager", "prometheus-alertmanager"),
     ("has_blackbox", "prometheus-blackbox-exporter"),
+    ("has_node_exporter", "prometheus-node-exporter"),
     ("has_node", "node"),
     ("has_postgres_exporter", "prometheus-postgres-exporter"),
     ("has_redis_exporter", "prometheus-redis-exporter"),

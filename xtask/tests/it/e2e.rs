@@ -31,8 +31,8 @@ fn leftovers() -> String {
 
 #[test]
 #[cfg_attr(
-    not(all(has_prometheus, has_alertmanager, has_blackbox)),
-    ignore = "prometheus, prometheus-alertmanager or prometheus-blackbox-exporter not found (`.ci/run --install-only` installs them)"
+    not(all(has_prometheus, has_alertmanager, has_blackbox, has_node_exporter)),
+    ignore = "prometheus, prometheus-alertmanager, prometheus-blackbox-exporter or prometheus-node-exporter not found (`.ci/run --install-only` installs them)"
 )]
 fn alert_is_delivered_resolved_and_a_broken_route_is_caught() {
     if !programs_present() {

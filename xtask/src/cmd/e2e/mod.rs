@@ -4,7 +4,8 @@
 //! listener in this process. Stopping the service must deliver `ServiceDown`
 //! to the owner's receiver (its TargetDown inhibited: one page), starting it must
 //! resolve it, breaking its `/metrics` alone must deliver TargetDown, killing
-//! blackbox_exporter must deliver ProberDown to the platform owner, and a burst of 5xx must
+//! blackbox_exporter must deliver ProberDown to the platform owner, stopping
+//! node_exporter HostExporterDown, and a burst of 5xx must
 //! deliver the fast SLO burn-rate alert while Alertmanager inhibits the slower
 //! tiers. Then the same programs run two Prometheus shards (`shards`). Every
 //! wait is bounded; every process is stopped on the way out.
@@ -53,6 +54,7 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
     stack.fast_burn_rate_inhibits_slower_tiers()?;
     stack.nothing_else_alerted()?;
     stack.prober_down_is_an_alert()?;
+    stack.host_exporter_down_is_an_alert()?;
     drop(stack);
     shards::scenario(tmp)
 }

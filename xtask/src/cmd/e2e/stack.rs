@@ -17,13 +17,14 @@ use serde_json::Value;
 use monitoring::write::{self, Mode};
 
 /// The programs, as Debian names them.
-pub const PROGRAMS: [(&str, &str); 3] = [
+pub const PROGRAMS: [(&str, &str); 4] = [
     ("prometheus", "prometheus"),
     ("prometheus-alertmanager", "prometheus-alertmanager"),
     (
         "prometheus-blackbox-exporter",
         "prometheus-blackbox-exporter",
     ),
+    ("prometheus-node-exporter", "prometheus-node-exporter"),
 ];
 
 pub(super) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(45);
@@ -387,7 +388,7 @@ teams:
     webhook_url: http://127.0.0.1:{hook}/e2e-platform
 defaults:
   platform_owner: e2e-platform
-  platform_alerts: [{{name: prober_down, for: 2s}}]
+  platform_alerts: [{{name: prober_down, for: 2s}}, {{name: host_exporter_down, for: 2s}}]
   page_owner: e2e-team
   page_service: e2e-app
   api_service: e2e-app
@@ -396,6 +397,7 @@ settings:
   scrape_interval: 1s
   evaluation_interval: 1s
   blackbox_address: 127.0.0.1:{bb}
+  host_exporters: {{node_exporter: {node}}}
   alertmanager_address: 127.0.0.1:{am}
   pages_base_url: http://127.0.0.1:{app}
   burn_rate_for: {{fast: 1s, medium: 1s, slow: 1s, long: 1s}}
@@ -413,6 +415,7 @@ settings:
         bb = ports.blackbox,
         am = ports.alertmanager,
         hook = ports.hook,
+        node = ports.node,
     )
 }
 
@@ -424,6 +427,7 @@ struct Ports {
     alertmanager: u16,
     hook: u16,
     closed: u16,
+    node: u16,
 }
 
 pub(super) fn step(n: usize, text: &str) {
@@ -442,7 +446,8 @@ pub fn missing_programs() -> Vec<&'static str> {
 /// The programs under test and the fixtures they watch. Fields drop in order:
 /// the real programs first, then the in-process services.
 pub(super) struct Stack {
-    /// blackbox_exporter first (`programs`), then Alertmanager, Prometheus.
+    /// blackbox_exporter first (`programs`), then Alertmanager, Prometheus,
+    /// node_exporter last.
     procs: Vec<Process>,
     app: App,
     inbox: Inbox,
@@ -463,6 +468,7 @@ impl Stack {
             alertmanager: free_port()?,
             hook: free_port()?,
             closed: free_port()?,
+            node: free_port()?,
         };
         step(1, "generate the monitoring of a loopback fixture registry");
         let reg_dir = tmp.join("registry");
@@ -684,6 +690,32 @@ impl Stack {
         Ok(())
     }
 
+    /// Step 10: node_exporter stops; the host's disk and unit alerts would
+    /// go blind in silence: HostExporterDown reaches the platform owner.
+    pub(super) fn host_exporter_down_is_an_alert(&mut self) -> Result<(), String> {
+        step(
+            10,
+            "stop node_exporter: HostExporterDown must reach the platform owner's receiver",
+        );
+        drop(self.procs.pop());
+        let ((_, _, labels, _), delivered) = wait_for(
+            "step 10: HostExporterDown delivered to e2e-platform's receiver",
+            DELIVERY_TIMEOUT,
+            || {
+                received(&self.inbox).into_iter().find(|(path, st, l, _)| {
+                    path == "/e2e-platform"
+                        && st == "firing"
+                        && l["alertname"] == "HostExporterDown"
+                })
+            },
+        )?;
+        if labels["owner"] != "e2e-platform" || labels["host"] != "127.0.0.1" {
+            return Err(format!("step 10: labels {labels}"));
+        }
+        outln!("host exporter down delivered in {} s", delivered.as_secs());
+        Ok(())
+    }
+
     /// Step 7.
     pub(super) fn fast_burn_rate_inhibits_slower_tiers(&self) -> Result<(), String> {
         step(
@@ -773,6 +805,16 @@ fn programs(tmp: &Path, out: &Path, ports: &Ports) -> Result<Vec<Process>, Strin
         &out.join("prometheus/prometheus.yml"),
         "",
         ports.prometheus,
+    )?);
+    // Only what the host alerts read: its filesystems.
+    procs.push(spawn(
+        "prometheus-node-exporter",
+        &[
+            format!("--web.listen-address=127.0.0.1:{}", ports.node),
+            "--collector.disable-defaults".into(),
+            "--collector.filesystem".into(),
+        ],
+        &tmp.join("node_exporter.log"),
     )?);
     Ok(procs)
 }
