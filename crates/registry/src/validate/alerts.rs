@@ -112,7 +112,13 @@ pub(crate) fn modes(
                         }
                     }
                     Some(Some(need)) => Outcome::NotDetected {
-                        reason: format!("{first} needs {}", need.describe()),
+                        reason: if kind == TargetKind::Page && need == Need::Probe {
+                            format!(
+                                "{first} needs a page probe, which needs `settings.pages_base_url`"
+                            )
+                        } else {
+                            format!("{first} needs {}", need.describe())
+                        },
                     },
                     None => Outcome::NotDetected {
                         reason: format!("{first} is not in the alert catalogue"),
