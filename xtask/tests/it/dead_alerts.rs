@@ -216,7 +216,13 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                     .chain(&g.rules.page_apps)
                     .map(|(path, gr)| (page_service(path), gr)),
             )
-            .chain(g.rules.platform.iter().map(|gr| (None, gr)));
+            .chain(
+                g.rules
+                    .platform
+                    .iter()
+                    .chain(&g.rules.cluster_prober)
+                    .map(|gr| (None, gr)),
+            );
         // An SLO's group reads its serving service's metrics; raw queries name
         // them themselves (the application's own, scraped by its job).
         let objective = |group: &str| {

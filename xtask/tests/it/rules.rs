@@ -162,7 +162,13 @@ fn every_alert_expression_selects_only_its_own_target() {
             |v: &str| monitoring::templates::filters::promql(&minijinja::Value::from(v)).unwrap();
         // The platform's rules: a host's select its `host`; the prober's,
         // its probe jobs.
-        for rule in g.rules.platform.iter().flat_map(|gr| &gr.rules) {
+        for rule in g
+            .rules
+            .platform
+            .iter()
+            .chain(&g.rules.cluster_prober)
+            .flat_map(|gr| &gr.rules)
+        {
             let own = match rule.labels.get("host") {
                 Some(h) => vec![format!("host={}", q(h))],
                 None => vec!["job=~".to_owned()],

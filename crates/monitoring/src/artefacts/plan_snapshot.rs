@@ -35,6 +35,26 @@ fn fed_by(s: &Service, exporter: &str) -> String {
     }
 }
 
+/// The platform's rule files (hosts and prober, and the cluster's prober), or
+/// none.
+fn platform_files(p: &Plan) -> Option<String> {
+    let files: Vec<String> = [
+        (
+            &p.rules.platform,
+            crate::plan::delivery::platform(p.registry),
+        ),
+        (
+            &p.rules.cluster_prober,
+            crate::plan::delivery::cluster_platform(p.registry),
+        ),
+    ]
+    .into_iter()
+    .filter(|(g, _)| g.is_some())
+    .map(|(_, at)| format!("prometheus/{}/{}.rules.yml", at.dir("rules"), at.stem))
+    .collect();
+    (!files.is_empty()).then(|| files.join(", "))
+}
+
 pub(crate) fn render(r: &Renderer, p: &Plan) -> Result<String, RenderError> {
     let (reg, rules, slo, dashboards) = (p.registry, &p.rules, &p.slo, &p.dashboards);
     let fed: BTreeMap<&str, BTreeMap<&str, String>> = reg
@@ -100,10 +120,7 @@ pub(crate) fn render(r: &Renderer, p: &Plan) -> Result<String, RenderError> {
             page_rules => Serde(&rules.pages),
             page_app_rules => Serde(&rules.page_apps),
             platform => Serde(&reg.platform),
-            platform_rules => rules.platform.as_ref().map(|_| {
-                let p = crate::plan::delivery::platform(reg);
-                format!("prometheus/{}/{}.rules.yml", p.dir("rules"), p.stem)
-            }),
+            platform_rules => platform_files(p),
             slo_plans => Serde(&slo.plans),
             routes => Serde(&super::alertmanager::team_routes(reg)),
             default_webhook => reg.settings.alertmanager.default_webhook_url.clone(),

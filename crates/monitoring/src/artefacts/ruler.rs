@@ -49,7 +49,10 @@ pub(crate) fn files(
             owned.push((&p.owner, g, &p.source));
         }
     }
-    if let Some(g) = &rules.platform {
+    for g in [&rules.platform, &rules.cluster_prober]
+        .into_iter()
+        .flatten()
+    {
         owned.push((&reg.platform.owner, g, ""));
     }
     // An SLO's own group belongs to the objective's owner; a service's shared

@@ -56,6 +56,8 @@ pub struct Rules {
     pub page_apps: BTreeMap<String, Group>,
     /// The hosts' and the prober's rules, owned by the platform owner.
     pub platform: Option<Group>,
+    /// The cluster's prober's, beside a stand-alone `platform` group.
+    pub cluster_prober: Option<Group>,
 }
 
 /// The rule shapes seen per file, as hashes.
@@ -132,7 +134,9 @@ pub(crate) fn build(
     }
     let (pages, page_apps) = page_groups(r, catalogue, reg, &mut shapes)?;
     let platform = platform_group(r, catalogue, reg)?;
+    let cluster_prober = cluster_prober_group(r, catalogue, reg)?;
     Ok(Rules {
+        cluster_prober,
         services,
         pages,
         page_apps,
@@ -160,34 +164,66 @@ fn platform_group(
             r, catalogue, reg, &target, &h.alerts, &labels, None,
         )?);
     }
-    if let Some(p) = &reg.platform.prober {
-        // The probes of the Prometheus that evaluates the group.
-        let jobs: Vec<&'static str> = if delivery::platform(reg).cluster_only {
-            vec![crate::plan::jobs::CLUSTER_PROBE_JOB]
-        } else {
-            crate::plan::jobs::BLACKBOX_JOBS
-                .iter()
-                .map(|(j, _, _)| *j)
-                .collect()
-        };
-        let target = Target::Prober {
-            kind: "prober",
-            name: "blackbox_exporter",
-            jobs: jobs.join("|"),
-            job: jobs[0],
-        };
-        rules.extend(rules_for(
-            r,
-            catalogue,
-            reg,
-            &target,
-            &p.alerts,
-            &[("owner", owner)],
-            None,
-        )?);
-    }
+    rules.extend(prober_rules(
+        r,
+        catalogue,
+        reg,
+        delivery::platform(reg).cluster_only,
+    )?);
     Ok((!rules.is_empty()).then(|| Group {
         name: delivery::PLATFORM_STEM.to_owned(),
+        records: Vec::new(),
+        rules,
+    }))
+}
+
+/// The prober's rules over the probes of one Prometheus: the cluster's (the
+/// k8s services' Probes) or the stand-alone one's.
+fn prober_rules(
+    r: &Renderer,
+    catalogue: &Catalogue,
+    reg: &Registry,
+    cluster: bool,
+) -> Result<Vec<Rule>, RenderError> {
+    let Some(p) = &reg.platform.prober else {
+        return Ok(Vec::new());
+    };
+    let jobs: Vec<&'static str> = if cluster {
+        vec![crate::plan::jobs::CLUSTER_PROBE_JOB]
+    } else {
+        crate::plan::jobs::BLACKBOX_JOBS
+            .iter()
+            .map(|(j, _, _)| *j)
+            .collect()
+    };
+    let target = Target::Prober {
+        kind: "prober",
+        name: "blackbox_exporter",
+        jobs: jobs.join("|"),
+        job: jobs[0],
+    };
+    let owner = [("owner", reg.platform.owner.as_str())];
+    rules_for(r, catalogue, reg, &target, &p.alerts, &owner, None)
+}
+
+/// The cluster's prober, when the platform's group is evaluated by the
+/// stand-alone Prometheus but k8s services are probed by the cluster's.
+fn cluster_prober_group(
+    r: &Renderer,
+    catalogue: &Catalogue,
+    reg: &Registry,
+) -> Result<Option<Group>, RenderError> {
+    let here = delivery::cluster_platform(reg);
+    let k8s_probed = reg.services.iter().any(|s| {
+        s.kind == registry::ServiceType::K8sDeployment
+            && matches!(s.probe, registry::Probe::Http { .. })
+    });
+    if !k8s_probed || !here.resource || here == delivery::platform(reg) {
+        return Ok(None);
+    }
+    let rules = prober_rules(r, catalogue, reg, true)?;
+    Ok((!rules.is_empty()).then(|| Group {
+        name: format!("{} (cluster probes)", delivery::PLATFORM_STEM),
         records: Vec::new(),
         rules,
     }))
@@ -465,10 +501,15 @@ pub(crate) fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
             delivery::add_source(reg, &mut e.1, &s.source, false, (&s.name, &s.owner));
         }
     }
-    if let Some(g) = &rules.platform {
-        let e = out.entry(delivery::platform(reg)).or_default();
-        e.0.push(g);
-        e.1.push(format!("{} (hosts and prober)", reg.source()));
+    for (g, placement) in [
+        (&rules.platform, delivery::platform(reg)),
+        (&rules.cluster_prober, delivery::cluster_platform(reg)),
+    ] {
+        if let Some(g) = g {
+            let e = out.entry(placement).or_default();
+            e.0.push(g);
+            e.1.push(format!("{} (hosts and prober)", reg.source()));
+        }
     }
     let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();
     sources.sort_unstable();

@@ -81,6 +81,11 @@ pub(crate) fn platform(reg: &Registry) -> Placement {
     placed(reg, PLATFORM_STEM.to_owned(), cluster)
 }
 
+/// Where the cluster's share of the platform's rules goes (its prober's).
+pub(crate) fn cluster_platform(reg: &Registry) -> Placement {
+    placed(reg, PLATFORM_STEM.to_owned(), true)
+}
+
 fn placed(reg: &Registry, stem: String, k8s: bool) -> Placement {
     let (files, resource) = match reg.settings.prometheus.rules {
         RuleDelivery::Auto => (!k8s, k8s),
