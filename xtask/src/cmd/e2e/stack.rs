@@ -362,9 +362,11 @@ services:
     port: {app}
     health_endpoint: /health
     monitoring: {{prometheus: true}}
-    # TargetDown waits longer than ServiceDown, as their defaults do: a
-    # stopped service pages once (ServiceDown inhibits its TargetDown).
-    alerts: [{{name: service_down, for: 2s}}, {{name: target_down, for: 5s}}]
+    # TargetDown waits longer than ServiceDown and than step 4's outage, as
+    # their defaults (1m, 5m) do: a stopped service pages once. (Were the
+    # outage to outlast it, Alertmanager would send TargetDown once
+    # ServiceDown resolved before it.)
+    alerts: [{{name: service_down, for: 2s}}, {{name: target_down, for: 15s}}]
     owner: e2e-team
   - name: e2e-tcp
     type: docker
