@@ -20,10 +20,10 @@ pub(crate) struct Case {
     pub eval_time: String,
     pub input: Vec<Series>,
     pub expected: Vec<Expected>,
-    /// For a rule with an absent() branch, the check is on its own ALERTS
-    /// series (`promql_expr_test`) instead: the file's other rules of the
-    /// same name fire on the case's missing series, and `alert_rule_test`
-    /// would see them. The selector, and the series expected (labels as
+    /// For a rule with an absent() branch beside others of its name in the
+    /// file, the check is on its own ALERTS series (`promql_expr_test`)
+    /// instead: those others fire on the case's missing series, and
+    /// `alert_rule_test` would see them. The selector, and the series expected (labels as
     /// `{k="v", …}`; none when it must stay quiet).
     pub scoped: Option<Scoped>,
 }
@@ -206,6 +206,19 @@ fn recovery(t: &crate::plan::rule::RuleTest, minutes: u64) -> Option<Vec<Series>
         .collect()
 }
 
+/// Whether the file holds another rule of `rule`'s name with an absent()
+/// branch. Alone, `alert_rule_test` sees only it, annotations included;
+/// beside others, which fire on the case's missing series, its own ALERTS
+/// series are checked.
+fn has_namesakes(groups: &[&Group], rule: &Rule) -> bool {
+    groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .filter(|r| r.alert == rule.alert && r.expr.contains("absent("))
+        .nth(1)
+        .is_some()
+}
+
 /// The labels an absent() branch keeps: the series labels that its
 /// selector pins with `=` (such as `job="node_exporter"`), read off the
 /// rule's expression.
@@ -294,8 +307,10 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                     ],
                     scoped: None,
                 });
-                for c in &mut cases[first..] {
-                    c.scoped = Some(scoped(rule, &c.expected)?);
+                if has_namesakes(groups, rule) {
+                    for c in &mut cases[first..] {
+                        c.scoped = Some(scoped(rule, &c.expected)?);
+                    }
                 }
             }
         }

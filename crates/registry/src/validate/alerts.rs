@@ -96,34 +96,7 @@ pub(crate) fn modes(
                     baseline: false,
                 }
             } else {
-                let first = &m.alerts[0];
-                match catalogue.alerts.get(first).map(|t| unmet(t, kind, has)) {
-                    Some(None) => {
-                        added.push(AlertUse {
-                            name: first.clone(),
-                            severity: None,
-                            for_: None,
-                            threshold: None,
-                            baseline: true,
-                        });
-                        Outcome::Detected {
-                            alerts: vec![first.clone()],
-                            baseline: true,
-                        }
-                    }
-                    Some(Some(need)) => Outcome::NotDetected {
-                        reason: if kind == TargetKind::Page && need == Need::Probe {
-                            format!(
-                                "{first} needs a page probe, which needs `settings.pages_base_url`"
-                            )
-                        } else {
-                            format!("{first} needs {}", need.describe())
-                        },
-                    },
-                    None => Outcome::NotDetected {
-                        reason: format!("{first} is not in the alert catalogue"),
-                    },
-                }
+                baseline(catalogue, &m.alerts[0], kind, has, &mut added)
             }
         };
         checks.push(ModeCheck {
@@ -133,6 +106,42 @@ pub(crate) fn modes(
         });
     }
     (added, checks)
+}
+
+/// A mode none of whose alerts is listed: its first alert joins `added`
+/// when the entry has what it needs, else the mode is not detected.
+fn baseline(
+    catalogue: &crate::catalogue::Catalogue,
+    first: &str,
+    kind: TargetKind,
+    has: &dyn Fn(Need) -> bool,
+    added: &mut Vec<AlertUse>,
+) -> Outcome {
+    match catalogue.alerts.get(first).map(|t| unmet(t, kind, has)) {
+        Some(None) => {
+            added.push(AlertUse {
+                name: first.to_owned(),
+                severity: None,
+                for_: None,
+                threshold: None,
+                baseline: true,
+            });
+            Outcome::Detected {
+                alerts: vec![first.to_owned()],
+                baseline: true,
+            }
+        }
+        Some(Some(need)) => Outcome::NotDetected {
+            reason: if kind == TargetKind::Page && need == Need::Probe {
+                format!("{first} needs a page probe, which needs `settings.pages_base_url`")
+            } else {
+                format!("{first} needs {}", need.describe())
+            },
+        },
+        None => Outcome::NotDetected {
+            reason: format!("{first} is not in the alert catalogue"),
+        },
+    }
 }
 
 impl Checker<'_> {
