@@ -226,11 +226,22 @@ pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderE
             &body,
         ));
     }
-    out.push(Output::new(
+    out.push(blackbox_modules(r)?);
+    Ok(out)
+}
+
+/// The Blackbox modules, with the probe timeouts validation bounds the
+/// probe-duration thresholds by.
+fn blackbox_modules(r: &Renderer) -> Result<Output, RenderError> {
+    let ctx = context! {
+        // `5`, not `5.0`: Prometheus' durations take no decimals.
+        probe_timeout => registry::catalogue::PROBE_TIMEOUT_SECONDS.to_string(),
+        page_probe_timeout => registry::catalogue::PAGE_PROBE_TIMEOUT_SECONDS.to_string(),
+    };
+    Ok(Output::new(
         "blackbox/blackbox.yml",
         Format::Yaml,
         "templates/blackbox/blackbox.yml.j2",
-        &r.render("blackbox/blackbox.yml.j2", context! {})?,
-    ));
-    Ok(out)
+        &r.render("blackbox/blackbox.yml.j2", ctx)?,
+    ))
 }
