@@ -45,9 +45,7 @@ impl Placement {
 /// The placement of a service's groups (alert rules and SLOs); `service` may
 /// be `unassigned` (SLOs of endpoints without one).
 pub(crate) fn service(reg: &Registry, service: &str, owner: &str) -> Placement {
-    let k8s = reg
-        .service(service)
-        .is_some_and(|s| s.kind == ServiceType::K8sDeployment);
+    let k8s = is_k8s(reg, service);
     let stem = match reg.settings.prometheus.group_by {
         GroupBy::Service => service.to_owned(),
         GroupBy::Team => owner.to_owned(),
@@ -63,10 +61,13 @@ pub(crate) fn pages(reg: &Registry) -> Placement {
 /// The placement of the pages' rules over their serving service's metrics:
 /// evaluated where that service is scraped.
 pub(crate) fn page_apps(reg: &Registry, service: &str) -> Placement {
-    let k8s = reg
-        .service(service)
-        .is_some_and(|s| s.kind == ServiceType::K8sDeployment);
-    placed(reg, PAGES_STEM.to_owned(), k8s)
+    placed(reg, PAGES_STEM.to_owned(), is_k8s(reg, service))
+}
+
+/// Whether the service is a k8s deployment, whose rules the cluster evaluates.
+fn is_k8s(reg: &Registry, service: &str) -> bool {
+    reg.service(service)
+        .is_some_and(|s| s.kind == ServiceType::K8sDeployment)
 }
 
 /// The placement of the platform's group: the stand-alone Prometheus scrapes
