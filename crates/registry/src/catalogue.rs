@@ -37,8 +37,8 @@ pub enum Need {
     /// kube-state-metrics, provided by the cluster.
     #[serde(skip)]
     KubeStateMetrics,
-    /// The kubelet's cAdvisor, provided by the cluster.
-    #[serde(skip)]
+    /// The kubelet's metrics (its cAdvisor's, its volume stats), provided by
+    /// the cluster: implied by a `cAdvisor` exporter on Kubernetes.
     Kubelet,
 }
 
@@ -60,7 +60,7 @@ impl Need {
                 "kube-state-metrics in the cluster (`settings.kubernetes.provides`)"
             }
             Need::Kubelet => {
-                "the kubelet's cAdvisor in the cluster (`settings.kubernetes.provides`)"
+                "the kubelet's metrics in the cluster (cAdvisor's and its volume stats: `settings.kubernetes.provides: [cadvisor]`)"
             }
         }
     }

@@ -171,6 +171,8 @@ pub struct Endpoint {
     pub tiers: Vec<String>,
     /// Raw queries that replace the HTTP metrics for its SLIs.
     pub queries: Option<crate::sli::Queries>,
+    /// How its SLO stands against the endpoint's failure modes.
+    pub modes: Vec<failure_modes::ModeCheck>,
 }
 
 /// One SLO the rules, dashboards and plan are built for: an API endpoint's, or

@@ -336,6 +336,9 @@ pub struct ApiEndpoint {
     pub owner: Option<Spanned<String>>,
     /// Raw queries instead of the HTTP metrics of `settings.slo.metrics`.
     pub sli: Option<Spanned<SliQueries>>,
+    /// Failure modes (`errors`, `latency`) its SLO leaves unwatched, each with
+    /// the reason: `{latency: "a batch upload: only availability matters"}`.
+    pub opt_out: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 /// Bad and total events over `{{.window}}`, as Sloth writes them.

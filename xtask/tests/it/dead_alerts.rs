@@ -340,7 +340,7 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
                     let fed = match exporter.as_str() {
                         "blackbox_exporter" => probed(&s.name) || page_probed(&group.name),
                         "node_exporter" => host_target("node_exporter"),
-                        "cAdvisor" if k8s => provides.iter().any(|p| p == "cadvisor"),
+                        "cAdvisor" | "kubelet" if k8s => provides.iter().any(|p| p == "cadvisor"),
                         "cAdvisor" => host_target("cadvisor"),
                         "kube-state-metrics" => {
                             k8s && provides.iter().any(|p| p == "kube-state-metrics")

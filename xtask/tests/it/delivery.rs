@@ -277,21 +277,21 @@ fn a_team_file_tests_each_rule_shape_once() {
         std::fs::read_to_string(out.join("prometheus/rules/cluster/team-a.rules.yml")).unwrap();
     let tests_file = out.join("prometheus/tests/cluster/team-a.test.yml");
     let tests = std::fs::read_to_string(&tests_file).unwrap();
-    // Three listed, four baseline (TargetDown, PodNotReady, ReplicasMismatch,
-    // MemoryHigh) per service.
-    assert_eq!(rules.matches("- alert: ").count(), 40 * 7);
+    // Three listed, five baseline (TargetDown, PodNotReady, ReplicasMismatch,
+    // VolumeFull, MemoryHigh) per service.
+    assert_eq!(rules.matches("- alert: ").count(), 40 * 8);
     // The header names the team, not each of its 40 services.
     let header = rules.lines().next().unwrap();
     assert!(
         header.contains("(team team-a)") && !header.contains("k39"),
         "{header}"
     );
-    // Seven shapes, plus k7's own pod_crash; three cases each, TargetDown's
+    // Eight shapes, plus k7's own pod_crash; three cases each, TargetDown's
     // fourth (its series absent), and a recovery for each shape but
     // HighErrorRate's (counters do not splice).
     assert_eq!(
         tests.matches("  - interval: ").count(),
-        8 * 3 + 1 + 7,
+        9 * 3 + 1 + 8,
         "{tests}"
     );
     assert!(

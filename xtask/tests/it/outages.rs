@@ -40,7 +40,7 @@ defaults:
   platform_owner: platform
 settings:
   host_exporters: {node_exporter: 9100}
-  kubernetes: {provides: [kube-state-metrics]}
+  kubernetes: {provides: [kube-state-metrics, cadvisor]}
 "#;
 
 /// The series of the registry above when all is well, by a key a drill
@@ -351,6 +351,56 @@ fn a_k8s_deployment_is_watched_for_crash_loops_unready_pods_and_missing_replicas
     not(has_promtool),
     ignore = "promtool not found (Debian package prometheus)"
 )]
+fn a_k8s_deployment_is_paged_when_its_persistent_volume_fills_and_only_its_own() {
+    let Some((_reg, out)) = generated() else {
+        return;
+    };
+    let claim = |pvc: &str, pod: &str, avail: &str| {
+        [
+            (
+                format!(
+                    r#"kubelet_volume_stats_available_bytes{{namespace="prod", persistentvolumeclaim="{pvc}"}}"#
+                ),
+                avail.to_owned(),
+            ),
+            (
+                format!(
+                    r#"kubelet_volume_stats_capacity_bytes{{namespace="prod", persistentvolumeclaim="{pvc}"}}"#
+                ),
+                "1000x60".to_owned(),
+            ),
+            (
+                format!(
+                    r#"kube_pod_spec_volumes_persistentvolumeclaims_info{{namespace="prod", pod="{pod}", persistentvolumeclaim="{pvc}", volume="data"}}"#
+                ),
+                "1x60".to_owned(),
+            ),
+        ]
+    };
+    // web's claim fills from minute 20; a neighbour's claim in the same
+    // namespace is full all along, and pages nobody (not web's team).
+    let series: Vec<(String, String)> = claim("web-data", "web-7d9f8b6c5-x2x4z", "500x19 10x40")
+        .into_iter()
+        .chain(claim("other-data", "other-5b6c7d8e9-abcde", "5x60"))
+        .collect();
+    let extra: Vec<(&str, &str)> = series
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.as_str()))
+        .collect();
+    drill(
+        out.path(),
+        "web's persistent volume fills",
+        &[],
+        &extra,
+        &[(15, &[]), (30, &["VolumeFull team-b critical"])],
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus)"
+)]
 fn a_shared_queue_is_not_summed_over_replicas() {
     let Some((_reg, out)) = generated() else {
         return;
@@ -588,4 +638,120 @@ fn the_platform_alerts_take_overrides_and_refuse_other_alerts() {
     assert!(rule("ProberDown").contains("for: '30s'"), "{rules}");
     assert!(rule("HostDown").contains("severity: 'warning'"), "{rules}");
     assert_eq!(rules.matches("- alert: 'HostDown'").count(), 1, "{rules}");
+}
+
+#[test]
+fn an_undetected_mode_is_warned_at_its_entry_and_an_opt_out_needs_a_known_mode_and_a_reason() {
+    // A systemd unit with no port and no metrics: nothing probes or scrapes it.
+    let unit = "  - name: cron
+    type: systemd
+    host: 127.0.0.1
+    service_name: cron.service
+    owner: team-a
+";
+    let endpoint =
+        "api_endpoints:\n  - {path: /orders, method: POST, service: svc, slo_availability: 99}\n";
+    let reg = one_service(unit, "").replacen("teams:", &format!("{endpoint}teams:"), 1);
+    let (ok, out) = gen_text(&reg);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("systemd \"cron\": no alert detects unreachable, not_exporting")
+            && out.contains("r.yaml:9:11 (services[1].opt_out)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("endpoint \"/orders\": no alert detects latency")
+            && out.contains("(api_endpoints[0].opt_out)"),
+        "{out}"
+    );
+
+    // Opted out with reasons: no warning; coverage counts them as not
+    // detected (the plan, snapshotted for the fixtures, shows the reasons).
+    let opted = reg
+        .replace(
+            "    service_name: cron.service\n",
+            "    service_name: cron.service\n    opt_out: {unreachable: \"no port\", not_exporting: \"no metrics\"}\n",
+        )
+        .replace(
+            "slo_availability: 99}",
+            "slo_availability: 99, opt_out: {latency: \"a bulk import\"}}",
+        );
+    let dir = TempDir::new("opt-out");
+    std::fs::write(dir.join("r.yaml"), &opted).unwrap();
+    let gen_out = TempDir::new("opt-out-out");
+    let o = on("gen", dir.path(), gen_out.path());
+    let said = text(&o);
+    assert!(
+        o.status.success() && !said.contains("no alert detects"),
+        "{said}"
+    );
+    let coverage = std::fs::read_to_string(gen_out.join("coverage.md")).unwrap();
+    assert!(
+        coverage.contains("`service cron: unreachable`, `service cron: not_exporting`, `endpoint POST /orders: latency`"),
+        "{coverage}"
+    );
+
+    // A reason is required, and the mode must be one of the entry's.
+    for (opt_out, field, says) in [
+        (
+            "{unreachable: \"\"}",
+            "services[1].opt_out.unreachable",
+            "needs a reason",
+        ),
+        (
+            "{unreachble: \"no port\"}",
+            "services[1].opt_out.unreachble",
+            "unreachable",
+        ),
+        (
+            "{crash_loop: \"no pods\"}",
+            "services[1].opt_out.crash_loop",
+            "not a failure mode of this systemd",
+        ),
+    ] {
+        let bad = reg.replace(
+            "    service_name: cron.service\n",
+            &format!("    service_name: cron.service\n    opt_out: {opt_out}\n"),
+        );
+        let (ok, out) = gen_text(&bad);
+        assert!(
+            !ok && out.contains(field) && out.contains(says),
+            "{opt_out}:\n{out}"
+        );
+    }
+    let (ok, out) = gen_text(&reg.replace(
+        "slo_availability: 99}",
+        "slo_availability: 99, opt_out: {memory: \"x\"}}",
+    ));
+    assert!(
+        !ok && out.contains("api_endpoints[0].opt_out.memory") && out.contains("errors, latency"),
+        "{out}"
+    );
+}
+
+/// The fixtures the tests own stand for every setting a team may write: each
+/// of their failure modes is detected or opted out with a reason (their plan
+/// snapshots, kept fresh by the freshness test, say which).
+#[test]
+fn every_failure_mode_of_the_fixtures_is_detected_or_opted_out() {
+    for fixture in ["every-kind", "design"] {
+        let dir = root().join("fixtures").join(fixture);
+        let out = TempDir::new("fixture-modes");
+        let o = on("gen", &dir, out.path());
+        let said = text(&o);
+        assert!(
+            o.status.success() && !said.contains("no alert detects"),
+            "{fixture}:\n{said}"
+        );
+        let plan = std::fs::read_to_string(
+            root().join(format!("xtask/snapshots/fixture-{fixture}/plan.snap")),
+        )
+        .unwrap();
+        assert!(
+            plan.contains("failure modes:")
+                && plan.contains("opted out: ")
+                && !plan.contains("NOT DETECTED"),
+            "{fixture}:\n{plan}"
+        );
+    }
 }

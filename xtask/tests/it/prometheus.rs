@@ -336,8 +336,9 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
     let slo = out("prometheus/slo/cluster/awoooi-api.rules.yml");
     for sli in ["error", "latency"] {
         for f in [14.4, 6.0, 3.0, 1.0] {
-            let needle =
-                format!("({f} * slo:error_budget:ratio{{service=\"awoooi-api\", slo=\"{sli}\"}})");
+            let needle = format!(
+                "({f} * slo:error_budget:ratio{{service=\"awoooi-api\", slo_rules=\"shared\", slo=\"{sli}\"}})"
+            );
             // Once for the long window, once for the short.
             assert_eq!(slo.matches(&needle).count(), 2, "{sli} tier {f}");
         }

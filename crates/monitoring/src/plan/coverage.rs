@@ -100,13 +100,7 @@ fn failure_modes(reg: &Registry) -> Vec<(String, String, bool)> {
         add("prober".to_owned(), &p.modes);
     }
     for e in &reg.endpoints {
-        let name = format!("endpoint {} {}", e.method, e.path);
-        out.push((name.clone(), "errors".into(), e.slo_availability.is_some()));
-        out.push((
-            name,
-            "latency".into(),
-            e.slo_availability.is_some() && e.slo_latency_ms.is_some(),
-        ));
+        add(format!("endpoint {} {}", e.method, e.path), &e.modes);
     }
     out
 }

@@ -8,7 +8,12 @@
 //! queries per service.
 //!
 //! Endpoints with their own tiers, `min_request_rate` or owner keep rules of
-//! their own (`slo::ObjectiveSlo`).
+//! their own (`slo::ObjectiveSlo`). Every series the shared rules record
+//! carries `slo_rules="shared"`, and they read only such series: the budget of
+//! an endpoint with rules of its own, under the same `service`, never joins
+//! the shared alerts (which would bypass its traffic floor and tiers and page
+//! the service's team instead of its owner), and its SLI series are not
+//! recorded twice under one label set.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,8 +25,12 @@ use registry::settings::Settings;
 use registry::sli::HttpMetrics;
 use registry::{Objective, Registry, UNASSIGNED};
 
-/// The labels a shared rule joins an endpoint's series on.
-pub(crate) const JOIN: &str = "service, method, path, slo, latency_le";
+/// The labels a shared rule joins an endpoint's series on (and all that a
+/// one-to-one `on (…)` keeps of them).
+pub(crate) const JOIN: &str = "service, method, path, slo, latency_le, slo_rules";
+
+/// The label (and value) on every series the shared rules record.
+const SHARED: (&str, &str) = ("slo_rules", "shared");
 
 /// Whether an objective can use the shared rules.
 pub(crate) fn shares(reg: &Registry, o: &Objective) -> bool {
@@ -41,6 +50,7 @@ pub(crate) fn shares(reg: &Registry, o: &Objective) -> bool {
 pub(crate) fn series_labels(o: &Objective, sli: Sli) -> BTreeMap<String, String> {
     let mut labels = o.labels.clone();
     labels.insert("slo".into(), sli.name().into());
+    labels.insert(SHARED.0.into(), SHARED.1.into());
     if let (Sli::Latency, Some(s)) = (sli, o.latency_seconds()) {
         labels.insert("latency_le".into(), format!("{s}"));
     }
@@ -57,13 +67,22 @@ pub(super) struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    /// `service="S"`, or `service=""` (no such label) for endpoints without one.
-    fn sel(&self) -> String {
+    /// The application's series of the service: `service="S"`, or
+    /// `service=""` (no such label) for endpoints without one.
+    fn metric_sel(&self) -> String {
         format!("service={}", q(self.service.unwrap_or("")))
     }
 
+    /// The series these rules record (see the module's comment).
+    fn sel(&self) -> String {
+        format!("{}, {}={}", self.metric_sel(), SHARED.0, q(SHARED.1))
+    }
+
     fn service_labels(&self, sli: Sli) -> BTreeMap<String, String> {
-        let mut l = BTreeMap::from([("slo".to_owned(), sli.name().to_owned())]);
+        let mut l = BTreeMap::from([
+            ("slo".to_owned(), sli.name().to_owned()),
+            (SHARED.0.to_owned(), SHARED.1.to_owned()),
+        ]);
         if let Some(s) = self.service {
             l.insert("service".into(), s.to_owned());
         }
@@ -85,7 +104,7 @@ impl Shared<'_> {
 
     /// Bad and total requests per second of every route over `w`.
     fn events(&self, sli: Sli, le: Option<f64>, w: &str) -> (String, String) {
-        let (m, sel) = (self.metrics, self.sel());
+        let (m, sel) = (self.metrics, self.metric_sel());
         match sli {
             Sli::Errors => (
                 self.by_route(format!(
@@ -123,40 +142,39 @@ impl Shared<'_> {
         out
     }
 
+    /// The budgets first: the ratios are recorded only for their routes.
     pub(crate) fn records(&self, st: &Settings) -> Vec<Record> {
-        let mut out = self.ratio_records();
-        out.extend(self.budget_records(st));
+        let mut out = self.budget_records(st);
+        out.extend(self.ratio_records());
         out.extend(self.metadata_records(st));
         out
     }
 
-    /// Each SLI's error ratio over every window, and its 5m event rates.
+    /// Each SLI's error ratio over every window, and its 5m event rates, for
+    /// the routes of these endpoints only (an endpoint with rules of its own
+    /// records its route's).
     fn ratio_records(&self) -> Vec<Record> {
         let mut out = Vec::new();
         for (sli, le) in self.slis() {
             let mut labels = self.service_labels(sli);
+            let mut budget = format!("{}, slo={}", self.sel(), q(sli.name()));
             if let Some(le) = le {
                 labels.insert("latency_le".into(), format!("{le}"));
+                budget.push_str(&format!(", latency_le={}", q(&format!("{le}"))));
             }
+            let ours = format!("and on(method, path) slo:error_budget:ratio{{{budget}}}");
+            let record = |record: String, expr: String| Record {
+                record,
+                expr: format!("{expr} {ours}"),
+                labels: labels.clone().into(),
+            };
             for w in WINDOWS {
                 let (bad, total) = self.events(sli, le, w);
-                out.push(Record {
-                    record: sli.record(w),
-                    expr: format!("{bad} / {total}"),
-                    labels: labels.clone().into(),
-                });
+                out.push(record(sli.record(w), format!("{bad} / {total}")));
             }
             let (bad, total) = self.events(sli, le, "5m");
-            out.push(Record {
-                record: "slo:bad_events:rate5m".into(),
-                expr: bad,
-                labels: labels.clone().into(),
-            });
-            out.push(Record {
-                record: "slo:events:rate5m".into(),
-                expr: total,
-                labels: labels.into(),
-            });
+            out.push(record("slo:bad_events:rate5m".into(), bad));
+            out.push(record("slo:events:rate5m".into(), total));
         }
         out
     }

@@ -172,8 +172,19 @@ impl Checker<'_> {
             &opted,
         );
         out.extend(added);
-        // One warning per entry, naming its undetected modes (the plan says
-        // what each needs).
+        self.warn_undetected(src, field, entry, &checks);
+        (out, checks)
+    }
+
+    /// One warning per entry, naming its undetected modes (the plan says what
+    /// each needs).
+    pub(super) fn warn_undetected(
+        &mut self,
+        src: &SourceFile,
+        field: &str,
+        entry: &Entry,
+        checks: &[ModeCheck],
+    ) {
         let undetected: Vec<&str> = checks
             .iter()
             .filter(|m| matches!(m.outcome, Outcome::NotDetected { .. }))
@@ -196,11 +207,10 @@ impl Checker<'_> {
                 ),
             );
         }
-        (out, checks)
     }
 
     /// `opt_out:`: known modes of this entry, each with a reason.
-    fn opt_out(
+    pub(super) fn opt_out(
         &mut self,
         src: &SourceFile,
         field: &str,

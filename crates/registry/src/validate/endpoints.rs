@@ -8,6 +8,9 @@ use crate::burn_rate::{self, PRESETS, TIERS};
 use crate::diagnostics::shown;
 use serde_saphyr::Spanned;
 
+use super::alerts::Entry;
+use crate::catalogue::{Need, TargetKind};
+use crate::failure_modes::{Facts, ModeCheck, Outcome};
 use crate::sli::{self, Queries};
 use crate::source::SourceFile;
 use crate::{Endpoint, model, url};
@@ -135,7 +138,9 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
             "set `service:` on the endpoint, or `defaults: {api_service: …}` for all of them",
         );
     }
+    let modes = modes(cx, src, ep, field, availability.is_some());
     Endpoint {
+        modes,
         path: ep.path.value.clone(),
         method: ep.method.value.clone(),
         critical: ep.critical,
@@ -152,6 +157,64 @@ fn check_endpoint(cx: &mut Cx, src: &SourceFile, ep: &model::ApiEndpoint, field:
             .or_else(|| cx.default(|d| &d.api_owner)),
         source: src.name.clone(),
     }
+}
+
+/// The endpoint's failure modes, each caught by its SLO's burn of the error
+/// or the latency budget, opted out with a reason, or undetected (warned).
+fn modes(
+    cx: &mut Cx,
+    src: &SourceFile,
+    ep: &model::ApiEndpoint,
+    field: &str,
+    slo: bool,
+) -> Vec<ModeCheck> {
+    let has = |_: Need| false;
+    let entry = Entry {
+        kind: TargetKind::Endpoint,
+        has: &has,
+        facts: Facts {
+            health_command: None,
+            https: false,
+        },
+        host: None,
+        opt_out: ep.opt_out.as_ref(),
+        at: &ep.path,
+    };
+    let opted = cx.c.opt_out(src, field, &entry);
+    let checks: Vec<ModeCheck> =
+        cx.c.catalogue
+            .modes
+            .iter()
+            .filter(|m| m.matches(TargetKind::Endpoint, &entry.facts))
+            .map(|m| {
+                let alert = m.alerts[0].clone();
+                let missing = match alert.as_str() {
+                    "slo_availability" => (!slo).then_some("it has no SLO (`slo_availability`)"),
+                    "slo_latency" => (!slo || ep.slo_latency_ms.is_none())
+                        .then_some("it has no latency objective (`slo_latency_ms`)"),
+                    _ => Some("its SLO rules raise only the error and latency budget burns"),
+                };
+                let outcome = match (opted.get(&m.mode.value), missing) {
+                    (Some(reason), _) => Outcome::OptedOut {
+                        reason: reason.clone(),
+                    },
+                    (None, None) => Outcome::Detected {
+                        alerts: vec![alert],
+                        baseline: true,
+                    },
+                    (None, Some(reason)) => Outcome::NotDetected {
+                        reason: reason.into(),
+                    },
+                };
+                ModeCheck {
+                    mode: m.mode.value.clone(),
+                    title: m.title.clone(),
+                    outcome,
+                }
+            })
+            .collect();
+    cx.c.warn_undetected(src, field, &entry, &checks);
+    checks
 }
 
 /// A latency objective over the HTTP histogram counts the requests below a
