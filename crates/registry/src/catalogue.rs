@@ -25,6 +25,8 @@ pub enum Need {
     Host,
     /// A systemd unit name (`service_name`).
     Unit,
+    /// A dead man's switch that hears the Watchdog (`settings.alertmanager.heartbeat`).
+    Heartbeat,
     /// A scrape of the service's own `/metrics` (the application's metrics,
     /// or an exporter beside it): implied by the template's `exporter`.
     #[serde(skip)]
@@ -50,6 +52,9 @@ impl Need {
             }
             Need::Host => "a `host`",
             Need::Unit => "a systemd unit in `service_name`",
+            Need::Heartbeat => {
+                "a dead man's switch outside the monitored system to hear it (`settings.alertmanager.heartbeat: {url: …}`), which pages when it falls silent"
+            }
             Need::Scrape => {
                 "its metrics scraped (`monitoring: {prometheus: true}` and, outside Kubernetes, a port or `metrics: {port}`; for a page, of its serving service: `service:` or `defaults.page_service`)"
             }
@@ -83,10 +88,13 @@ pub enum Exporter {
     Application,
     /// An exporter beside the service (postgres_exporter, redis_exporter), at `metrics:`.
     BesideService,
+    /// The generated Prometheus' or Alertmanager's own metrics (one generated
+    /// job each).
+    Monitoring,
 }
 
 impl Exporter {
-    pub(crate) const NAMES: [&str; 7] = [
+    pub(crate) const NAMES: [&str; 9] = [
         "blackbox_exporter",
         "node_exporter",
         "cAdvisor",
@@ -94,6 +102,8 @@ impl Exporter {
         "application",
         "postgres_exporter",
         "redis_exporter",
+        "Prometheus",
+        "Alertmanager",
     ];
 
     pub fn of(text: &str) -> Option<Exporter> {
@@ -104,6 +114,7 @@ impl Exporter {
             "kube-state-metrics" => Exporter::KubeStateMetrics,
             "application" => Exporter::Application,
             "postgres_exporter" | "redis_exporter" => Exporter::BesideService,
+            "Prometheus" | "Alertmanager" => Exporter::Monitoring,
             _ => return None,
         })
     }
@@ -116,9 +127,13 @@ impl Exporter {
             (Exporter::Application, TargetKind::Page) => Some(Need::Scrape),
             (
                 _,
-                TargetKind::Page | TargetKind::Host | TargetKind::Prober | TargetKind::Endpoint,
+                TargetKind::Page
+                | TargetKind::Host
+                | TargetKind::Prober
+                | TargetKind::Endpoint
+                | TargetKind::Monitoring,
             )
-            | (Exporter::Blackbox, _) => None,
+            | (Exporter::Blackbox | Exporter::Monitoring, _) => None,
             (Exporter::Cadvisor, TargetKind::K8sDeployment) => Some(Need::Kubelet),
             (Exporter::NodeExporter | Exporter::Cadvisor, _) => Some(Need::Host),
             (Exporter::KubeStateMetrics, _) => Some(Need::KubeStateMetrics),

@@ -282,6 +282,8 @@ pub struct Platform {
     pub hosts: Vec<Host>,
     /// The Blackbox prober, when anything is probed.
     pub prober: Option<Watched>,
+    /// The generated Prometheus and Alertmanager themselves.
+    pub monitoring: Watched,
 }
 
 #[derive(Debug, Serialize)]

@@ -45,6 +45,8 @@ pub struct Settings {
     pub blackbox_address: Option<Spanned<String>>,
     /// `host:port` of Alertmanager.
     pub alertmanager_address: Option<Spanned<String>>,
+    /// Where the stand-alone Prometheus listens, for its own scrape job.
+    pub prometheus_address: Option<Spanned<String>>,
     /// Base URL that page paths are appended to for synthetic page probes.
     pub pages_base_url: Option<Spanned<String>>,
     /// Ports of the exporters every docker and systemd host runs:
@@ -153,6 +155,20 @@ pub struct AlertmanagerSettings {
     pub automation_webhook_url: Option<Spanned<String>>,
     /// A file with the bearer token the automation webhook needs.
     pub automation_webhook_credentials_file: Option<Spanned<String>>,
+    /// The dead man's switch the Watchdog pings: a service outside the
+    /// monitored system that pages when the pings stop.
+    pub heartbeat: Option<Spanned<Heartbeat>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    pub url: Spanned<String>,
+    /// A file with the bearer token the switch needs.
+    pub credentials_file: Option<Spanned<String>>,
+    /// How often the Watchdog is sent (default 1m): shorter than the
+    /// switch's own grace period.
+    pub repeat_interval: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -33,6 +33,7 @@ pub struct Settings {
     pub evaluation_interval: String,
     pub blackbox_address: String,
     pub alertmanager_address: String,
+    pub prometheus_address: String,
     pub pages_base_url: Option<String>,
     /// The applications' buckets plus every SLO latency threshold, sorted.
     pub latency_buckets_seconds: Vec<f64>,
@@ -139,6 +140,15 @@ pub struct Alertmanager {
     pub smtp: Option<Smtp>,
     pub automation_webhook_url: Option<String>,
     pub automation_webhook_credentials_file: Option<String>,
+    pub heartbeat: Option<Heartbeat>,
+}
+
+/// The dead man's switch the Watchdog reaches (see `model::Heartbeat`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Heartbeat {
+    pub url: String,
+    pub credentials_file: Option<String>,
+    pub repeat_interval: String,
 }
 
 /// The mail server of `email` channels. `from` is a Go template to
@@ -615,7 +625,30 @@ impl Resolver<'_> {
                 a.automation_webhook_credentials_file.as_ref(),
                 "alertmanager.automation_webhook_credentials_file",
             ),
+            heartbeat: a.heartbeat.as_ref().and_then(|h| self.heartbeat(&h.value)),
         }
+    }
+
+    fn heartbeat(&mut self, h: &model::Heartbeat) -> Option<Heartbeat> {
+        let url = self.url(
+            Some(&h.url),
+            "alertmanager.heartbeat.url",
+            url::Use::DefaultWebhook,
+        );
+        let credentials_file = self.file(
+            h.credentials_file.as_ref(),
+            "alertmanager.heartbeat.credentials_file",
+        );
+        let repeat_interval = self.period(
+            &h.repeat_interval,
+            "alertmanager.heartbeat.repeat_interval",
+            "1m",
+        );
+        Some(Heartbeat {
+            url: url?,
+            credentials_file,
+            repeat_interval,
+        })
     }
 }
 
@@ -636,12 +669,20 @@ pub(crate) fn resolve(
     let slo_period_hours = r.slo_period_hours(s.slo_period.as_ref(), &slo_period);
     let slo = r.slo(s.slo.as_ref().map(|s| &s.value));
     let prometheus = r.prometheus(s.prometheus.as_ref().map(|p| &p.value));
-    let blackbox_address = r.address(&s.blackbox_address, "blackbox_address", "127.0.0.1:9115");
-    let alertmanager_address = r.address(
-        &s.alertmanager_address,
-        "alertmanager_address",
-        "127.0.0.1:9093",
-    );
+    let [blackbox_address, alertmanager_address, prometheus_address] = [
+        (&s.blackbox_address, "blackbox_address", "127.0.0.1:9115"),
+        (
+            &s.alertmanager_address,
+            "alertmanager_address",
+            "127.0.0.1:9093",
+        ),
+        (
+            &s.prometheus_address,
+            "prometheus_address",
+            "127.0.0.1:9090",
+        ),
+    ]
+    .map(|(v, field, default)| r.address(v, field, default));
     let pages_base_url = r
         .url(
             s.pages_base_url.as_ref(),
@@ -660,17 +701,8 @@ pub(crate) fn resolve(
         .as_ref()
         .map(|d| d.value.ignore.clone())
         .unwrap_or_default();
-    let he = s.host_exporters.as_ref().map(|h| &h.value);
-    let node_exporter_port = r.port(
-        he.and_then(|h| h.node_exporter.as_ref()),
-        "host_exporters.node_exporter",
-        9100,
-    );
-    let cadvisor_port = r.port(
-        he.and_then(|h| h.cadvisor.as_ref()),
-        "host_exporters.cadvisor",
-        8080,
-    );
+    let (node_exporter_port, cadvisor_port) =
+        r.host_exporter_ports(s.host_exporters.as_ref().map(|h| &h.value));
     let coverage_min = r.coverage_min(s.coverage_min.as_ref());
     let coverage_dimensions = r.coverage_dimensions(s.coverage_dimensions.as_ref());
     Settings {
@@ -685,6 +717,7 @@ pub(crate) fn resolve(
         evaluation_interval,
         blackbox_address,
         alertmanager_address,
+        prometheus_address,
         pages_base_url,
         latency_buckets_seconds,
         latency_buckets_declared,
@@ -698,6 +731,21 @@ pub(crate) fn resolve(
 }
 
 impl Resolver<'_> {
+    /// The ports of node_exporter and cAdvisor on every docker and systemd host.
+    fn host_exporter_ports(&mut self, he: Option<&model::HostExporters>) -> (u16, u16) {
+        let node = self.port(
+            he.and_then(|h| h.node_exporter.as_ref()),
+            "host_exporters.node_exporter",
+            9100,
+        );
+        let cadvisor = self.port(
+            he.and_then(|h| h.cadvisor.as_ref()),
+            "host_exporters.cadvisor",
+            8080,
+        );
+        (node, cadvisor)
+    }
+
     /// The SLO period in hours; a period without a window catalogue is refused.
     fn slo_period_hours(&mut self, given: Option<&Spanned<String>>, period: &str) -> f64 {
         let mut slo_period_hours = duration_hours(period).unwrap_or(720.0);

@@ -27,6 +27,10 @@ pub enum TargetKind {
     /// An API endpoint: only failure modes name it (its SLO rules catch them).
     #[serde(rename = "endpoint")]
     Endpoint,
+    /// The generated Prometheus and Alertmanager, through which every alert
+    /// goes (a platform alert).
+    #[serde(rename = "monitoring")]
+    Monitoring,
 }
 
 impl TargetKind {
@@ -39,6 +43,7 @@ impl TargetKind {
             Self::Host => "host",
             Self::Prober => "prober",
             Self::Endpoint => "endpoint",
+            Self::Monitoring => "monitoring",
         }
     }
 }

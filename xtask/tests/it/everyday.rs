@@ -348,8 +348,8 @@ fn thousands_of_warnings_print_a_screenful() {
         "{all}"
     );
     // Per page: no owner, no serving service, no base URL for its probe,
-    // and so its failure modes undetected.
-    assert!(all.contains("0 errors, 12004 warnings"), "{all}");
+    // and so its failure modes undetected; and no dead man's switch.
+    assert!(all.contains("0 errors, 12005 warnings"), "{all}");
     // The last line a user sees is the summary.
     assert!(
         String::from_utf8_lossy(&out.stdout)

@@ -29,5 +29,6 @@ mod rules;
 mod scale;
 mod secrets;
 mod shards;
+mod silence;
 mod slo;
 mod workflow;

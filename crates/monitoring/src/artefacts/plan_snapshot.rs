@@ -31,12 +31,13 @@ fn fed_by(s: &Service, exporter: &str) -> String {
         Some(Exporter::KubeStateMetrics) => "the cluster".into(),
         Some(Exporter::Application | Exporter::BesideService) if k8s => "ServiceMonitor".into(),
         Some(Exporter::Application | Exporter::BesideService) => format!("job {}", s.name),
+        Some(Exporter::Monitoring) => "its own job".into(),
         None => "unknown".into(),
     }
 }
 
-/// The platform's rule files (hosts and prober, and the cluster's prober), or
-/// none.
+/// The platform's rule files (hosts and prober, the cluster's prober, the
+/// monitoring's own), or none.
 fn platform_files(p: &Plan) -> Option<String> {
     let files: Vec<String> = [
         (
@@ -46,6 +47,10 @@ fn platform_files(p: &Plan) -> Option<String> {
         (
             &p.rules.cluster_prober,
             crate::plan::delivery::cluster_platform(p.registry),
+        ),
+        (
+            &p.rules.monitoring,
+            crate::plan::delivery::monitoring(p.registry),
         ),
     ]
     .into_iter()

@@ -49,7 +49,7 @@ pub(crate) fn files(
             owned.push((&p.owner, g, &p.source));
         }
     }
-    for g in [&rules.platform, &rules.cluster_prober]
+    for g in [&rules.platform, &rules.cluster_prober, &rules.monitoring]
         .into_iter()
         .flatten()
     {

@@ -186,7 +186,10 @@ pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderE
     let config = |shard: Option<Shard>| {
         r.render(
             "prometheus/prometheus.yml.j2",
-            context! { settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox), hosts => Serde(&hosts), shard => Serde(&shard) },
+            context! {
+                settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox), hosts => Serde(&hosts), shard => Serde(&shard),
+                monitoring => context! { prometheus => crate::plan::jobs::PROMETHEUS_JOB, alertmanager => crate::plan::jobs::ALERTMANAGER_JOB },
+            },
         )
     };
     let mut out = Vec::new();

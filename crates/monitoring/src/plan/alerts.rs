@@ -43,6 +43,13 @@ enum Target<'a> {
         jobs: String,
         job: &'static str,
     },
+    /// The generated Prometheus and Alertmanager, by their own jobs.
+    Monitoring {
+        kind: &'static str,
+        name: &'static str,
+        prometheus_job: &'static str,
+        alertmanager_job: &'static str,
+    },
 }
 
 pub struct Rules {
@@ -58,6 +65,9 @@ pub struct Rules {
     pub platform: Option<Group>,
     /// The cluster's prober's, beside a stand-alone `platform` group.
     pub cluster_prober: Option<Group>,
+    /// The generated Prometheus' and Alertmanager's own (the Watchdog, rule
+    /// failures, failed notifications), owned by the platform owner.
+    pub monitoring: Option<Group>,
 }
 
 /// The rule shapes seen per file, as hashes.
@@ -135,8 +145,10 @@ pub(crate) fn build(
     let (pages, page_apps) = page_groups(r, catalogue, reg, &mut shapes)?;
     let platform = platform_group(r, catalogue, reg)?;
     let cluster_prober = cluster_prober_group(r, catalogue, reg)?;
+    let monitoring = monitoring_group(r, catalogue, reg)?;
     Ok(Rules {
         cluster_prober,
+        monitoring,
         services,
         pages,
         page_apps,
@@ -204,6 +216,28 @@ fn prober_rules(
     };
     let owner = [("owner", reg.platform.owner.as_str())];
     rules_for(r, catalogue, reg, &target, &p.alerts, &owner, None)
+}
+
+/// The rules over the generated Prometheus and Alertmanager themselves.
+fn monitoring_group(
+    r: &Renderer,
+    catalogue: &Catalogue,
+    reg: &Registry,
+) -> Result<Option<Group>, RenderError> {
+    let target = Target::Monitoring {
+        kind: "monitoring",
+        name: "Prometheus and Alertmanager",
+        prometheus_job: crate::plan::jobs::PROMETHEUS_JOB,
+        alertmanager_job: crate::plan::jobs::ALERTMANAGER_JOB,
+    };
+    let owner = [("owner", reg.platform.owner.as_str())];
+    let m = &reg.platform.monitoring;
+    let rules = rules_for(r, catalogue, reg, &target, &m.alerts, &owner, None)?;
+    Ok((!rules.is_empty()).then(|| Group {
+        name: delivery::MONITORING_STEM.to_owned(),
+        records: Vec::new(),
+        rules,
+    }))
 }
 
 /// The cluster's prober, when the platform's group is evaluated by the
@@ -416,6 +450,17 @@ fn other_target<'a>(target: &Target<'a>, other: &'a mut Option<Service>) -> Targ
             jobs: jobs.clone(),
             job,
         },
+        Target::Monitoring {
+            kind,
+            name,
+            prometheus_job,
+            alertmanager_job,
+        } => Target::Monitoring {
+            kind,
+            name,
+            prometheus_job,
+            alertmanager_job,
+        },
     }
 }
 
@@ -460,9 +505,10 @@ fn rule_test(
     Ok(RuleTest {
         firing: series(ctx, "firing", &t.test.firing)?,
         healthy: series(ctx, "healthy", &t.test.healthy)?,
-        // The prober is one: it has no other target to tell apart.
+        // The prober and the monitoring are one each: no other target to
+        // tell apart.
         other_firing: match target {
-            Target::Prober { .. } => Vec::new(),
+            Target::Prober { .. } | Target::Monitoring { .. } => Vec::new(),
             _ => series(&other_ctx, "firing", &t.test.firing)?,
         },
         labels,
@@ -501,14 +547,23 @@ pub(crate) fn by_placement<'a>(reg: &Registry, rules: &'a Rules) -> Placed<'a> {
             delivery::add_source(reg, &mut e.1, &s.source, false, (&s.name, &s.owner));
         }
     }
-    for (g, placement) in [
-        (&rules.platform, delivery::platform(reg)),
-        (&rules.cluster_prober, delivery::cluster_platform(reg)),
+    for (g, placement, what) in [
+        (&rules.platform, delivery::platform(reg), "hosts and prober"),
+        (
+            &rules.cluster_prober,
+            delivery::cluster_platform(reg),
+            "hosts and prober",
+        ),
+        (
+            &rules.monitoring,
+            delivery::monitoring(reg),
+            "Prometheus and Alertmanager",
+        ),
     ] {
         if let Some(g) = g {
             let e = out.entry(placement).or_default();
             e.0.push(g);
-            e.1.push(format!("{} (hosts and prober)", reg.source()));
+            e.1.push(format!("{} ({what})", reg.source()));
         }
     }
     let mut sources: Vec<&str> = reg.pages.iter().map(|p| p.source.as_str()).collect();

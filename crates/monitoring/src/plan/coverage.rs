@@ -102,6 +102,7 @@ fn failure_modes(reg: &Registry) -> Vec<(String, String, bool)> {
     for e in &reg.endpoints {
         add(format!("endpoint {} {}", e.method, e.path), &e.modes);
     }
+    add("monitoring".to_owned(), &reg.platform.monitoring.modes);
     out
 }
 

@@ -15,6 +15,9 @@ use registry::{Registry, ServiceType, UNASSIGNED};
 pub(crate) const PAGES_STEM: &str = "_pages";
 /// File stem (and group name) of the hosts' and the prober's rules.
 pub(crate) const PLATFORM_STEM: &str = "_platform";
+/// File stem (and group name) of the rules over the generated Prometheus and
+/// Alertmanager themselves.
+pub(crate) const MONITORING_STEM: &str = "_monitoring";
 
 /// Each placement's groups, with the registry files they come from.
 pub(crate) type Placed<'a> = BTreeMap<Placement, (Vec<&'a Group>, Vec<String>)>;
@@ -80,6 +83,12 @@ pub(crate) fn platform(reg: &Registry) -> Placement {
         .all(|s| s.kind == ServiceType::K8sDeployment)
         && reg.pages.iter().all(|p| p.probe_url.is_none());
     placed(reg, PLATFORM_STEM.to_owned(), cluster)
+}
+
+/// The placement of the monitoring's own group: the stand-alone Prometheus
+/// scrapes itself and the generated Alertmanager, whatever the services are.
+pub(crate) fn monitoring(reg: &Registry) -> Placement {
+    placed(reg, MONITORING_STEM.to_owned(), false)
 }
 
 /// Where the cluster's share of the platform's rules goes (its prober's).

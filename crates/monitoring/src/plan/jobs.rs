@@ -12,3 +12,8 @@ pub const BLACKBOX_JOBS: [(&str, &str, &str); 3] = [
 
 /// The job of the k8s services' Probes, apart from the stand-alone ones.
 pub(crate) const CLUSTER_PROBE_JOB: &str = "blackbox-cluster";
+
+/// The jobs of the stand-alone Prometheus that scrape it and the generated
+/// Alertmanager (named apart from any service's job).
+pub(crate) const PROMETHEUS_JOB: &str = "monitoring-prometheus";
+pub(crate) const ALERTMANAGER_JOB: &str = "monitoring-alertmanager";

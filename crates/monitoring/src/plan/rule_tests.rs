@@ -240,6 +240,19 @@ fn absent_labels(rule: &Rule, series: &BTreeMap<String, String>) -> BTreeMap<Str
 /// settings) is proven by that one's cases (`alert_rules::build` drops its
 /// data), so a file of a team's 500 services holds a case set per distinct
 /// rule, not per service.
+/// The case where the target's healthy series keep the rule quiet; an alert
+/// with no series at all (the Watchdog) always fires and has none.
+fn quiet(rule: &Rule, t: &crate::plan::rule::RuleTest, who: &str, minutes: u64) -> Option<Case> {
+    (!(t.firing.is_empty() && t.healthy.is_empty())).then(|| Case {
+        title: format!("{} stays quiet while {who} is healthy", rule.alert),
+        alertname: rule.alert.clone(),
+        eval_time: format!("{minutes}m"),
+        input: with_count(&t.healthy, minutes),
+        expected: vec![],
+        scoped: None,
+    })
+}
+
 pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
     let mut cases = Vec::new();
     for g in groups {
@@ -262,14 +275,7 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                 ],
                 scoped: None,
             });
-            cases.push(Case {
-                title: format!("{} stays quiet while {who} is healthy", rule.alert),
-                alertname: rule.alert.clone(),
-                eval_time: eval_time.clone(),
-                input: with_count(&t.healthy, minutes),
-                expected: vec![],
-                scoped: None,
-            });
+            cases.extend(quiet(rule, t, who, minutes));
             if let Some(input) = recovery(t, minutes) {
                 cases.push(Case {
                     title: format!("{} of {who} resolves once its series recover", rule.alert),

@@ -198,6 +198,7 @@ fn alerts(
         }
         Need::KubeStateMetrics => provides.iter().any(|p| p == "kube-state-metrics"),
         Need::Kubelet => provides.iter().any(|p| p == "cadvisor"),
+        Need::Heartbeat => false,
     };
     let facts = Facts {
         health_command: match probe {
