@@ -7,8 +7,11 @@
 //! blackbox_exporter must deliver ProberDown to the platform owner, stopping
 //! node_exporter HostExporterDown, and a burst of 5xx must
 //! deliver the fast SLO burn-rate alert while Alertmanager inhibits the slower
-//! tiers. Then the same programs run two Prometheus shards (`shards`). Every
-//! wait is bounded; every process is stopped on the way out.
+//! tiers. The Watchdog must reach only the dead man's switch, a team's refusing
+//! webhook must reach the platform owner as AlertmanagerNotificationsFailing,
+//! and stopping Alertmanager must silence the heartbeat. Then the same programs
+//! run two Prometheus shards (`shards`). Every wait is bounded; every process
+//! is stopped on the way out.
 
 mod shards;
 mod stack;
@@ -55,6 +58,9 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
     stack.nothing_else_alerted()?;
     stack.prober_down_is_an_alert()?;
     stack.host_exporter_down_is_an_alert()?;
+    stack.watchdog_reaches_only_the_switch()?;
+    stack.failed_notifications_reach_the_platform()?;
+    stack.a_stopped_alertmanager_silences_the_heartbeat()?;
     drop(stack);
     shards::scenario(tmp)
 }

@@ -375,6 +375,16 @@ services:
     health_endpoint: pg_isready
     alerts: [{{name: service_down, for: 2s}}]
     owner: e2e-team
+  # Down all along, and its team's webhook refuses: step 12's failed
+  # notifications.
+  - name: e2e-gone
+    type: docker
+    host: 127.0.0.1
+    port: {closed}
+    health_endpoint: /health
+    alerts: [{{name: service_down, for: 2s}}]
+    opt_out: {{not_exporting: \"serves no metrics\"}}
+    owner: e2e-gone
 pages:
   - path: /
     name: Home
@@ -388,9 +398,14 @@ teams:
     webhook_url: {team_hook}
   e2e-platform:
     webhook_url: http://127.0.0.1:{hook}/e2e-platform
+  e2e-gone:
+    webhook_url: http://127.0.0.1:{closed}/e2e-gone
 defaults:
   platform_owner: e2e-platform
-  platform_alerts: [{{name: prober_down, for: 2s}}, {{name: host_exporter_down, for: 2s}}]
+  platform_alerts:
+    - {{name: prober_down, for: 2s}}
+    - {{name: host_exporter_down, for: 2s}}
+    - {{name: alertmanager_notifications_failing, for: 2s}}
   page_owner: e2e-team
   page_service: e2e-app
   api_service: e2e-app
@@ -401,6 +416,7 @@ settings:
   blackbox_address: 127.0.0.1:{bb}
   host_exporters: {{node_exporter: {node}}}
   alertmanager_address: 127.0.0.1:{am}
+  prometheus_address: 127.0.0.1:{prom}
   pages_base_url: http://127.0.0.1:{app}
   burn_rate_for: {{fast: 1s, medium: 1s, slow: 1s, long: 1s}}
   # The app exports OpenTelemetry's HTTP metrics, so the SLO rules read those.
@@ -411,6 +427,9 @@ settings:
     group_wait: 1s
     group_interval: 1s
     repeat_interval: 1h
+    # The dead man's switch: this process's listener, which step 13 asks
+    # whether the pings stopped.
+    heartbeat: {{url: http://127.0.0.1:{hook}/heartbeat, repeat_interval: {beat}s}}
 ",
         app = ports.app,
         tcp = ports.tcp,
@@ -418,8 +437,15 @@ settings:
         am = ports.alertmanager,
         hook = ports.hook,
         node = ports.node,
+        closed = ports.closed,
+        prom = ports.prometheus,
+        beat = HEARTBEAT.as_secs(),
     )
 }
+
+/// The Watchdog's repeat interval in the fixture: the switch pages after
+/// hearing nothing for three of them.
+const HEARTBEAT: Duration = Duration::from_secs(2);
 
 struct Ports {
     app: u16,
@@ -715,6 +741,90 @@ impl Stack {
             return Err(format!("step 10: labels {labels}"));
         }
         outln!("host exporter down delivered in {} s", delivered.as_secs());
+        Ok(())
+    }
+
+    /// The Watchdog's pings the switch has heard so far.
+    fn heartbeats(&self) -> usize {
+        received(&self.inbox)
+            .iter()
+            .filter(|(path, _, l, _)| path == "/heartbeat" && l["alertname"] == "Watchdog")
+            .count()
+    }
+
+    /// Step 11: the Watchdog reaches the dead man's switch, again and again,
+    /// and no team's receiver.
+    pub(super) fn watchdog_reaches_only_the_switch(&self) -> Result<(), String> {
+        step(
+            11,
+            "the Watchdog must reach the dead man's switch every few seconds, and nothing else",
+        );
+        let before = self.heartbeats();
+        let (_, waited) = wait_for("step 11: two more heartbeats", DELIVERY_TIMEOUT, || {
+            (self.heartbeats() >= before + 2).then_some(())
+        })?;
+        let elsewhere: Vec<String> = received(&self.inbox)
+            .into_iter()
+            .filter(|(path, _, l, _)| l["alertname"] == "Watchdog" && path != "/heartbeat")
+            .map(|(path, ..)| path)
+            .collect();
+        if !elsewhere.is_empty() {
+            return Err(format!("step 11: the Watchdog also reached {elsewhere:?}"));
+        }
+        outln!("two heartbeats in {} s", waited.as_secs());
+        Ok(())
+    }
+
+    /// Step 12: a team's webhook refuses its notifications: the platform
+    /// team hears about it, on its own receiver.
+    pub(super) fn failed_notifications_reach_the_platform(&self) -> Result<(), String> {
+        step(
+            12,
+            "e2e-gone's webhook refuses: AlertmanagerNotificationsFailing must reach the platform owner",
+        );
+        let ((_, _, labels, _), delivered) = wait_for(
+            "step 12: AlertmanagerNotificationsFailing delivered to e2e-platform's receiver",
+            DELIVERY_TIMEOUT,
+            || {
+                received(&self.inbox).into_iter().find(|(path, st, l, _)| {
+                    path == "/e2e-platform"
+                        && st == "firing"
+                        && l["alertname"] == "AlertmanagerNotificationsFailing"
+                })
+            },
+        )?;
+        if labels["owner"] != "e2e-platform" || labels["integration"] != "webhook" {
+            return Err(format!("step 12: labels {labels}"));
+        }
+        outln!("failed notifications reported in {} s", delivered.as_secs());
+        Ok(())
+    }
+
+    /// Step 13: Alertmanager stops; nothing can page any more, and the
+    /// switch's side sees its last ping age past three repeat intervals.
+    pub(super) fn a_stopped_alertmanager_silences_the_heartbeat(&mut self) -> Result<(), String> {
+        step(
+            13,
+            "stop Alertmanager: the dead man's switch must stop hearing the Watchdog",
+        );
+        // blackbox_exporter is gone (step 9): Alertmanager is the first left.
+        drop(self.procs.remove(0));
+        let stopped = Instant::now();
+        // A ping already on its way may still land.
+        thread::sleep(HEARTBEAT);
+        let heard = self.heartbeats();
+        thread::sleep(HEARTBEAT * 3);
+        let after = self.heartbeats();
+        if after != heard {
+            return Err(format!(
+                "step 13: {} heartbeats after Alertmanager stopped",
+                after - heard
+            ));
+        }
+        outln!(
+            "no heartbeat for {} s: the switch pages",
+            stopped.elapsed().as_secs()
+        );
         Ok(())
     }
 
