@@ -17,6 +17,8 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("has_postgres_exporter", "prometheus-postgres-exporter"),
     ("has_redis_exporter", "prometheus-redis-exporter"),
     ("has_redis", "redis-server"),
+    ("has_vmalert", "vmalert"),
+    ("has_victoria_metrics", "victoria-metrics"),
 ];
 
 fn on_path(program: &str, dirs: &[PathBuf]) -> bool {

@@ -86,6 +86,9 @@ pub struct PrometheusSettings {
     pub shards: Option<Spanned<ShardSettings>>,
     /// `mimir`: also write the rules as one Mimir/Cortex ruler namespace per owner team.
     pub ruler: Option<Spanned<String>>,
+    /// How long Prometheus keeps its samples (`--storage.tsdb.retention.time`,
+    /// default 15d): the SLO period's figures need that much history.
+    pub retention: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

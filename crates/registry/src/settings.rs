@@ -67,6 +67,9 @@ pub struct PrometheusConfig {
     pub group_by: GroupBy,
     pub shards: Option<Shards>,
     pub ruler: Ruler,
+    /// `--storage.tsdb.retention.time` of the Prometheus that evaluates the
+    /// SLO rules (Prometheus' default, 15d, unless said).
+    pub retention: String,
 }
 
 /// Rule files for a remote ruler, beside those Prometheus loads.
@@ -547,11 +550,13 @@ impl Resolver<'_> {
             "unknown ruler layout",
             "use mimir (a namespace per owner team, for Grafana Mimir or Cortex) or leave `ruler` out",
         );
+        let retention = self.period(&p.retention, "prometheus.retention", "15d");
         PrometheusConfig {
             rules,
             group_by,
             shards,
             ruler,
+            retention,
         }
     }
 

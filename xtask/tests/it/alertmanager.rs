@@ -776,3 +776,61 @@ settings:
         )
     );
 }
+
+/// Without a default webhook, an alert of no team's route (owner-less, such
+/// as a page without `owner`) reached `_default`, a receiver with no
+/// integration: now it reaches the platform owner's receiver, and gen warns
+/// only when there is no platform team either.
+#[test]
+#[cfg_attr(
+    not(has_amtool),
+    ignore = "amtool not found (Debian package prometheus-alertmanager; `.ci/run --install-only` installs it)"
+)]
+fn owner_less_alerts_reach_the_platform_owner() {
+    if !require_tool("amtool", "prometheus-alertmanager") {
+        return;
+    }
+    let reg = |defaults: &str| {
+        let t = TempDir::new("ownerless");
+        std::fs::write(
+            t.join("r.yaml"),
+            format!(
+                "services:\n  - {{name: app, type: docker, host: 127.0.0.1, port: 8080, health_endpoint: /health, owner: team-a}}\npages:\n  - {{path: /, name: Home, alerts: [page_down]}}\nteams:\n  team-a: {{webhook_url: \"http://127.0.0.1:9095/a\"}}\n  platform: {{webhook_url: \"http://127.0.0.1:9095/p\"}}\n{defaults}settings:\n  pages_base_url: http://127.0.0.1:3000\n"
+            ),
+        )
+        .unwrap();
+        t
+    };
+    let with = reg("defaults:\n  platform_owner: platform\n");
+    let (_out, config) = generated_config(with.path());
+    assert_eq!(
+        route(
+            &config,
+            &[
+                "alertname=PageDown",
+                "owner=unassigned",
+                "severity=critical"
+            ]
+        ),
+        "platform"
+    );
+    assert_eq!(
+        route(
+            &config,
+            &["alertname=ServiceDown", "owner=team-a", "severity=critical"]
+        ),
+        "team-a/paging"
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(!text.contains("_default"), "{text}");
+    let out = TempDir::new("ownerless-out");
+    let said = crate::common::text(&on("gen", with.path(), out.path()));
+    assert!(!said.contains("reach no one"), "{said}");
+    // No platform team: the warning says where owner-less alerts end.
+    let without = reg("");
+    let said = crate::common::text(&on("gen", without.path(), out.path()));
+    assert!(
+        said.contains("alerts of owners without a team route reach no one"),
+        "{said}"
+    );
+}

@@ -134,16 +134,7 @@ fn example_with(prometheus: &str) -> TempDir {
     copy_example(t.path());
     let teams = t.join("teams.yaml");
     let text = std::fs::read_to_string(&teams).unwrap();
-    let patched = text.replacen(
-        "\nsettings:\n",
-        &format!("\nsettings:\n  prometheus: {prometheus}\n"),
-        1,
-    );
-    assert_ne!(
-        patched, text,
-        "the example's teams.yaml has a settings section"
-    );
-    std::fs::write(&teams, patched).unwrap();
+    std::fs::write(&teams, with_prometheus_settings(&text, prometheus)).unwrap();
     t
 }
 

@@ -12,6 +12,7 @@ mod delivery;
 mod discover;
 mod drift;
 mod e2e;
+mod engines;
 mod everyday;
 mod exporters;
 mod freshness;

@@ -158,11 +158,7 @@ fn operator_resources_validate_against_their_crds_and_promtool() {
     let text_of_teams = std::fs::read_to_string(&teams).unwrap();
     std::fs::write(
         &teams,
-        text_of_teams.replacen(
-            "\nsettings:\n",
-            "\nsettings:\n  prometheus: {group_by: team}\n",
-            1,
-        ),
+        with_prometheus_settings(&text_of_teams, "{group_by: team}"),
     )
     .unwrap();
     let mut checked = 0;

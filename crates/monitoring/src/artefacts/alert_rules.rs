@@ -19,6 +19,7 @@ pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Fai
             groups,
             &crate::plan::rule_tests::cases(groups)?,
             &sources.join("; "),
+            &reg.settings.evaluation_interval,
         )
     })
 }

@@ -103,7 +103,16 @@ pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Fai
 pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
     let teams = team_routes(reg);
     let am = &reg.settings.alertmanager;
-    let default = context! { name => DEFAULT_RECEIVER, url => &am.default_webhook_url, credentials_file => &am.default_webhook_credentials_file };
+    // Without a default webhook, alerts of no team's route (owner-less, or of
+    // owners `teams:` lacks) go to the platform owner's receiver: never to a
+    // receiver that reaches no one.
+    let platform = reg.platform.owner.as_str();
+    let to_platform = am.default_webhook_url.is_none() && reg.teams.contains_key(platform);
+    let default = if to_platform {
+        context! { name => platform, team => true }
+    } else {
+        context! { name => DEFAULT_RECEIVER, url => &am.default_webhook_url, credentials_file => &am.default_webhook_credentials_file, team => false }
+    };
     // Sloth's page and ticket shape has one alert per severity: the critical
     // silences the warning, and there are no tiers to order.
     let shaped = reg.settings.slo.alerts == AlertShape::PageTicket;

@@ -107,7 +107,7 @@ fn prometheus_rules(
         let source = sources.join("; ");
         // `<stem>.rules` never equals `pages.rules`: stems are names or `_pages`.
         let name = format!("{}.rules", stem.trim_start_matches('_'));
-        let ctx = context! { name, groups => Serde(&groups), settings => settings.clone(), labels => labels.clone() };
+        let ctx = context! { name, groups => Serde(&groups), interval => &reg.settings.evaluation_interval, settings => settings.clone(), labels => labels.clone() };
         let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
         // Each is a team's or service's rules: handed on one at a time.
         emit(std::mem::take(out))?;

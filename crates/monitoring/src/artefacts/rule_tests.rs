@@ -25,8 +25,12 @@ pub(crate) fn with_tests(
     groups: &[&Group],
     cases: &[Case],
     source: &str,
+    interval: &str,
 ) -> Result<[Output; 2], RenderError> {
-    let body = r.render(RULES_TEMPLATE, context! { groups => Serde(groups) })?;
+    let body = r.render(
+        RULES_TEMPLATE,
+        context! { groups => Serde(groups), interval },
+    )?;
     let tests_dir = match dir.strip_prefix("rules") {
         Some(rest) => format!("tests{rest}"),
         None => format!("tests/{dir}"),

@@ -84,7 +84,7 @@ pub(crate) fn files(
         let sources: Vec<&str> = sources.into_iter().collect();
         let body = r.render(
             "mimir/namespace.yml.j2",
-            context! { namespace => team, groups => Serde(&groups) },
+            context! { namespace => team, groups => Serde(&groups), interval => &reg.settings.evaluation_interval },
         )?;
         out.push(Output::new(
             format!("mimir/{team}.rules.yml"),

@@ -160,10 +160,9 @@ pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Fai
     emit(files(r, p.registry)?)
 }
 
-pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
-    let source = reg.source();
-    let jobs: Vec<Job> = reg
-        .services
+/// A job per scraped docker or systemd service.
+fn service_jobs(reg: &Registry) -> Vec<Job<'_>> {
+    reg.services
         .iter()
         .filter_map(|s| {
             s.scrape.as_ref().map(|sc| Job {
@@ -174,7 +173,12 @@ pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderE
                 path: &sc.path,
             })
         })
-        .collect();
+        .collect()
+}
+
+pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderError> {
+    let source = reg.source();
+    let jobs = service_jobs(reg);
     let blackbox: Vec<_> = BLACKBOX_JOBS
         .iter()
         .map(|(job, module, file)| {
@@ -183,16 +187,26 @@ pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderE
         .collect();
     let settings = &reg.settings;
     let hosts = host_jobs(reg);
-    let config = |shard: Option<Shard>| {
+    let render = |shard: Option<Shard>, scrape_only: bool| {
         r.render(
             "prometheus/prometheus.yml.j2",
             context! {
                 settings => Serde(settings), jobs => Serde(&jobs), blackbox => Serde(&blackbox), hosts => Serde(&hosts), shard => Serde(&shard),
                 monitoring => context! { prometheus => crate::plan::jobs::PROMETHEUS_JOB, alertmanager => crate::plan::jobs::ALERTMANAGER_JOB },
+                scrape_only,
             },
         )
     };
-    let mut out = Vec::new();
+    let config = |shard: Option<Shard>| render(shard, false);
+    // The same scrape jobs without rule files and alerting, which
+    // VictoriaMetrics and vmagent refuse under their strict parsing (vmalert
+    // loads the rule files and sends to Alertmanager instead).
+    let mut out = vec![Output::new(
+        "prometheus/scrape.yml",
+        Format::Yaml,
+        &source,
+        &render(None, true)?,
+    )];
     match &settings.prometheus.shards {
         None => out.push(Output::new(
             "prometheus/prometheus.yml",

@@ -195,6 +195,7 @@ pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Fai
             groups,
             &cases,
             &sources.join("; "),
+            &reg.settings.evaluation_interval,
         )
     })
 }

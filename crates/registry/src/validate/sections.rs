@@ -123,12 +123,18 @@ pub(super) fn check_routing(cx: &mut Cx, has_runbook_base: bool) {
                 }
             }
         }
-        cx.c.missing(
-            sources,
-            "settings.alertmanager.default_webhook_url",
-            "no default webhook: alerts of owners without a team route reach no one",
-            "set `settings: {alertmanager: {default_webhook_url: …}}`",
-        );
+        // Without one, owner-less alerts go to the platform owner's receiver.
+        let platform_team = cx
+            .default(|d| &d.platform_owner)
+            .is_some_and(|o| cx.teams.contains_key(&o));
+        if !platform_team {
+            cx.c.missing(
+                sources,
+                "settings.alertmanager.default_webhook_url",
+                "no default webhook and no platform owner among the teams: alerts of owners without a team route reach no one",
+                "set `defaults: {platform_owner: <team>}` (owner-less alerts go to its receiver), or `settings: {alertmanager: {default_webhook_url: …}}`",
+            );
+        }
     }
     if !has_runbook_base {
         cx.c.missing(
@@ -219,4 +225,38 @@ fn team(cx: &mut Cx, src: &SourceFile, name: &str, t: &Spanned<model::Team>, has
             slack_api_url_file: t.slack_api_url_file.as_ref().map(|f| f.value.clone()),
         },
     );
+}
+
+/// The SLO period's figures (budget remaining, period burn rate) sum 5-minute
+/// rates over the whole period: with less history in Prometheus they cover
+/// only its retention, and would say so nowhere.
+pub(super) fn check_retention(cx: &mut Cx, has_slos: bool) {
+    let st = &cx.settings;
+    let Some(kept) = crate::syntax::duration_hours(&st.prometheus.retention)
+        .filter(|k| has_slos && *k < st.slo_period_hours)
+    else {
+        return;
+    };
+    let field = "settings.prometheus.retention".to_owned();
+    let message = format!(
+        "the SLO period ({}) is longer than Prometheus keeps samples ({}): the period's budget and burn figures cover only the last {} days",
+        st.slo_period,
+        st.prometheus.retention,
+        (kept / 24.0 * 10.0).round() / 10.0
+    );
+    let help = format!(
+        "start Prometheus with `--storage.tsdb.retention.time={0}` (or longer) and say so: `settings: {{prometheus: {{retention: {0}}}}}`; or choose a shorter `slo_period`",
+        st.slo_period
+    );
+    match cx.settings_at {
+        Some((fi, at)) => cx.c.warn(
+            &cx.sources[fi],
+            at,
+            "SLO periods beyond the retention",
+            field,
+            message,
+            help,
+        ),
+        None => cx.c.missing(cx.sources, &field, &message, &help),
+    }
 }

@@ -353,94 +353,23 @@ fn registry(ports: &Ports, break_route: bool) -> String {
     } else {
         format!("http://127.0.0.1:{}/e2e-team", ports.hook)
     };
-    format!(
-        "# End-to-end fixture: every target on loopback.
-services:
-  - name: e2e-app
-    type: docker
-    host: 127.0.0.1
-    port: {app}
-    health_endpoint: /health
-    monitoring: {{prometheus: true}}
-    # TargetDown waits longer than ServiceDown and than step 4's outage, as
-    # their defaults (1m, 5m) do: a stopped service pages once. (Were the
-    # outage to outlast it, Alertmanager would send TargetDown once
-    # ServiceDown resolved before it.)
-    alerts: [{{name: service_down, for: 2s}}, {{name: target_down, for: 15s}}]
-    owner: e2e-team
-  - name: e2e-tcp
-    type: docker
-    host: 127.0.0.1
-    port: {tcp}
-    health_endpoint: pg_isready
-    alerts: [{{name: service_down, for: 2s}}]
-    owner: e2e-team
-  # Down all along, and its team's webhook refuses: step 12's failed
-  # notifications.
-  - name: e2e-gone
-    type: docker
-    host: 127.0.0.1
-    port: {closed}
-    health_endpoint: /health
-    alerts: [{{name: service_down, for: 2s}}]
-    opt_out: {{not_exporting: \"serves no metrics\"}}
-    owner: e2e-gone
-pages:
-  - path: /
-    name: Home
-    alerts: [{{name: slow_page_load, for: 2s}}]
-api_endpoints:
-  - path: /api/v1/work
-    method: GET
-    slo_availability: 99
-teams:
-  e2e-team:
-    webhook_url: {team_hook}
-  e2e-platform:
-    webhook_url: http://127.0.0.1:{hook}/e2e-platform
-  e2e-gone:
-    webhook_url: http://127.0.0.1:{closed}/e2e-gone
-defaults:
-  platform_owner: e2e-platform
-  platform_alerts:
-    - {{name: prober_down, for: 2s}}
-    - {{name: host_exporter_down, for: 2s}}
-    - {{name: alertmanager_notifications_failing, for: 2s}}
-  page_owner: e2e-team
-  page_service: e2e-app
-  api_service: e2e-app
-  runbook_base_url: http://127.0.0.1/runbooks
-settings:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-  blackbox_address: 127.0.0.1:{bb}
-  host_exporters: {{node_exporter: {node}}}
-  alertmanager_address: 127.0.0.1:{am}
-  prometheus_address: 127.0.0.1:{prom}
-  pages_base_url: http://127.0.0.1:{app}
-  burn_rate_for: {{fast: 1s, medium: 1s, slow: 1s, long: 1s}}
-  # The app exports OpenTelemetry's HTTP metrics, so the SLO rules read those.
-  slo:
-    metrics: {{preset: opentelemetry}}
-  alertmanager:
-    default_webhook_url: http://127.0.0.1:{hook}/default
-    group_wait: 1s
-    group_interval: 1s
-    repeat_interval: 1h
-    # The dead man's switch: this process's listener, which step 13 asks
-    # whether the pings stopped.
-    heartbeat: {{url: http://127.0.0.1:{hook}/heartbeat, repeat_interval: {beat}s}}
-",
-        app = ports.app,
-        tcp = ports.tcp,
-        bb = ports.blackbox,
-        am = ports.alertmanager,
-        hook = ports.hook,
-        node = ports.node,
-        closed = ports.closed,
-        prom = ports.prometheus,
-        beat = HEARTBEAT.as_secs(),
-    )
+    let values = [
+        ("app", ports.app.to_string()),
+        ("tcp", ports.tcp.to_string()),
+        ("bb", ports.blackbox.to_string()),
+        ("am", ports.alertmanager.to_string()),
+        ("hook", ports.hook.to_string()),
+        ("node", ports.node.to_string()),
+        ("closed", ports.closed.to_string()),
+        ("prom", ports.prometheus.to_string()),
+        ("beat", HEARTBEAT.as_secs().to_string()),
+        ("team_hook", team_hook),
+    ];
+    values
+        .iter()
+        .fold(include_str!("registry.yaml").to_owned(), |text, (k, v)| {
+            text.replace(&format!("${{{k}}}"), v)
+        })
 }
 
 /// The Watchdog's repeat interval in the fixture: the switch pages after

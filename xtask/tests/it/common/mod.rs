@@ -231,3 +231,23 @@ settings:
     .unwrap();
     t
 }
+
+/// The example's `teams.yaml` with `settings.prometheus` set to `value` (its
+/// own `prometheus:` line, the retention, dropped: a key appears once).
+pub fn with_prometheus_settings(teams_yaml: &str, value: &str) -> String {
+    let kept: String = teams_yaml
+        .lines()
+        .filter(|l| !l.starts_with("  prometheus: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let patched = kept.replacen(
+        "\nsettings:\n",
+        &format!("\nsettings:\n  prometheus: {value}\n"),
+        1,
+    );
+    assert_ne!(
+        patched, kept,
+        "the example's teams.yaml has a settings section"
+    );
+    patched
+}
