@@ -59,7 +59,7 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
     let (bb, am, hook, closed) = (free_port()?, free_port()?, free_port()?, free_port()?);
     let proms = [free_port()?, free_port()?];
     step(
-        11,
+        14,
         "two shards (hashmod of the service), a Prometheus each: each scrapes only its own services, together all",
     );
     let reg_dir = tmp.join("registry");
@@ -67,7 +67,7 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
     std::fs::write(reg_dir.join("e2e.yaml"), registry(bb, am, hook, closed))
         .map_err(|e| e.to_string())?;
     let generated = monitoring::generate(&reg_dir, &crate::project_root().join("templates"))
-        .map_err(|e| format!("step 11: {e}"))?;
+        .map_err(|e| format!("step 14: {e}"))?;
     let out = tmp.join("gen");
     write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;
 
@@ -86,7 +86,7 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
     );
 
     step(
-        12,
+        15,
         "every service is down: ServiceDown from each shard reaches the owner's receiver, labelled with its shard",
     );
     let from_shards = || {
@@ -102,7 +102,7 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
             };
             if owner.get(service).map(String::as_str) != Some(shard) {
                 return Some(Err(format!(
-                    "step 12: ServiceDown of {service} came from shard {shard}, which does not scrape it"
+                    "step 15: ServiceDown of {service} came from shard {shard}, which does not scrape it"
                 )));
             }
             shards.insert(shard.to_owned());
@@ -110,7 +110,7 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
         (shards.len() == 2).then_some(Ok(()))
     };
     let (result, delivered) = wait_for(
-        "step 12: ServiceDown from both shards delivered",
+        "step 15: ServiceDown from both shards delivered",
         DELIVERY_TIMEOUT,
         from_shards,
     )?;
@@ -130,7 +130,7 @@ fn shard_of_each_service(proms: &[u16]) -> Result<BTreeMap<String, String>, Stri
         let addr = format!("127.0.0.1:{port}");
         // Every job of a shard is scraped within a few 1 s intervals.
         let ((), _) = wait_for(
-            &format!("step 11: shard {i} scraping"),
+            &format!("step 14: shard {i} scraping"),
             Duration::from_secs(30),
             || scraped(&addr).filter(|s| !s.is_empty()).map(drop),
         )?;
@@ -138,7 +138,7 @@ fn shard_of_each_service(proms: &[u16]) -> Result<BTreeMap<String, String>, Stri
         for service in scraped(&addr).unwrap_or_default() {
             if let Some(other) = owner.insert(service.clone(), i.to_string()) {
                 return Err(format!(
-                    "step 11: {service} is scraped by shard {other} and shard {i}"
+                    "step 14: {service} is scraped by shard {other} and shard {i}"
                 ));
             }
         }
@@ -147,7 +147,7 @@ fn shard_of_each_service(proms: &[u16]) -> Result<BTreeMap<String, String>, Stri
     let seen: BTreeSet<String> = owner.keys().cloned().collect();
     if seen != all {
         return Err(format!(
-            "step 11: the shards together scrape {seen:?}, not all {SERVICES} services"
+            "step 14: the shards together scrape {seen:?}, not all {SERVICES} services"
         ));
     }
     Ok(owner)
