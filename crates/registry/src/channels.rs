@@ -13,6 +13,11 @@ use serde_saphyr::Spanned;
 use super::model::Channel;
 use crate::syntax::gotmpl_str;
 
+/// The notification templates every receiver kind that takes text uses
+/// (defined in `templates/alertmanager/notifications.tmpl.j2`).
+pub const TITLE: &str = r#"{{ template "monitoring.title" . }}"#;
+pub const TEXT: &str = r#"{{ template "monitoring.text" . }}"#;
+
 /// One receiver config: its Alertmanager key (`pagerduty_configs`) and body.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChannelConfig {
@@ -28,7 +33,7 @@ pub(crate) fn config(ch: &Channel, has_smtp: bool) -> Result<ChannelConfig, (Str
     let lit = |s: &Spanned<String>| gotmpl_str(&s.value);
     let (key, config) = match ch {
         Channel::Slack(s) => {
-            let mut c = json!({"api_url_file": s.api_url_file.value, "send_resolved": true});
+            let mut c = json!({"api_url_file": s.api_url_file.value, "send_resolved": true, "title": TITLE, "text": TEXT});
             if let Some(channel) = &s.channel {
                 c["channel"] = json!(lit(channel));
             }
@@ -36,15 +41,15 @@ pub(crate) fn config(ch: &Channel, has_smtp: bool) -> Result<ChannelConfig, (Str
         }
         Channel::Pagerduty(p) => (
             "pagerduty_configs",
-            json!({"routing_key_file": p.routing_key_file.value, "send_resolved": true}),
+            json!({"routing_key_file": p.routing_key_file.value, "send_resolved": true, "description": TITLE, "details": {"alerts": TEXT}}),
         ),
         Channel::Opsgenie(o) => (
             "opsgenie_configs",
-            json!({"api_key_file": o.api_key_file.value, "send_resolved": true}),
+            json!({"api_key_file": o.api_key_file.value, "send_resolved": true, "message": TITLE, "description": TEXT}),
         ),
         Channel::Email(e) if has_smtp => (
             "email_configs",
-            json!({"to": lit(&e.to), "send_resolved": true}),
+            json!({"to": lit(&e.to), "send_resolved": true, "headers": {"Subject": TITLE}, "text": TEXT}),
         ),
         Channel::Email(_) => {
             return Err((
@@ -54,11 +59,11 @@ pub(crate) fn config(ch: &Channel, has_smtp: bool) -> Result<ChannelConfig, (Str
         }
         Channel::Webex(w) => (
             "webex_configs",
-            json!({"room_id": w.room_id.value, "send_resolved": true, "http_config": {"authorization": {"credentials_file": w.credentials_file.value}}}),
+            json!({"room_id": w.room_id.value, "send_resolved": true, "message": format!("{TITLE}\n{TEXT}"), "http_config": {"authorization": {"credentials_file": w.credentials_file.value}}}),
         ),
         Channel::Victorops(v) => (
             "victorops_configs",
-            json!({"api_key_file": v.api_key_file.value, "routing_key": lit(&v.routing_key), "send_resolved": true}),
+            json!({"api_key_file": v.api_key_file.value, "routing_key": lit(&v.routing_key), "send_resolved": true, "entity_display_name": TITLE, "state_message": TEXT}),
         ),
         Channel::Telegram(_) => {
             return Err(inline_only(

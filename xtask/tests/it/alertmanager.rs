@@ -718,6 +718,12 @@ settings:
     );
     let file = t.join("am.yml");
     std::fs::write(&file, &config).unwrap();
+    // The notification templates go beside the config, as deployed.
+    std::fs::copy(
+        out.join("alertmanager/notifications.tmpl"),
+        t.join("notifications.tmpl"),
+    )
+    .unwrap();
     let (am, addr) = alertmanager(&file, t.path());
     let o = std::process::Command::new("amtool")
         .args([
@@ -833,4 +839,106 @@ fn owner_less_alerts_reach_the_platform_owner() {
         said.contains("alerts of owners without a team route reach no one"),
         "{said}"
     );
+}
+
+/// Every receiver kind that takes text uses the generated templates, and
+/// they render, for an alert the test owns (`data/notifications/`), what the
+/// person woken needs: before, Slack and the others sent Alertmanager's
+/// defaults (a Slack title and an empty text).
+#[test]
+#[cfg_attr(
+    not(has_amtool),
+    ignore = "amtool not found (Debian package prometheus-alertmanager; `.ci/run --install-only` installs it)"
+)]
+fn notifications_say_what_to_do_for_every_receiver_kind() {
+    if !require_tool("amtool", "prometheus-alertmanager") {
+        return;
+    }
+    let t = TempDir::new("notify");
+    std::fs::write(
+        t.join("r.yaml"),
+        "teams:
+  legacy:
+    slack_api_url_file: /etc/alertmanager/secrets/legacy-slack
+  ops:
+    notify:
+      - slack: {api_url_file: /etc/alertmanager/secrets/slack, channel: '#ops'}
+      - email: {to: ops@example.org}
+      - webex: {room_id: room-1, credentials_file: /etc/alertmanager/secrets/webex}
+    page:
+      - pagerduty: {routing_key_file: /etc/alertmanager/secrets/pagerduty}
+      - opsgenie: {api_key_file: /etc/alertmanager/secrets/opsgenie}
+      - victorops: {api_key_file: /etc/alertmanager/secrets/victorops, routing_key: ops}
+services:
+  - {name: s, type: docker, host: 127.0.0.1, port: 80, health_endpoint: /h, owner: ops}
+settings:
+  alertmanager:
+    smtp: {smarthost: 'mail.example.org:587', from: alerts@example.org}
+",
+    )
+    .unwrap();
+    let out = gen_into(t.path());
+    let dir = out.join("alertmanager");
+    let config: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("alertmanager.yml")).unwrap())
+            .unwrap();
+    assert_eq!(
+        config["templates"],
+        serde_json::json!(["notifications.tmpl"])
+    );
+    let data = root().join("xtask/tests/data/notifications/service-down.json");
+    let render = |text: &str| {
+        let o = std::process::Command::new("amtool")
+            .args(["template", "render"])
+            .arg(format!(
+                "--template.glob={}",
+                dir.join("notifications.tmpl").display()
+            ))
+            .arg(format!("--template.data={}", data.display()))
+            .arg(format!("--template.text={text}"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{text}: {}", crate::common::text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let title = "[FIRING:1] ServiceDown · billing · host 10.0.0.5";
+    let body = [
+        "CRITICAL: billing is down",
+        "The health check of billing has failed for 1m.",
+        "owner: team-a · service: billing · target: http://10.0.0.5:8080/health",
+        "started: 2026-12-03 03:04:05 UTC",
+        "runbook: https://runbooks.example.org/billing",
+        "graph: http://prometheus:9090/graph?g0.expr=probe_success",
+        "silence: http://alertmanager:9093/#/silences/new?filter=%7Balertname%3D%22ServiceDown%22%2C+service%3D%22billing%22%7D",
+    ];
+    // (kind, field of the title, field of the text)
+    let kinds = [
+        ("slack_configs", "title", "text"),
+        ("email_configs", "headers.Subject", "text"),
+        ("webex_configs", "message", "message"),
+        ("pagerduty_configs", "description", "details.alerts"),
+        ("opsgenie_configs", "message", "description"),
+        ("victorops_configs", "entity_display_name", "state_message"),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for r in config["receivers"].as_array().unwrap() {
+        for (kind, title_field, text_field) in kinds {
+            for c in r[kind].as_array().into_iter().flatten() {
+                let field = |path: &str| {
+                    path.split('.')
+                        .fold(c, |v, k| &v[k])
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{kind} has no {path}: {c}"))
+                        .to_owned()
+                };
+                assert!(render(&field(title_field)).contains(title), "{kind}");
+                let text = render(&field(text_field));
+                for line in body {
+                    assert!(text.contains(line), "{kind}: no {line:?} in\n{text}");
+                }
+                seen.insert(kind);
+            }
+        }
+    }
+    assert_eq!(seen.len(), kinds.len(), "{seen:?}");
 }

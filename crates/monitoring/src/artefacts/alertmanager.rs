@@ -19,6 +19,9 @@ use registry::settings::AlertShape;
 use registry::{Registry, channels};
 
 pub(crate) const DEFAULT_RECEIVER: &str = "_default";
+/// The notification templates' file, beside alertmanager.yml (Alertmanager
+/// resolves `templates:` from the config file's folder).
+const NOTIFICATIONS: &str = "notifications.tmpl";
 
 pub(crate) fn paging_receiver(team: &str) -> String {
     format!("{team}/paging")
@@ -128,12 +131,24 @@ pub(crate) fn files(r: &Renderer, reg: &Registry) -> Result<Vec<Output>, RenderE
         .collect();
     let body = r.render(
         "alertmanager/alertmanager.yml.j2",
-        context! { settings => Serde(&reg.settings.alertmanager), default, teams => Serde(&teams), tiers => Serde(&tiers) },
+        context! {
+            settings => Serde(&reg.settings.alertmanager), default, teams => Serde(&teams), tiers => Serde(&tiers),
+            templates => context! { file => NOTIFICATIONS, title => registry::channels::TITLE, text => registry::channels::TEXT },
+        },
     )?;
-    Ok(vec![Output::new(
-        "alertmanager/alertmanager.yml",
-        Format::Yaml,
-        &reg.source(),
-        &body,
-    )])
+    let notifications = r.render("alertmanager/notifications.tmpl.j2", context! {})?;
+    Ok(vec![
+        Output::new(
+            "alertmanager/alertmanager.yml",
+            Format::Yaml,
+            &reg.source(),
+            &body,
+        ),
+        Output::new(
+            format!("alertmanager/{NOTIFICATIONS}"),
+            Format::Text,
+            &reg.source(),
+            &notifications,
+        ),
+    ])
 }
