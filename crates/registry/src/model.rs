@@ -197,6 +197,9 @@ pub struct KubernetesSettings {
     /// What the cluster's monitoring stack scrapes itself (kube-prometheus
     /// does both): `kube-state-metrics`, `cadvisor` (the kubelet's).
     pub provides: Option<Spanned<Vec<String>>>,
+    /// The generated Alertmanager as the operator's Prometheus reaches it
+    /// (`host:port`): the cluster's alerts are sent there too.
+    pub alertmanager_address: Option<Spanned<String>>,
 }
 
 /// Where the service's metrics are scraped.

@@ -177,6 +177,10 @@ pub struct Kubernetes {
     pub blackbox_prober: String,
     pub metrics_port_name: String,
     pub provides: Vec<String>,
+    /// Where the operator's Prometheus sends alerts besides its own
+    /// Alertmanager: the generated one (none: the cluster's alerts reach
+    /// only the cluster's Alertmanager).
+    pub alertmanager_address: Option<String>,
 }
 
 /// The Alertmanager version the receivers are written for: the one CI checks
@@ -590,6 +594,10 @@ impl Resolver<'_> {
                 || CLUSTER_PROVIDES.map(str::to_owned).to_vec(),
                 |p| p.value.clone(),
             ),
+            alertmanager_address: k
+                .and_then(|k| k.alertmanager_address.as_ref())
+                .map(|a| self.address(&Some(a.clone()), "kubernetes.alertmanager_address", ""))
+                .filter(|a| !a.is_empty()),
         }
     }
 

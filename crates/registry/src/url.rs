@@ -59,6 +59,23 @@ const SECRET_COMPOUNDS: &[&str] = &[
     "sessid",
 ];
 
+/// The host (lowercase, no trailing dot) and port (the scheme's default when
+/// none is written) of an http(s) URL.
+pub fn host_port(url: &str) -> Option<(String, u16)> {
+    let lower = url.to_ascii_lowercase();
+    let (rest, default) = match lower.strip_prefix("https://") {
+        Some(r) => (r, 443),
+        None => (lower.strip_prefix("http://")?, 80),
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse().ok()?),
+        _ => (authority, default),
+    };
+    Some((host.trim_end_matches('.').to_owned(), port))
+}
+
 /// Why `url` cannot be used for `purpose`, and what to write instead.
 pub fn problem(url: &str, purpose: Use) -> Option<(String, String)> {
     if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {

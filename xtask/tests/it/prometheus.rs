@@ -180,6 +180,11 @@ fn operator_resources_validate_against_their_crds_and_promtool() {
                 );
             }
             for v in docs {
+                if v["kind"] == "Secret" {
+                    alertmanagers_secret(&t, &f, &v, promtool);
+                    checked += 1;
+                    continue;
+                }
                 let s = match v["kind"].as_str() {
                     Some("PrometheusRule") => &rule_schema,
                     Some("Probe") => &probe_schema,
@@ -366,5 +371,27 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
     }
     for tier in ["fast", "medium", "slow", "long"] {
         assert!(slo.contains(&format!("burnrate_tier: '{tier}'")));
+    }
+}
+
+/// The Secret the operator's Prometheus names in
+/// `additionalAlertManagerConfigs`: a core Secret whose key is Prometheus'
+/// `alertmanagers` list, which promtool accepts inside a configuration.
+fn alertmanagers_secret(t: &TempDir, f: &std::path::Path, v: &Value, promtool: bool) {
+    assert_eq!(v["apiVersion"], "v1", "{}", f.display());
+    assert_eq!(v["metadata"]["name"], "additional-alertmanager-configs");
+    let list = v["stringData"]["alertmanagers.yaml"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}: no alertmanagers.yaml key", f.display()));
+    if promtool {
+        let config = t.join("with-secret.yml");
+        let indented: String = list.lines().map(|l| format!("    {l}\n")).collect();
+        std::fs::write(&config, format!("alerting:\n  alertmanagers:\n{indented}")).unwrap();
+        let out = run(
+            "promtool",
+            &["check", "config", &config.to_string_lossy()],
+            t.path(),
+        );
+        assert!(out.status.success(), "{}: {}", f.display(), text(&out));
     }
 }

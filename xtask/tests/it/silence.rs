@@ -270,3 +270,107 @@ fn without_a_dead_mans_switch_gen_warns_and_writes_no_watchdog() {
     };
     assert!(!ok && said.contains("alertmanager.heartbeat.url"), "{said}");
 }
+
+/// A team notified only through a service the registry monitors hears
+/// nothing while that service is down (the example's teams all posted to its
+/// API's webhook): gen says so, for all notifications or only the pages,
+/// until a channel outside the monitored system is added.
+#[test]
+fn teams_notified_only_through_a_monitored_service_are_warned() {
+    let reg = |teams: &str| {
+        format!(
+            "services:
+  - {{name: api, type: k8s-deployment, namespace: prod, port: 8000, health_endpoint: /health, owner: team-a}}
+  - {{name: hooks, type: docker, host: 10.0.0.9, port: 8080, health_endpoint: /health, owner: team-a}}
+teams:
+{teams}defaults:
+  platform_owner: team-a
+settings:
+  alertmanager:
+    heartbeat: {{url: \"https://hb.example.org/ping\"}}
+"
+        )
+    };
+    let said = |teams: &str| {
+        let t = TempDir::new("self-served");
+        std::fs::write(t.join("r.yaml"), reg(teams)).unwrap();
+        let out = TempDir::new("self-served-out");
+        let o = on("gen", t.path(), out.path());
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    let all = said("  team-a: {webhook_url: \"http://api.prod.svc:8000/alerts\"}\n");
+    assert!(
+        all.contains("every notification of team \"team-a\" goes through \"api\", a service this registry monitors"),
+        "{all}"
+    );
+    let pages = said(
+        "  team-a: {webhook_url: \"https://chat.example.org/hook\", paging_webhook_url: \"http://10.0.0.9:8080/page\"}\n",
+    );
+    assert!(
+        pages.contains("every page of team \"team-a\" goes through \"hooks\""),
+        "{pages}"
+    );
+    for fine in [
+        "  team-a:\n    webhook_url: \"http://api.prod.svc:8000/alerts\"\n    page: [{pagerduty: {routing_key_file: /etc/am/pd}}]\n",
+        "  team-a: {webhook_url: \"http://10.0.0.9:9090/other-port\"}\n",
+    ] {
+        let s = said(fine);
+        assert!(
+            !s.contains("a service this registry monitors"),
+            "{fine}: {s}"
+        );
+    }
+}
+
+/// The operator's Prometheus evaluates the k8s services' groups and sent
+/// their alerts only to the cluster's own Alertmanager (kube-prometheus-stack
+/// routes everything to `null`): gen says so, and with the generated
+/// Alertmanager's address writes the Secret its Prometheus resource names.
+#[test]
+fn cluster_alerts_reach_the_generated_alertmanager() {
+    let reg = |kubernetes: &str| {
+        let t = TempDir::new("cluster-am");
+        std::fs::write(
+            t.join("r.yaml"),
+            format!(
+                "services:
+  - {{name: api, type: k8s-deployment, namespace: prod, port: 8000, health_endpoint: /health, monitoring: {{prometheus: true}}, owner: team-a}}
+teams:
+  team-a: {{webhook_url: \"https://chat.example.org/a\"}}
+defaults:
+  platform_owner: team-a
+settings:
+  alertmanager:
+    heartbeat: {{url: \"https://hb.example.org/ping\"}}
+{kubernetes}"
+            ),
+        )
+        .unwrap();
+        let out = TempDir::new("cluster-am-out");
+        let o = on("gen", t.path(), out.path());
+        assert!(o.status.success(), "{}", text(&o));
+        (text(&o), out)
+    };
+    let (said, out) = reg("");
+    assert!(
+        said.contains(
+            "sends their alerts to its own Alertmanager, which knows none of the generated routes"
+        ) && said.contains("(settings.kubernetes.alertmanager_address)"),
+        "{said}"
+    );
+    assert!(!out.join("kubernetes/_alertmanagers.secret.yaml").exists());
+    let (said, out) = reg("  kubernetes: {alertmanager_address: \"10.1.2.3:9093\"}\n");
+    assert!(
+        !said.contains("knows none of the generated routes"),
+        "{said}"
+    );
+    let secret =
+        std::fs::read_to_string(out.join("kubernetes/_alertmanagers.secret.yaml")).unwrap();
+    assert!(secret.contains("- targets: ['10.1.2.3:9093']"), "{secret}");
+    let manifest = std::fs::read_to_string(out.join("manifest.txt")).unwrap();
+    assert!(
+        manifest.contains("kubernetes/_alertmanagers.secret.yaml"),
+        "{manifest}"
+    );
+}

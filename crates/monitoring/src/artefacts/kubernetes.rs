@@ -22,6 +22,9 @@ use registry::{Probe, Service, ServiceType};
 
 pub(crate) const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "cargo-xtask-gen");
 
+/// The Secret with the Alertmanager the operator's Prometheus also sends to.
+const ALERTMANAGERS_SECRET: &str = "kubernetes/_alertmanagers.secret.yaml";
+
 /// Resources handed on per this many services, so 100,000 services' are
 /// never all held.
 const PART: usize = 2048;
@@ -100,6 +103,21 @@ fn prometheus_rules(
                 e.1.push(s);
             }
         }
+    }
+    // The cluster's Prometheus evaluates these groups and sends to its own
+    // Alertmanager, whose routes are not the generated ones: the Secret its
+    // `additionalAlertManagerConfigs` names sends them to the generated one too.
+    if let (Some(address), false) = (
+        &reg.settings.kubernetes.alertmanager_address,
+        by_stem.is_empty(),
+    ) {
+        let ctx = context! { address, settings => settings.clone(), labels => labels.clone() };
+        out.push(Output::new(
+            ALERTMANAGERS_SECRET,
+            Format::Yaml,
+            &reg.source(),
+            &r.render("kubernetes/alertmanagers.secret.yaml.j2", ctx)?,
+        ));
     }
     for (stem, (groups, sources)) in by_stem {
         // Each resource names only the files it derives from, so adding a

@@ -57,8 +57,7 @@ pub fn validate(loaded: Loaded, catalogue: &Catalogue) -> (Option<Registry>, Vec
     let mut named_slos = slos::check_all(&mut cx);
     let platform = platform::check(&mut cx, &services, &pages);
     let has_slos = !named_slos.is_empty() || endpoints.iter().any(|e| e.slo_availability.is_some());
-    sections::check_retention(&mut cx, has_slos);
-    sections::check_routing(&mut cx, runbook_base_url.is_some());
+    sections::check_delivery(&mut cx, &services, has_slos, runbook_base_url.is_some());
     let Cx {
         c,
         settings_at,

@@ -100,9 +100,24 @@ pub(super) fn check_default_services(cx: &mut Cx) {
     }
 }
 
+/// Whether every alert reaches a person who can act: routes, channels
+/// outside the monitored system, the cluster's Alertmanager, the history the
+/// SLO figures need.
+pub(super) fn check_delivery(
+    cx: &mut Cx,
+    services: &[crate::Service],
+    has_slos: bool,
+    has_runbook_base: bool,
+) {
+    check_retention(cx, has_slos);
+    check_routing(cx, has_runbook_base);
+    check_channels_outside(cx, services);
+    check_cluster_alerting(cx, services);
+}
+
 /// Every alert must reach someone: a team without a receiver uses the default
 /// webhook, so without one it is an error; and what the registry lacks is said.
-pub(super) fn check_routing(cx: &mut Cx, has_runbook_base: bool) {
+fn check_routing(cx: &mut Cx, has_runbook_base: bool) {
     let (sources, files) = (cx.sources, cx.files);
     if cx.settings.alertmanager.default_webhook_url.is_none() {
         for (fi, file) in files.iter().enumerate() {
@@ -230,7 +245,7 @@ fn team(cx: &mut Cx, src: &SourceFile, name: &str, t: &Spanned<model::Team>, has
 /// The SLO period's figures (budget remaining, period burn rate) sum 5-minute
 /// rates over the whole period: with less history in Prometheus they cover
 /// only its retention, and would say so nowhere.
-pub(super) fn check_retention(cx: &mut Cx, has_slos: bool) {
+fn check_retention(cx: &mut Cx, has_slos: bool) {
     let st = &cx.settings;
     let Some(kept) = crate::syntax::duration_hours(&st.prometheus.retention)
         .filter(|k| has_slos && *k < st.slo_period_hours)
@@ -258,5 +273,105 @@ pub(super) fn check_retention(cx: &mut Cx, has_slos: bool) {
             help,
         ),
         None => cx.c.missing(cx.sources, &field, &message, &help),
+    }
+}
+
+/// The registered service a webhook URL posts to, if any: a k8s service by
+/// its in-cluster name, a docker or systemd one by its host and port.
+fn served_by<'a>(url: &str, services: &'a [crate::Service]) -> Option<&'a str> {
+    let (host, port) = crate::url::host_port(url)?;
+    services
+        .iter()
+        .find(|s| match (&s.namespace, &s.host) {
+            (Some(ns), _) if s.kind == crate::ServiceType::K8sDeployment => {
+                let n = &s.name;
+                [
+                    n.clone(),
+                    format!("{n}.{ns}"),
+                    format!("{n}.{ns}.svc"),
+                    format!("{n}.{ns}.svc.cluster.local"),
+                ]
+                .contains(&host)
+            }
+            (_, Some(h)) => h.eq_ignore_ascii_case(&host) && s.port == Some(port),
+            _ => false,
+        })
+        .map(|s| s.name.as_str())
+}
+
+/// A team whose every channel (or every paging channel) is a webhook of a
+/// service this registry monitors hears nothing when that service is down,
+/// least of all its own alert: said once per team, with the service.
+fn check_channels_outside(cx: &mut Cx, services: &[crate::Service]) {
+    let default = cx.settings.alertmanager.default_webhook_url.clone();
+    let (sources, files) = (cx.sources, cx.files);
+    for (fi, file) in files.iter().enumerate() {
+        for (name, at) in &file.teams {
+            let Some(t) = cx.teams.get(name) else {
+                continue;
+            };
+            if t.slack_api_url_file.is_some() {
+                continue;
+            }
+            let url = t.webhook_url.clone().or_else(|| default.clone());
+            let paging = t.paging_webhook_url.clone().or_else(|| url.clone());
+            // Only the webhook: no other channel beside it.
+            let served = |hook: &Option<String>, alone: bool| {
+                hook.as_deref()
+                    .filter(|_| alone)
+                    .and_then(|u| served_by(u, services))
+            };
+            let notices = served(&url, t.notify.is_empty());
+            let pages = served(&paging, t.notify.is_empty() && t.page.is_empty());
+            let (what, service) = match (notices, pages) {
+                (Some(_), Some(s)) => ("every notification", s),
+                (None, Some(s)) => ("every page", s),
+                _ => continue,
+            };
+            cx.c.warn(
+                &sources[fi],
+                at,
+                "teams notified only through a monitored service",
+                format!("teams.{name}"),
+                format!(
+                    "{what} of team {} goes through {}, a service this registry monitors: while it is down, its alerts (its own included) reach no one",
+                    shown(name),
+                    shown(service)
+                ),
+                "give the team a channel outside the monitored system: `page: [{pagerduty: {routing_key_file: …}}]` (or opsgenie, victorops, email, slack)",
+            );
+        }
+    }
+}
+
+/// Groups the operator's Prometheus evaluates (k8s services' under `auto`,
+/// every group under `resources` and `both`) go to the cluster's own
+/// Alertmanager unless it is told of the generated one: said when it is not.
+fn check_cluster_alerting(cx: &mut Cx, services: &[crate::Service]) {
+    use crate::settings::RuleDelivery;
+    let st = &cx.settings;
+    let cluster = match st.prometheus.rules {
+        RuleDelivery::Files => false,
+        RuleDelivery::Resources | RuleDelivery::Both => true,
+        RuleDelivery::Auto => services
+            .iter()
+            .any(|s| s.kind == crate::ServiceType::K8sDeployment),
+    };
+    if !cluster || st.kubernetes.alertmanager_address.is_some() {
+        return;
+    }
+    let field = "settings.kubernetes.alertmanager_address".to_owned();
+    let message = "the operator's Prometheus evaluates the cluster's rule groups and sends their alerts to its own Alertmanager, which knows none of the generated routes: they reach no team".to_owned();
+    let help = "set `settings: {kubernetes: {alertmanager_address: host:port}}`, the generated Alertmanager as the cluster reaches it: gen writes kubernetes/_alertmanagers.secret.yaml for the Prometheus resource's `additionalAlertManagerConfigs`";
+    match cx.settings_at {
+        Some((fi, at)) => cx.c.warn(
+            &cx.sources[fi],
+            at,
+            "cluster alerts without the generated Alertmanager",
+            field,
+            message,
+            help,
+        ),
+        None => cx.c.missing(cx.sources, &field, &message, help),
     }
 }
