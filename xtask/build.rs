@@ -67,6 +67,15 @@ fn main() {
     if ci || tools.join("tsc").is_file() {
         println!("cargo::rustc-cfg=has_tsc");
     }
+    // amlint is installed into the project by `.ci/run --install-only`.
+    let amlint = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/amlint/bin");
+    println!("cargo::rustc-check-cfg=cfg(has_amlint)");
+    if amlint.is_dir() {
+        println!("cargo::rerun-if-changed={}", amlint.display());
+    }
+    if ci || amlint.join("amlint").is_file() {
+        println!("cargo::rustc-cfg=has_amlint");
+    }
     // slokit, the SLO peer, is installed from crates.io into target/peers on
     // first use (needs the network): its tests run under CI, or once it is there.
     let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers");

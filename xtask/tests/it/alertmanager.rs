@@ -942,3 +942,51 @@ settings:
     }
     assert_eq!(seen.len(), kinds.len(), "{seen:?}");
 }
+
+/// amlint, installed into `.tools/amlint` by `.ci/run`; missing, a visible
+/// skip, and a failure under CI.
+fn amlint() -> Option<std::path::PathBuf> {
+    let local = root().join(".tools/amlint/bin/amlint");
+    if local.exists() {
+        return Some(local);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("amlint is missing under CI=true: .ci/run installs it into .tools/amlint");
+    }
+    eprintln!("SKIP: amlint not found (run .ci/run --install-only); this check runs in CI");
+    None
+}
+
+/// amlint (the Alertmanager linter) finds nothing above info in the config
+/// of every registry and fixture: before, the design fixture's had an empty
+/// receiver per owner and `_default` (no integration: alerts silently
+/// dropped).
+#[test]
+#[cfg_attr(
+    not(has_amlint),
+    ignore = "amlint not found (`.ci/run --install-only` installs it from PyPI)"
+)]
+fn amlint_finds_nothing_above_info_in_any_generated_config() {
+    let Some(amlint) = amlint() else {
+        return;
+    };
+    let fixtures = ["every-kind", "design"].map(|f| root().join("fixtures").join(f));
+    for reg in registries().into_iter().chain(fixtures) {
+        let (_out, config) = generated_config(&reg);
+        let o = std::process::Command::new(&amlint)
+            .arg("check")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let said = text(&o);
+        let above_info: Vec<&str> = said
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .collect();
+        assert!(above_info.is_empty(), "{}:\n{said}", reg.display());
+        assert!(
+            said.contains("info") || said.contains("No issues"),
+            "amlint said: {said}"
+        );
+    }
+}
