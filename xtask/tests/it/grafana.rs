@@ -319,3 +319,56 @@ fn registry_strings_in_text_panels_are_code_not_markdown() {
         );
     }
 }
+
+/// At 3 a.m. a panel's colour is read before its number: what is down, spent
+/// or burning is red. Before, no panel set thresholds (Grafana's default is
+/// green), so "Probe success" was green at 0 and the budget green at -4900 %;
+/// "Targets up" showed a blank, not 0, when none was down.
+#[test]
+fn what_pages_is_red_at_a_glance_and_zero_is_shown() {
+    for reg in registries() {
+        for (name, d) in dashboards(&reg) {
+            for p in d["panels"].as_array().unwrap() {
+                let exprs: Vec<&str> = p["targets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t["expr"].as_str())
+                    .collect();
+                let reads = |m: &str| exprs.iter().any(|e| e.contains(m));
+                let steps = &p["fieldConfig"]["defaults"]["thresholds"]["steps"];
+                let colour_at = |v: f64| {
+                    steps
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|s| s["value"].as_f64().is_none_or(|x| x <= v))
+                        .last()
+                        .and_then(|s| s["color"].as_str())
+                        .unwrap_or("green (Grafana's default)")
+                        .to_owned()
+                };
+                let title = p["title"].as_str().unwrap_or("");
+                let checks: &[(f64, &str)] =
+                    if p["type"] == "stat" && (reads("probe_success") || reads("min(up")) {
+                        &[(0.0, "red"), (0.5, "red"), (1.0, "green")]
+                    } else if reads("period_error_budget_remaining") {
+                        &[(-49.0, "red"), (0.1, "orange"), (0.9, "green")]
+                    } else if reads("burn_rate") {
+                        &[(0.5, "green"), (14.4, "red")]
+                    } else {
+                        &[]
+                    };
+                for (v, want) in checks {
+                    assert_eq!(&colour_at(*v), want, "{name}: {title} at {v}");
+                }
+                for e in exprs.iter().filter(|e| e.starts_with("count(")) {
+                    assert!(
+                        e.ends_with("or vector(0)"),
+                        "{name}: {title}: {e} shows a blank for 0"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -57,7 +57,20 @@ pub struct Panel {
     pub content: String,
     /// The variable a row repeats for.
     pub repeat: Option<&'static str>,
+    /// Colour steps from the lowest value up (`None`: below every step), so
+    /// that what pages is red at a glance.
+    pub thresholds: &'static [(Option<f64>, &'static str)],
 }
+
+/// 1 (up, all probes succeed) is green, anything less red.
+const UP_IS_GREEN: &[(Option<f64>, &str)] = &[(None, "red"), (Some(1.0), "green")];
+/// A spent budget (0 or below) is red, the last quarter orange.
+const BUDGET: &[(Option<f64>, &str)] =
+    &[(None, "red"), (Some(0.0), "orange"), (Some(0.25), "green")];
+/// A burn rate above 1 spends the budget before the period ends.
+const BURN: &[(Option<f64>, &str)] = &[(None, "green"), (Some(1.0), "red")];
+/// Anything down or burning is red; none is green.
+const NONE_IS_GREEN: &[(Option<f64>, &str)] = &[(None, "green"), (Some(1.0), "red")];
 
 impl Panel {
     fn new(
@@ -80,6 +93,7 @@ impl Panel {
             targets,
             content: String::new(),
             repeat: None,
+            thresholds: &[],
         }
     }
 }
@@ -170,6 +184,13 @@ impl Layout {
         }
     }
 
+    /// Colours the last panel pushed.
+    fn colour(&mut self, steps: &'static [(Option<f64>, &'static str)]) {
+        if let Some(p) = self.panels.last_mut() {
+            p.thresholds = steps;
+        }
+    }
+
     fn panel(
         &mut self,
         kind: &'static str,
@@ -222,7 +243,10 @@ pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
                 "Targets up",
                 "none",
                 12,
-                &[(&format!("count(up{{{own}}} == 1)"), "up"), (&format!("count(up{{{own}}} == 0)"), "down")],
+                &[
+                    (&format!("count(up{{{own}}} == 1) or vector(0)"), "up"),
+                    (&format!("count(up{{{own}}} == 0) or vector(0)"), "down"),
+                ],
             );
             l.panel_w(
                 "table",
@@ -233,7 +257,9 @@ pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
             );
             l.row("$service".into(), Some("service"));
             l.panel("stat", "Probe success", "percentunit", &[(&format!("min(probe_success{{{svc}, page=\"\"}})"), "probe")]);
+            l.colour(UP_IS_GREEN);
             l.panel("stat", "Scrape up", "percentunit", &[(&format!("min(up{{{svc}, job!~\"blackbox.*\"}})"), "up")]);
+            l.colour(UP_IS_GREEN);
             let errors = format!(
                 "sum(rate({r}{{{svc}, {st}=~\"5..\"}}[$__rate_interval])) / sum(rate({r}{{{svc}}}[$__rate_interval]))",
                 r = m.requests,
@@ -290,6 +316,7 @@ fn burn_rate_row(l: &mut Layout, sel: &str, legend: &str) {
             "SLOs",
         )],
     );
+    l.colour(NONE_IS_GREEN);
     l.panel_w(
         "timeseries",
         "Current burn rate (5m)",
@@ -297,6 +324,7 @@ fn burn_rate_row(l: &mut Layout, sel: &str, legend: &str) {
         9,
         &[(&format!("slo:current_burn_rate:ratio{{{sel}}}"), legend)],
     );
+    l.colour(BURN);
     l.panel_w(
         "timeseries",
         "Period burn rate",
@@ -304,6 +332,7 @@ fn burn_rate_row(l: &mut Layout, sel: &str, legend: &str) {
         9,
         &[(&format!("slo:period_burn_rate:ratio{{{sel}}}"), legend)],
     );
+    l.colour(BURN);
 }
 
 /// Every SLO, from the metadata and info series alone (the registry is not
@@ -325,6 +354,7 @@ pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
             legend,
         )],
     );
+    l.colour(BUDGET);
     l.panel_w(
         "table",
         "Objectives",
@@ -343,6 +373,7 @@ pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
             legend,
         )],
     );
+    l.colour(BUDGET);
     Dashboard {
         uid: uid("slo", "api-endpoints"),
         title: "SLOs".into(),
