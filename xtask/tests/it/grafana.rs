@@ -371,3 +371,27 @@ fn what_pages_is_red_at_a_glance_and_zero_is_shown() {
         }
     }
 }
+
+/// Each dashboard links to the others (team, SLO, coverage) through the tag
+/// they all carry: before, no dashboard linked to anything.
+#[test]
+fn every_dashboard_links_to_the_others() {
+    for reg in registries() {
+        let all = dashboards(&reg);
+        assert!(all.len() >= 3, "{}", reg.display());
+        for (name, d) in &all {
+            let link = &d["links"][0];
+            assert_eq!(link["type"], "dashboards", "{name}");
+            let tag = link["tags"][0].as_str().unwrap();
+            for (other, o) in &all {
+                let tags: Vec<&str> = o["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|t| t.as_str())
+                    .collect();
+                assert!(tags.contains(&tag), "{name} does not list {other}");
+            }
+        }
+    }
+}

@@ -12,6 +12,10 @@ use crate::templates::filters::{md_code_str, promql_str};
 use registry::Registry;
 use registry::syntax::{fnv1a, slug};
 
+/// The tag every generated dashboard carries: each links to the others by it
+/// (team, SLO and coverage dashboards, from any of them).
+pub(crate) const TAG: &str = "monitoring-as-code";
+
 /// The schema version of a current Grafana (11.x / 12.x).
 pub(crate) const SCHEMA_VERSION: u32 = 41;
 
@@ -286,7 +290,7 @@ pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
                 uid: uid("team", owner),
                 title: format!("{owner}: services"),
                 description: format!("Health, latency, errors, memory and firing alerts of the services owned by {owner}, a row per service picked in `service`."),
-                tags: vec!["monitoring-as-code".into(), format!("owner:{owner}")],
+                tags: vec![TAG.into(), format!("owner:{owner}")],
                 variables: vec![Variable::query(
                     "service",
                     "Service",
@@ -380,7 +384,7 @@ pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
         description: format!(
             "Error budget remaining and burn rates of every SLO, from the `slo:*` metadata series; SLO period {period}."
         ),
-        tags: vec!["monitoring-as-code".into(), "slo".into()],
+        tags: vec![TAG.into(), "slo".into()],
         variables: vec![
             Variable::query(
                 "service",
@@ -451,7 +455,7 @@ pub(crate) fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
         title: "Monitoring coverage".into(),
         description: "The coverage report of the service registry: >= 90 % good, >= 70 % warning."
             .into(),
-        tags: vec!["monitoring-as-code".into(), "coverage".into()],
+        tags: vec![TAG.into(), "coverage".into()],
         variables: vec![],
         panels: l.panels,
         schema_version: SCHEMA_VERSION,
