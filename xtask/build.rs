@@ -67,6 +67,11 @@ fn main() {
     if ci || tools.join("tsc").is_file() {
         println!("cargo::rustc-cfg=has_tsc");
     }
+    // Grafana's published dashboard types, beside tsc.
+    println!("cargo::rustc-check-cfg=cfg(has_grafana_schema)");
+    if ci || tools.join("../@grafana/schema/package.json").is_file() {
+        println!("cargo::rustc-cfg=has_grafana_schema");
+    }
     // amlint is installed into the project by `.ci/run --install-only`.
     let amlint = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/amlint/bin");
     println!("cargo::rustc-check-cfg=cfg(has_amlint)");

@@ -108,6 +108,9 @@ pub struct SloSettings {
     /// `tiers` (an alert per burn-rate tier) or `page_ticket` (Sloth's two:
     /// page = fast or medium, ticket = slow or long).
     pub alerts: Option<Spanned<String>>,
+    /// The bad events a burn-rate alert needs in its short window before it
+    /// fires (default 3, 0 for none): one stray error never pages.
+    pub min_bad_events: Option<Spanned<f64>>,
     /// The severity of an alert when the period's error budget is spent
     /// (`warning` or `critical`); none without it.
     pub budget_exhausted_alert: Option<Spanned<String>>,
@@ -180,6 +183,9 @@ pub struct GrafanaSettings {
     /// Where Grafana reads the dashboard files (the provisioning file points there).
     pub dashboards_path: Option<String>,
     pub folder: Option<String>,
+    /// Grafana's address as the on-call opens it: each alert then links to
+    /// its target's dashboard (`dashboard_url`).
+    pub url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -119,6 +119,8 @@ pub struct SloConfig {
     pub metrics: HttpMetrics,
     /// How burn-rate alerts are shaped.
     pub alerts: AlertShape,
+    /// The bad events a burn-rate alert needs in its short window (0: none).
+    pub min_bad_events: f64,
     /// The severity of the "error budget exhausted" alert, when wanted.
     pub budget_exhausted_alert: Option<String>,
 }
@@ -168,6 +170,8 @@ pub struct Smtp {
 pub struct Grafana {
     pub dashboards_path: String,
     pub folder: String,
+    /// Without a trailing `/`; none: alerts carry no dashboard link.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -186,6 +190,12 @@ pub struct Kubernetes {
 /// The Alertmanager version the receivers are written for: the one CI checks
 /// every generated config with (Debian bookworm's).
 pub(crate) const ALERTMANAGER_VERSION: &str = "0.25";
+
+/// Bad events a burn-rate alert needs in its short window by default: a
+/// probe-fed endpoint (4 requests a minute) does not page on one or two 5xx,
+/// and an endpoint that fails all its requests, however few, still pages
+/// within its fast tier's five minutes.
+const DEFAULT_MIN_BAD_EVENTS: f64 = 3.0;
 
 /// What a cluster's monitoring stack may provide.
 pub(crate) const CLUSTER_PROVIDES: [&str; 2] = ["kube-state-metrics", "cadvisor"];
@@ -478,7 +488,7 @@ impl Resolver<'_> {
         let alerts = self.choice(
             s.alerts.as_ref(),
             "slo.alerts",
-            &[("tiers", AlertShape::Tiers), ("page_ticket", AlertShape::PageTicket)],
+            &[("page_ticket", AlertShape::PageTicket), ("tiers", AlertShape::Tiers)],
             "unknown alert shape",
             "use `tiers` (an alert per burn-rate tier) or `page_ticket` (page = fast or medium, ticket = slow or long, as Sloth)",
         );
@@ -495,9 +505,23 @@ impl Resolver<'_> {
                 None
             }
         });
+        let min_bad_events = match &s.min_bad_events {
+            Some(m) if m.value < 0.0 || !m.value.is_finite() => {
+                self.err(
+                    &m.referenced,
+                    "slo.min_bad_events",
+                    format!("min_bad_events {} is not a count", m.value),
+                    "write how many bad events an alert's short window needs (3 by default, 0 for none)",
+                );
+                DEFAULT_MIN_BAD_EVENTS
+            }
+            Some(m) => m.value,
+            None => DEFAULT_MIN_BAD_EVENTS,
+        };
         SloConfig {
             metrics,
             alerts,
+            min_bad_events,
             budget_exhausted_alert,
         }
     }
@@ -708,7 +732,14 @@ pub(crate) fn resolve(
     let burn_rate_for = r.burn_rate_for(&s.burn_rate_for);
     let kubernetes = r.kubernetes(s.kubernetes.as_ref().map(|k| &k.value));
     let alertmanager = r.alertmanager(s.alertmanager.as_ref().map(|a| &a.value));
-    let grafana = grafana(s.grafana.as_ref().map(|g| &g.value));
+    let mut grafana = grafana(s.grafana.as_ref().map(|g| &g.value));
+    grafana.url = r
+        .url(
+            s.grafana.as_ref().and_then(|g| g.value.url.as_ref()),
+            "grafana.url",
+            url::Use::Link,
+        )
+        .map(|u| u.trim_end_matches('/').to_owned());
     let discovery_ignore = s
         .discovery
         .as_ref()
@@ -839,6 +870,7 @@ fn grafana(g: Option<&model::GrafanaSettings>) -> Grafana {
         folder: g
             .and_then(|g| g.folder.clone())
             .unwrap_or_else(|| "Monitoring as code".into()),
+        url: None,
     }
 }
 

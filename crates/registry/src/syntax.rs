@@ -153,6 +153,20 @@ pub(crate) fn percent_encode_path(path: &str) -> String {
     out
 }
 
+/// A URL query value with everything but unreserved characters
+/// percent-encoded.
+pub fn percent_encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// FNV-1a, 64 bits: a stable hash (std's hasher may change between releases).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {

@@ -908,6 +908,7 @@ settings:
         "owner: team-a · service: billing · target: http://10.0.0.5:8080/health",
         "started: 2026-12-03 03:04:05 UTC",
         "runbook: https://runbooks.example.org/billing",
+        "dashboard: https://grafana.example.org/d/team-team-a-1234abcd?var-service=billing",
         "graph: http://prometheus:9090/graph?g0.expr=probe_success",
         "silence: http://alertmanager:9093/#/silences/new?filter=%7Balertname%3D%22ServiceDown%22%2C+service%3D%22billing%22%7D",
     ];

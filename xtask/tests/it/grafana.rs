@@ -395,3 +395,168 @@ fn every_dashboard_links_to_the_others() {
         }
     }
 }
+
+/// Every dashboard type-checks against Grafana's published TypeScript types
+/// (`@grafana/schema`'s `Dashboard`, strict, no excess property): a panel
+/// field Grafana does not know, or a value of the wrong type, fails. Grafana's
+/// enums are read as their string values, as a JSON file spells them.
+#[test]
+#[cfg_attr(
+    not(all(has_tsc, has_grafana_schema)),
+    ignore = "tsc or @grafana/schema not found (`.ci/run --install-only` installs them into .tools/node)"
+)]
+fn dashboards_type_check_against_grafanas_published_types() {
+    let modules = root().join(".tools/node/node_modules");
+    if !modules.join("@grafana/schema/package.json").is_file() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "@grafana/schema is missing under CI=true: .ci/run installs it into .tools/node"
+        );
+        eprintln!("SKIP: @grafana/schema not found (run .ci/run --install-only)");
+        return;
+    }
+    let check = |files: &[(String, String)]| {
+        let t = TempDir::new("grafana-types");
+        std::os::unix::fs::symlink(&modules, t.join("node_modules")).unwrap();
+        std::fs::write(
+            t.join("tsconfig.json"),
+            r#"{"compilerOptions": {"strict": true, "noEmit": true, "module": "nodenext",
+  "moduleResolution": "nodenext", "target": "es2022", "skipLibCheck": true}, "include": ["*.ts"]}"#,
+        )
+        .unwrap();
+        for (i, (_, json)) in files.iter().enumerate() {
+            std::fs::write(
+                t.join(&format!("d{i}.ts")),
+                format!(
+                    "import type {{ Dashboard }} from '@grafana/schema';\n\
+                     type Json<T> = T extends string ? `${{T}}` : T extends object ? {{ [K in keyof T]: Json<T[K]> }} : T;\n\
+                     export const d: Json<Dashboard> = {json};\n"
+                ),
+            )
+            .unwrap();
+        }
+        let out = std::process::Command::new(modules.join(".bin/tsc"))
+            .args(["-p", "."])
+            .current_dir(t.path())
+            .output()
+            .unwrap();
+        (out.status.success(), text(&out))
+    };
+    for reg in registries() {
+        let g =
+            monitoring::generate(&reg, &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
+        let files: Vec<(String, String)> = g
+            .outputs
+            .iter()
+            .filter(|o| o.path.starts_with("grafana/dashboards/"))
+            .map(|o| (o.path.clone(), o.contents.clone()))
+            .collect();
+        assert!(
+            files.len() >= 3,
+            "{}: team, SLO and coverage dashboards expected",
+            reg.display()
+        );
+        let (ok, out) = check(&files);
+        let names: Vec<String> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| format!("d{i}.ts = {p}"))
+            .collect();
+        assert!(
+            ok,
+            "{}: dashboards against @grafana/schema ({}):\n{out}",
+            reg.display(),
+            names.join(", ")
+        );
+        // The check bites: a panel field Grafana does not know fails it.
+        let bad = files[0].1.replacen("\"gridPos\"", "\"gridPosition\"", 1);
+        assert_ne!(bad, files[0].1);
+        let (ok, out) = check(&[(files[0].0.clone(), bad)]);
+        assert!(
+            !ok && out.contains("gridPosition"),
+            "a misspelt panel field passed:\n{out}"
+        );
+    }
+}
+
+/// With `settings.grafana.url`, every alert of a service, a page and an SLO
+/// links to a dashboard gen writes, showing that service (and SLI); alerts
+/// without a dashboard of their own (hosts, the prober) carry no dead link.
+#[test]
+fn alerts_link_to_the_dashboard_of_what_fired() {
+    let t = TempDir::new("dashboard-links");
+    std::fs::write(
+        t.join("r.yaml"),
+        "services:
+  - {name: shop.api, type: docker, host: 127.0.0.1, port: 8080, health_endpoint: /h, owner: team-a, monitoring: {prometheus: true}}
+pages:
+  - {path: /cart, name: Cart, service: shop.api, owner: team-b}
+api_endpoints:
+  - {path: /x, method: GET, service: shop.api, slo_availability: 99.9}
+teams:
+  team-a: {webhook_url: 'http://127.0.0.1:9095/a'}
+  team-b: {webhook_url: 'http://127.0.0.1:9095/b'}
+defaults: {platform_owner: team-a}
+settings:
+  pages_base_url: http://127.0.0.1:8081
+  grafana: {url: 'https://grafana.example.org/'}
+",
+    )
+    .unwrap();
+    let g =
+        monitoring::generate(t.path(), &root().join("templates")).unwrap_or_else(|e| panic!("{e}"));
+    let uids: BTreeSet<String> = g
+        .outputs
+        .iter()
+        .filter(|o| o.path.starts_with("grafana/dashboards/"))
+        .map(|o| {
+            serde_json::from_str::<Value>(&o.contents).unwrap()["uid"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let (mut linked, mut unlinked) = (BTreeSet::new(), BTreeSet::new());
+    for o in g.outputs.iter().filter(|o| o.path.ends_with(".rules.yml")) {
+        let doc: Value = serde_saphyr::from_str(&o.contents).unwrap();
+        for group in doc["groups"].as_array().unwrap() {
+            for rule in group["rules"].as_array().unwrap() {
+                let Some(alert) = rule["alert"].as_str() else {
+                    continue;
+                };
+                let Some(url) = rule["annotations"]["dashboard_url"].as_str() else {
+                    unlinked.insert(alert.to_owned());
+                    continue;
+                };
+                let rest = url
+                    .strip_prefix("https://grafana.example.org/d/")
+                    .unwrap_or_else(|| panic!("{alert}: {url}"));
+                let (uid, query) = rest.split_once('?').unwrap();
+                assert!(
+                    uids.contains(uid),
+                    "{alert} links to {uid}, not a generated dashboard"
+                );
+                assert!(query.starts_with("var-service=shop.api"), "{alert}: {url}");
+                if alert.starts_with("SLO") {
+                    assert!(
+                        query.ends_with("&var-slo=error") || query.ends_with("&var-slo=latency"),
+                        "{url}"
+                    );
+                }
+                linked.insert(alert.to_owned());
+            }
+        }
+    }
+    for a in [
+        "ServiceDown",
+        "TargetDown",
+        "PageDown",
+        "SLOErrorBudgetBurn",
+    ] {
+        assert!(
+            linked.contains(a),
+            "{a} has no dashboard link: linked {linked:?}"
+        );
+    }
+    assert!(unlinked.contains("HostDown"), "{unlinked:?}");
+}

@@ -1,13 +1,18 @@
 //! The SLO rules' behaviour over time, judged by promtool on the generated
-//! rule files: the period figures hold through idle hours, and Sloth's page
-//! shape turns a spike into one page.
+//! rule files: the period figures hold through idle hours, Sloth's page
+//! shape turns a spike into one page, and a stray error pages nobody.
 
 use crate::common::*;
 
 /// Runs promtool's unit tests in `test` (YAML after `rule_files`) against the
 /// generated SLO rules of `settings` plus `extra` rules.
 fn promtool_test(settings: &str, extra: &str, test: &str) -> Result<(), String> {
-    let reg = one_slo_registry(settings, "");
+    promtool_test_on(&one_slo_registry(settings, ""), extra, test)
+}
+
+/// `promtool_test` on the SLO rules of any registry with an endpoint
+/// `GET /x` of service `api`.
+fn promtool_test_on(reg: &TempDir, extra: &str, test: &str) -> Result<(), String> {
     let out = gen_into(reg.path());
     let rules = out.join("prometheus/slo/api.rules.yml");
     std::fs::write(out.join("extra.rules.yml"), extra).unwrap();
@@ -119,10 +124,65 @@ fn the_page_ticket_shape_pages_once_per_spike() {
     if !require_tool("promtool", "prometheus") {
         return;
     }
-    let tiers = "  burn_rate_for: {medium: 2m}\n";
+    let tiers = "  burn_rate_for: {medium: 2m}\n  slo:\n    alerts: tiers\n";
     promtool_test(tiers, PAGING, &spike(2, 3)).unwrap();
-    let shaped = "  burn_rate_for: {medium: 2m}\n  slo:\n    alerts: page_ticket\n";
+    // The default shape.
+    let shaped = "  burn_rate_for: {medium: 2m}\n";
     promtool_test(shaped, PAGING, &spike(1, 2)).unwrap();
+}
+
+/// Six hours of a 99.99 % endpoint fed only by a probe (4 requests a minute)
+/// with one 5xx at minute 31, or all failing from minute 30: how many SLO
+/// alerts fired at all (a page and a ticket are one each).
+fn probe_fed(settings: &str, all_failing: bool, alerts: u32) -> Result<(), String> {
+    let reg = one_slo_registry(settings, "");
+    let r = reg.join("r.yaml");
+    let yaml = std::fs::read_to_string(&r).unwrap();
+    std::fs::write(
+        &r,
+        yaml.replace("slo_availability: 99.9\n", "slo_availability: 99.99\n"),
+    )
+    .unwrap();
+    let (bad, good) = if all_failing {
+        ("0x30 0+4x330", "0+4x30 120x330")
+    } else {
+        ("0x30 1x330", "0+4x360")
+    };
+    let test = format!(
+        r#"tests:
+  - interval: 1m
+    input_series:
+      - series: 'http_requests_total{{service="api", method="GET", path="/x", status="500"}}'
+        values: '{bad}'
+      - series: 'http_requests_total{{service="api", method="GET", path="/x", status="200"}}'
+        values: '{good}'
+    promql_expr_test:
+      - expr: 'count(count_over_time(ALERTS{{alertname=~"SLO.*", alertstate="firing"}}[6h])) or vector(0)'
+        eval_time: 360m
+        exp_samples: [{{labels: '{{}}', value: {alerts}}}]
+"#
+    );
+    promtool_test_on(&reg, "groups: []\n", &test)
+}
+
+/// One 5xx among a probe's requests burns a 99.99 % budget 500x over five
+/// minutes: without a floor it pages and files a ticket; with the default
+/// floor of 3 bad events it does neither, while the same endpoint failing
+/// every request still pages (and tickets).
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn one_error_on_a_probe_fed_endpoint_pages_nobody() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    // One error at minute 31, the rest good.
+    probe_fed("  slo: {min_bad_events: 0}\n", false, 2).unwrap();
+    probe_fed("", false, 0).unwrap();
+    // Every request failing from minute 30.
+    probe_fed("", true, 2).unwrap();
 }
 
 /// Every metrics preset's rules pass their generated unit tests, whose input

@@ -391,6 +391,9 @@ fn rules_for(
         if let Some(url) = runbook {
             annotations.insert("runbook_url".into(), filters::gotmpl_str(&url));
         }
+        if let Some(url) = dashboard_url(reg, target) {
+            annotations.insert("dashboard_url".into(), filters::gotmpl_str(&url));
+        }
         rules.push(Rule {
             name: a.name.clone(),
             exporter: t.exporter.clone(),
@@ -404,6 +407,23 @@ fn rules_for(
         });
     }
     Ok(rules)
+}
+
+/// The dashboard of the alert's service (`settings.grafana.url`): its owner
+/// team's, showing that service. Hosts, the prober and the monitoring itself
+/// have no dashboard of their own, so no link.
+fn dashboard_url(reg: &Registry, target: &Target) -> Option<String> {
+    let base = reg.settings.grafana.url.as_ref()?;
+    let service = match target {
+        Target::Service(s) => Some(*s),
+        Target::Page { service, .. } => reg.service(service),
+        _ => None,
+    }?;
+    Some(format!(
+        "{base}/d/{}?var-service={}",
+        super::dashboards::uid("team", &service.owner),
+        registry::syntax::percent_encode_query(&service.name)
+    ))
 }
 
 /// Another target of the same kind, for the unit test that proves a rule does

@@ -10,6 +10,7 @@ use crate::plan::rule::{Rule, RuleTest};
 use crate::templates::filters::gotmpl_str;
 use registry::Registry;
 use registry::settings::Settings;
+use registry::syntax::percent_encode_query;
 
 /// How long the budget-exhausted alert waits: long enough that a period
 /// figure hovering at zero does not flap.
@@ -88,7 +89,7 @@ pub(super) fn burn_rule(
     branches: &[String],
     text: BurnText,
     labels: &mut BTreeMap<String, String>,
-    runbook: Option<String>,
+    links: &Links,
     exporter: String,
     test: RuleTest,
 ) -> Rule {
@@ -128,10 +129,7 @@ pub(super) fn burn_rule(
         ),
         ("auto_repair".to_owned(), "none".to_owned()),
     ]);
-    if let Some(url) = runbook {
-        // Prometheus expands annotations as Go templates: the URL is data.
-        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-    }
+    links.annotate(sli, &mut annotations);
     let shape = if tiers.len() == 1 {
         tiers[0].tier
     } else if tiers[0].severity == "critical" {
@@ -159,7 +157,7 @@ pub(super) fn budget_rule(
     text: BurnText,
     selector: &str,
     labels: BTreeMap<String, String>,
-    runbook: Option<String>,
+    links: &Links,
     exporter: String,
     test: RuleTest,
 ) -> Rule {
@@ -181,9 +179,7 @@ pub(super) fn budget_rule(
         ),
         ("auto_repair".to_owned(), "none".to_owned()),
     ]);
-    if let Some(url) = runbook {
-        annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
-    }
+    links.annotate(sli, &mut annotations);
     Rule {
         threshold: None,
         name: format!("slo_{}_budget_exhausted", sli.name()),
@@ -197,32 +193,54 @@ pub(super) fn budget_rule(
     }
 }
 
-/// Where an SLO alert's runbook is: the service's own page, or one page per
-/// SLI under the registry's runbook base URL (`<base>/slo_error`).
-pub(super) enum Runbook {
+/// Where an SLO alert sends the on-call: the runbook (the service's own page,
+/// or one page per SLI under the registry's runbook base URL, `<base>/slo_error`)
+/// and, with `settings.grafana.url`, the SLO dashboard showing the service.
+pub(super) struct Links {
+    runbook: Runbook,
+    board: Option<String>,
+}
+
+enum Runbook {
     Service(String),
     Base(String),
     None,
 }
 
-impl Runbook {
-    /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
-    pub(super) fn of(reg: &Registry, serving: Option<&registry::Service>) -> Runbook {
-        match (
+impl Links {
+    pub(super) fn of(reg: &Registry, serving: Option<&registry::Service>) -> Links {
+        let runbook = match (
             serving.and_then(|s| s.runbook_url.clone()),
             &reg.runbook_base_url,
         ) {
             (Some(url), _) => Runbook::Service(url),
             (None, Some(base)) => Runbook::Base(base.trim_end_matches('/').to_owned()),
             (None, None) => Runbook::None,
-        }
+        };
+        let board = reg.settings.grafana.url.as_ref().map(|base| {
+            let mut url = format!("{base}/d/{}?", super::dashboards::slo_uid());
+            if let Some(s) = serving {
+                url.push_str(&format!("var-service={}&", percent_encode_query(&s.name)));
+            }
+            url
+        });
+        Links { runbook, board }
     }
 
-    pub(super) fn url(&self, sli: Sli) -> Option<String> {
-        match self {
+    /// The links of one SLI's alerts; Prometheus expands annotations as Go
+    /// templates, so the URLs are data.
+    fn annotate(&self, sli: Sli, annotations: &mut BTreeMap<String, String>) {
+        let runbook = match &self.runbook {
             Runbook::Service(url) => Some(url.clone()),
             Runbook::Base(base) => Some(format!("{base}/slo_{}", sli.name())),
             Runbook::None => None,
+        };
+        if let Some(url) = runbook {
+            annotations.insert("runbook_url".to_owned(), gotmpl_str(&url));
+        }
+        if let Some(board) = &self.board {
+            let url = format!("{board}var-slo={}", sli.name());
+            annotations.insert("dashboard_url".to_owned(), gotmpl_str(&url));
         }
     }
 }

@@ -122,6 +122,11 @@ pub fn uid(prefix: &str, name: &str) -> String {
     )
 }
 
+/// The SLO dashboard's uid, which SLO alerts link to.
+pub(crate) fn slo_uid() -> String {
+    uid("slo", "api-endpoints")
+}
+
 /// A PromQL string literal inside a Grafana query. Grafana substitutes
 /// `$name`, `${name}` and `[[name]]` anywhere in a query, strings included, so
 /// `$`, and `[` before `[`, are written as the PromQL escapes `\x24`, `\x5b`.
@@ -379,7 +384,7 @@ pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
     );
     l.colour(BUDGET);
     Dashboard {
-        uid: uid("slo", "api-endpoints"),
+        uid: slo_uid(),
         title: "SLOs".into(),
         description: format!(
             "Error budget remaining and burn rates of every SLO, from the `slo:*` metadata series; SLO period {period}."

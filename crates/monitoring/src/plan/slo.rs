@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::plan::burn::{
-    BUDGET_EXHAUSTED_FOR, BurnText, Runbook, Sli, TierPlan, budget_rule, burn_rule, human_duration,
+    BUDGET_EXHAUSTED_FOR, BurnText, Links, Sli, TierPlan, budget_rule, burn_rule, human_duration,
 };
 use crate::plan::delivery::{self, Placed};
 use crate::plan::rule::{Group, Record, Rule, RuleTest};
@@ -76,6 +76,15 @@ fn tier_plans(st: &Settings, o: &Objective) -> Vec<TierPlan> {
             for_: st.burn_rate_for[tier.name].clone(),
         })
         .collect()
+}
+
+/// The comparison that keeps a tier quiet below `slo.min_bad_events` bad
+/// events in its short window, applied to a bad-events rate (per second):
+/// `* 300 >= 3`. None when the setting is 0.
+pub(super) fn bad_events_floor(st: &Settings, tier: &TierPlan) -> Option<String> {
+    let n = st.slo.min_bad_events;
+    let seconds = registry::syntax::duration_hours(tier.short)? * 3600.0;
+    (n > 0.0).then(|| format!("* {seconds} >= {n}"))
 }
 
 /// The tiers each alert covers: one tier each, or page and ticket.
@@ -194,11 +203,11 @@ fn objective_plan(
 fn shared_group(reg: &Registry, service: Option<&str>, objectives: Vec<&Objective>) -> Group {
     let st = &reg.settings;
     let serving = service.and_then(|s| reg.service(s));
-    let runbook = Runbook::of(reg, serving);
+    let links = Links::of(reg, serving);
     let shared = slo_shared::Shared {
         service,
         owner: serving.map_or_else(|| UNASSIGNED.to_owned(), |s| s.owner.clone()),
-        runbook,
+        links,
         metrics: &st.slo.metrics,
         objectives,
     };
@@ -235,8 +244,8 @@ struct ObjectiveSlo<'a> {
     owner: String,
     budget: f64,
     slis: Vec<Sli>,
-    /// The serving service's `runbook_url`, else `defaults.runbook_base_url`.
-    runbook: Runbook,
+    /// The runbook and dashboard its alerts link to.
+    links: Links,
 }
 
 impl<'a> ObjectiveSlo<'a> {
@@ -248,7 +257,7 @@ impl<'a> ObjectiveSlo<'a> {
             .clone()
             .or_else(|| serving.map(|s| s.owner.clone()))
             .unwrap_or_else(|| UNASSIGNED.to_owned());
-        let runbook = Runbook::of(reg, serving);
+        let links = Links::of(reg, serving);
         let mut slis = vec![Sli::Errors];
         if o.latency_ms.is_some() {
             slis.push(Sli::Latency);
@@ -260,7 +269,7 @@ impl<'a> ObjectiveSlo<'a> {
             owner,
             budget: o.error_budget(),
             slis,
-            runbook,
+            links,
         }
     }
 
@@ -419,10 +428,6 @@ impl<'a> ObjectiveSlo<'a> {
         labels
     }
 
-    fn runbook(&self, sli: Sli) -> Option<String> {
-        self.runbook.url(sli)
-    }
-
     fn what(&self, sli: Sli) -> String {
         match sli {
             Sli::Errors => match self.o.events {
@@ -435,7 +440,8 @@ impl<'a> ObjectiveSlo<'a> {
 
     /// The burn-rate alert of one SLI over `tiers` (one tier, or a page or
     /// ticket's two): for any of them, both windows above its factor times
-    /// the budget (and enough traffic, when `min_request_rate` is set).
+    /// the budget (and enough traffic, when `min_request_rate` is set), with
+    /// at least `slo.min_bad_events` bad events in the short window.
     fn rule(&self, st: &Settings, tiers: &[TierPlan], sli: Sli) -> Rule {
         let (o, budget) = (self.o, self.budget);
         let record_sel = &label_selector(&self.sli_labels(sli));
@@ -451,6 +457,10 @@ impl<'a> ObjectiveSlo<'a> {
                 if let Some(min) = o.min_request_rate {
                     let (_, total) = self.events(sli, tier.long);
                     expr = format!("{expr} and on() {total} > {min}");
+                }
+                if let Some(floor) = bad_events_floor(st, tier) {
+                    let (bad, _) = self.events(sli, tier.short);
+                    expr = format!("{expr} and on() {bad} {floor}");
                 }
                 expr
             })
@@ -470,7 +480,7 @@ impl<'a> ObjectiveSlo<'a> {
                 ),
             },
             &mut labels,
-            self.runbook(sli),
+            &self.links,
             self.exporter(),
             self.rule_test(),
         )
@@ -491,7 +501,7 @@ impl<'a> ObjectiveSlo<'a> {
             },
             &label_selector(&self.sli_labels(sli)),
             self.alert_labels(severity, sli),
-            self.runbook(sli),
+            &self.links,
             self.exporter(),
             self.rule_test(),
         )

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::burn::{BurnText, Runbook, Sli, TierPlan, budget_rule, burn_rule};
+use super::burn::{BurnText, Links, Sli, TierPlan, budget_rule, burn_rule};
 use crate::plan::rule::{Pairs, Record, Rule, RuleTest};
 use crate::templates::filters::{gotmpl_str, promql_str as q};
 use registry::burn_rate::{WINDOWS, le_regex};
@@ -61,7 +61,7 @@ pub(crate) fn series_labels(o: &Objective, sli: Sli) -> BTreeMap<String, String>
 pub(super) struct Shared<'a> {
     pub(super) service: Option<&'a str>,
     pub(super) owner: String,
-    pub(super) runbook: Runbook,
+    pub(super) links: Links,
     pub(super) metrics: &'a HttpMetrics,
     pub(super) objectives: Vec<&'a Objective>,
 }
@@ -258,10 +258,6 @@ impl Shared<'_> {
         out
     }
 
-    fn runbook(&self, sli: Sli) -> Option<String> {
-        self.runbook.url(sli)
-    }
-
     fn labels(&self, severity: &str) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("owner".to_owned(), gotmpl_str(&self.owner)),
@@ -278,11 +274,23 @@ impl Shared<'_> {
             .iter()
             .map(|t| {
                 let threshold = format!("({} * slo:error_budget:ratio{{{sel}, slo={slo}}})", t.factor);
-                format!(
+                let burn = format!(
                     "{}{{{sel}}} > on({JOIN}) {threshold} and on({JOIN}) {}{{{sel}}} > on({JOIN}) {threshold}",
                     sli.record(t.long),
                     sli.record(t.short)
-                )
+                );
+                match super::slo::bad_events_floor(st, t) {
+                    // The bad events as ratio times traffic: one expression
+                    // for every latency threshold the endpoints use.
+                    Some(floor) => {
+                        let (_, total) = self.events(sli, None, t.short);
+                        format!(
+                            "{burn} and on({JOIN}) ({}{{{sel}}} * on(method, path) group_left() {total}) {floor}",
+                            sli.record(t.short)
+                        )
+                    }
+                    None => burn,
+                }
             })
             .collect();
         burn_rule(
@@ -296,7 +304,7 @@ impl Shared<'_> {
                 budget: "the endpoint's error budget".into(),
             },
             &mut self.labels(tiers[0].severity),
-            self.runbook(sli),
+            &self.links,
             exporter.to_owned(),
             RuleTest::default(),
         )
@@ -313,7 +321,7 @@ impl Shared<'_> {
             },
             &format!("{}, slo={}", self.sel(), q(sli.name())),
             self.labels(severity),
-            self.runbook(sli),
+            &self.links,
             exporter.to_owned(),
             RuleTest::default(),
         )
