@@ -732,14 +732,7 @@ pub(crate) fn resolve(
     let burn_rate_for = r.burn_rate_for(&s.burn_rate_for);
     let kubernetes = r.kubernetes(s.kubernetes.as_ref().map(|k| &k.value));
     let alertmanager = r.alertmanager(s.alertmanager.as_ref().map(|a| &a.value));
-    let mut grafana = grafana(s.grafana.as_ref().map(|g| &g.value));
-    grafana.url = r
-        .url(
-            s.grafana.as_ref().and_then(|g| g.value.url.as_ref()),
-            "grafana.url",
-            url::Use::Link,
-        )
-        .map(|u| u.trim_end_matches('/').to_owned());
+    let grafana = r.grafana(s.grafana.as_ref().map(|g| &g.value));
     let discovery_ignore = s
         .discovery
         .as_ref()
@@ -859,6 +852,19 @@ impl Resolver<'_> {
                 None => d.value.clone(),
             },
         }
+    }
+}
+
+impl Resolver<'_> {
+    fn grafana(&mut self, g: Option<&model::GrafanaSettings>) -> Grafana {
+        let url = self
+            .url(
+                g.and_then(|g| g.url.as_ref()),
+                "grafana.url",
+                url::Use::Link,
+            )
+            .map(|u| u.trim_end_matches('/').to_owned());
+        Grafana { url, ..grafana(g) }
     }
 }
 

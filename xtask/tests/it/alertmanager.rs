@@ -171,7 +171,16 @@ fn labels<'a>(pairs: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
 
 #[test]
 fn inhibit_rules_silence_what_they_promise_and_nothing_else() {
-    let (_t, file) = generated_config(&example());
+    // An alert per burn-rate tier, whose inhibitions this checks too.
+    let reg = TempDir::new("inhibit-tiers");
+    copy_example(reg.path());
+    let teams = std::fs::read_to_string(reg.join("teams.yaml")).unwrap();
+    std::fs::write(
+        reg.join("teams.yaml"),
+        teams.replacen("\nsettings:\n", "\nsettings:\n  slo: {alerts: tiers}\n", 1),
+    )
+    .unwrap();
+    let (_t, file) = generated_config(reg.path());
     let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let list = |x: &Value| {
         x.as_array()

@@ -243,12 +243,13 @@ fn every_generated_alert_reads_metrics_a_generated_job_or_the_cluster_supplies()
             .flatten()
             .flat_map(|q| metrics(&q.replace("{{.window}}", "5m")))
             .collect();
-        let slo = g
-            .slo
-            .files
-            .values()
-            .flatten()
-            .map(|gr| (objective(&gr.name).and_then(|o| o.service.as_deref()), gr));
+        let slo = g.slo.files.values().flatten().map(|gr| {
+            // A service's shared rules name it in the group.
+            let service = objective(&gr.name)
+                .and_then(|o| o.service.as_deref())
+                .or_else(|| gr.name.strip_prefix("slo of service "));
+            (service, gr)
+        });
         // Where a group is evaluated: the stand-alone Prometheus (a rule file
         // prometheus.yml loads) or the operator's (a PrometheusRule).
         let evaluated = |group: &str| -> BTreeSet<&'static str> {

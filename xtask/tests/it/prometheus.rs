@@ -107,10 +107,15 @@ fn a_broken_expression_fails_its_generated_unit_test() {
     );
     assert!(text(&out).contains("ServiceDown"), "{}", text(&out));
 
-    // And for an SLO rule: the fast tier's factor made ten times larger.
+    // And for an SLO rule: the page's factors (fast and medium) made ten
+    // times larger.
     let slo = prom.join("slo/cluster/awoooi-api.rules.yml");
     let s = std::fs::read_to_string(&slo).unwrap();
-    std::fs::write(&slo, s.replace("(14.4 * ", "(144 * ")).unwrap();
+    std::fs::write(
+        &slo,
+        s.replace("(14.4 * ", "(144 * ").replace("(6 * ", "(60 * "),
+    )
+    .unwrap();
     let out = run(
         "promtool",
         &["test", "rules", "tests/slo/cluster/awoooi-api.test.yml"],
@@ -369,7 +374,8 @@ fn example_registry_gets_the_promised_probes_and_slo_alerts() {
             ep.path
         );
     }
-    for tier in ["fast", "medium", "slow", "long"] {
+    // Sloth's page and ticket, the default shape.
+    for tier in ["fast+medium", "slow+long"] {
         assert!(slo.contains(&format!("burnrate_tier: '{tier}'")));
     }
 }

@@ -234,9 +234,11 @@ fn every_alert_expression_selects_only_its_own_target() {
                 };
                 for rule in &group.rules {
                     let mut rule = rule.clone();
-                    // The author's own queries (the traffic floor) are theirs to scope.
+                    // The author's own queries (the traffic floor over the
+                    // long windows, the bad-events floor over the short ones)
+                    // are theirs to scope.
                     if let registry::Events::Queries(q) = &o.events {
-                        for w in ["1h", "6h", "1d", "3d"] {
+                        for w in ["1h", "6h", "1d", "3d", "5m", "30m", "2h"] {
                             for query in [Some(&q.error), Some(&q.total), q.slow.as_ref()]
                                 .into_iter()
                                 .flatten()

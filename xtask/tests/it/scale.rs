@@ -48,8 +48,8 @@ fn ten_thousand_endpoints_on_one_service_generate() {
     );
     assert_eq!(
         slo.contents.matches("- alert: ").count(),
-        8,
-        "one alert per tier and SLI"
+        4,
+        "a page and a ticket per SLI"
     );
 }
 

@@ -67,6 +67,15 @@ pub(super) fn human_duration(seconds: f64) -> String {
     }
 }
 
+/// The comparison that keeps a tier quiet below `slo.min_bad_events` bad
+/// events in its short window, applied to a bad-events rate (per second):
+/// `* 300 >= 3`. None when the setting is 0.
+pub(super) fn bad_events_floor(st: &Settings, tier: &TierPlan) -> Option<String> {
+    let n = st.slo.min_bad_events;
+    let seconds = registry::syntax::duration_hours(tier.short)? * 3600.0;
+    (n > 0.0).then(|| format!("* {seconds} >= {n}"))
+}
+
 /// What a burn-rate alert says of its target, for an objective's own rules
 /// and for a service's shared ones.
 pub(super) struct BurnText {

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::plan::burn::{
-    BUDGET_EXHAUSTED_FOR, BurnText, Links, Sli, TierPlan, budget_rule, burn_rule, human_duration,
+    BUDGET_EXHAUSTED_FOR, BurnText, Links, Sli, TierPlan, bad_events_floor, budget_rule, burn_rule,
+    human_duration,
 };
 use crate::plan::delivery::{self, Placed};
 use crate::plan::rule::{Group, Record, Rule, RuleTest};
@@ -76,15 +77,6 @@ fn tier_plans(st: &Settings, o: &Objective) -> Vec<TierPlan> {
             for_: st.burn_rate_for[tier.name].clone(),
         })
         .collect()
-}
-
-/// The comparison that keeps a tier quiet below `slo.min_bad_events` bad
-/// events in its short window, applied to a bad-events rate (per second):
-/// `* 300 >= 3`. None when the setting is 0.
-pub(super) fn bad_events_floor(st: &Settings, tier: &TierPlan) -> Option<String> {
-    let n = st.slo.min_bad_events;
-    let seconds = registry::syntax::duration_hours(tier.short)? * 3600.0;
-    (n > 0.0).then(|| format!("* {seconds} >= {n}"))
 }
 
 /// The tiers each alert covers: one tier each, or page and ticket.

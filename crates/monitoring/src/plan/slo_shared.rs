@@ -279,7 +279,7 @@ impl Shared<'_> {
                     sli.record(t.long),
                     sli.record(t.short)
                 );
-                match super::slo::bad_events_floor(st, t) {
+                match super::burn::bad_events_floor(st, t) {
                     // The bad events as ratio times traffic: one expression
                     // for every latency threshold the endpoints use.
                     Some(floor) => {

@@ -6,8 +6,7 @@
 //! resolve it, breaking its `/metrics` alone must deliver TargetDown, killing
 //! blackbox_exporter must deliver ProberDown to the platform owner, stopping
 //! node_exporter HostExporterDown, and a burst of 5xx must
-//! deliver the fast SLO burn-rate alert while Alertmanager inhibits the slower
-//! tiers. The Watchdog must reach only the dead man's switch, a team's refusing
+//! deliver one SLO page while Alertmanager inhibits the ticket. The Watchdog must reach only the dead man's switch, a team's refusing
 //! webhook must reach the platform owner as AlertmanagerNotificationsFailing,
 //! and stopping Alertmanager must silence the heartbeat. Then the same programs
 //! run two Prometheus shards (`shards`). Every wait is bounded; every process
@@ -54,7 +53,7 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
     stack.wait_until_probed()?;
     stack.service_down_then_resolved()?;
     stack.target_down_then_resolved()?;
-    stack.fast_burn_rate_inhibits_slower_tiers()?;
+    stack.a_burst_pages_once()?;
     stack.nothing_else_alerted()?;
     stack.prober_down_is_an_alert()?;
     stack.host_exporter_down_is_an_alert()?;
