@@ -60,6 +60,18 @@ fn selectors(expr: &str) -> (Vec<String>, Vec<String>) {
             }
             continue;
         }
+        if c == '"' {
+            // A string argument (label_replace's names): not a metric.
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
         if c == '{' {
             let start = i + 1;
             let mut in_str = false;
@@ -239,7 +251,8 @@ fn every_alert_expression_selects_only_its_own_target() {
                     // are theirs to scope.
                     if let registry::Events::Queries(q) = &o.events {
                         for w in ["1h", "6h", "1d", "3d", "5m", "30m", "2h"] {
-                            for query in [Some(&q.error), Some(&q.total), q.slow.as_ref()]
+                            // The slow query first: it may hold the total.
+                            for query in [q.slow.as_ref(), Some(&q.error), Some(&q.total)]
                                 .into_iter()
                                 .flatten()
                             {
@@ -268,6 +281,13 @@ fn selector_extraction_sees_unscoped_expressions() {
     assert_eq!(sels, [r#"status=~"5..""#]);
     let (_, bare) = selectors(r#"sum by (le) (rate(x{a="}"}[5m]))"#);
     assert!(bare.is_empty(), "{bare:?}");
+    // label_replace's string arguments are no metrics; its input still is.
+    let (sels, bare) =
+        selectors(r#"label_replace(rate(x{a="b"}[5m]), "m", "$1", "y\"z", "(.*)") and w"#);
+    assert_eq!(
+        (sels, bare),
+        (vec![r#"a="b""#.to_owned()], vec!["w".to_owned()])
+    );
 }
 
 /// Every alert, SLO burn-rate alerts included, links its runbook when the

@@ -6,7 +6,7 @@
 //! gen after one service changed, and the floor (read the registry bytes,
 //! write the output bytes).
 
-use super::{
+use super::harness::{
     Measure, fresh_gen, measure, ms, run_xtask, synthetic_registry, verdict, write_registry,
 };
 use crate::outln;
