@@ -227,6 +227,9 @@ pub struct AlertTest {
     /// (an `absent()` branch): a generated case feeds no series and expects it.
     #[serde(default)]
     pub absent: bool,
+    /// The alert's value on the firing series, for annotations that show
+    /// it (`{{ $value | humanizePercentage }}`).
+    pub value: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

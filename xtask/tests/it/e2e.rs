@@ -31,8 +31,15 @@ fn leftovers() -> String {
 
 #[test]
 #[cfg_attr(
-    not(all(has_prometheus, has_alertmanager, has_blackbox, has_node_exporter)),
-    ignore = "prometheus, prometheus-alertmanager, prometheus-blackbox-exporter or prometheus-node-exporter not found (`.ci/run --install-only` installs them)"
+    not(all(
+        has_prometheus,
+        has_alertmanager,
+        has_blackbox,
+        has_node_exporter,
+        has_victoria_metrics,
+        has_vmalert
+    )),
+    ignore = "prometheus, prometheus-alertmanager, prometheus-blackbox-exporter, prometheus-node-exporter or victoria-metrics not found (`.ci/run --install-only` installs them)"
 )]
 fn alert_is_delivered_resolved_and_a_broken_route_is_caught() {
     if !programs_present() {
@@ -52,6 +59,11 @@ fn alert_is_delivered_resolved_and_a_broken_route_is_caught() {
     // Past one Prometheus: each shard scrapes its own share, alerts from both arrive.
     assert!(t.contains("none twice"), "{t}");
     assert!(t.contains("ServiceDown from both shards delivered"), "{t}");
+    // Past Prometheus: VictoriaMetrics scrapes, vmalert evaluates.
+    assert!(
+        t.contains("ServiceDown through VictoriaMetrics and vmalert delivered"),
+        "{t}"
+    );
     assert!(
         leftovers().is_empty(),
         "processes left behind: {}",

@@ -224,7 +224,8 @@ fn alert_cases(
     let expected = firing
         .iter()
         .filter(|r| r.alert == alertname)
-        .map(|r| crate::plan::rule_tests::expected(r, &series_labels(r)))
+        // Every request bad: the burn alerts' value, the long window's ratio, is 1.
+        .map(|r| crate::plan::rule_tests::expected(r, &series_labels(r), Some(1.0)))
         .collect::<Result<Vec<_>, _>>()?;
     let eval_time = format!("{minutes}m");
     let case = |title: String, own: bool, bad: bool, expected: Vec<_>| Case {

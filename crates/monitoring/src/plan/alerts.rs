@@ -533,6 +533,7 @@ fn rule_test(
         },
         labels,
         absent: t.test.absent,
+        value: t.test.value,
     })
 }
 

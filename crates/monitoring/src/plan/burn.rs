@@ -118,6 +118,13 @@ pub(super) fn burn_rule(
         .map(|t| format!("{}x over {} and {}", t.factor, t.long, t.short))
         .collect::<Vec<_>>()
         .join(", or ");
+    // The alert's value: the long window's share of the tier that fired.
+    let longs = tiers
+        .iter()
+        .map(|t| t.long)
+        .collect::<Vec<_>>()
+        .join(" (or ");
+    let longs = format!("{longs}{}", ")".repeat(tiers.len() - 1));
     let f = tiers[0].factor;
     let lasts = human_duration(st.slo_period_hours * 3600.0 / f);
     let mut annotations = BTreeMap::from([
@@ -132,7 +139,7 @@ pub(super) fn burn_rule(
         (
             "description".to_owned(),
             format!(
-                "The share of requests {} is above {} times {windows}; at {f}x the {} budget is gone in {lasts}.",
+                "The share of requests {} is {{{{ $value | humanizePercentage }}}} over the last {longs}, above {} times {windows}; at {f}x the {} budget is gone in {lasts}.",
                 text.what, text.budget, st.slo_period
             ),
         ),

@@ -41,6 +41,8 @@ pub struct RuleTest {
     pub labels: BTreeMap<String, String>,
     /// The rule also fires when its target's series are absent.
     pub absent: bool,
+    /// The alert's value on the firing series (`$value` in annotations).
+    pub value: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -51,7 +51,7 @@ fn scoped(rule: &Rule, expected: &[Expected]) -> Result<Scoped, RenderError> {
         ("alertstate".to_owned(), "firing".to_owned()),
     ]);
     for (k, v) in &rule.labels {
-        own.insert(k.clone(), expand(v, &BTreeMap::new())?);
+        own.insert(k.clone(), expand(v, &BTreeMap::new(), None)?);
     }
     Ok(Scoped {
         expr: format!("ALERTS{}", selector(&own)),
@@ -91,10 +91,15 @@ pub(crate) fn with_count(series: &[Series], minutes: u64) -> Vec<Series> {
         .collect()
 }
 
-/// Expands `{{ $labels.NAME }}` and the `{{"{{"}}` escape the way Prometheus
-/// will, for the expected annotations. Annotations that use anything else
-/// (such as `$value`) cannot be predicted, so they are an error.
-pub(crate) fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<String, RenderError> {
+/// Expands `{{ $labels.NAME }}`, `{{ $value | humanize }}`,
+/// `{{ $value | humanizePercentage }}` and the `{{"{{"}}` escape the way
+/// Prometheus will, for the expected annotations. Anything else cannot be
+/// predicted, so it is an error, as is `$value` where the test declares none.
+pub(crate) fn expand(
+    text: &str,
+    labels: &BTreeMap<String, String>,
+    value: Option<f64>,
+) -> Result<String, RenderError> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
@@ -104,33 +109,88 @@ pub(crate) fn expand(text: &str, labels: &BTreeMap<String, String>) -> Result<St
             .ok_or_else(|| RenderError(format!("unclosed `{{{{` in {text:?}")))?
             + i;
         let inner = rest[i + 2..end].trim();
-        if inner == "\"{{\"" {
-            out.push_str("{{");
-        } else if let Some(name) = inner.strip_prefix("$labels.") {
-            out.push_str(labels.get(name).map_or("", String::as_str));
-        } else {
+        let shown = match (inner, value) {
+            ("\"{{\"", _) => Some("{{".to_owned()),
+            ("$value | humanizePercentage", Some(v)) => Some(format!("{}%", go_g4(v * 100.0))),
+            ("$value | humanize", Some(v)) => Some(humanize(v)),
+            _ => inner
+                .strip_prefix("$labels.")
+                .map(|name| labels.get(name).cloned().unwrap_or_default()),
+        };
+        let Some(shown) = shown else {
             return Err(RenderError(format!(
-                "annotation {text:?} uses `{{{{ {inner} }}}}`; only `$labels.NAME` can be checked by the generated rule tests"
+                "annotation {text:?} uses `{{{{ {inner} }}}}`; the generated rule tests check `$labels.NAME`, and `$value | humanize` or `| humanizePercentage` where the alert's test declares its `value`"
             )));
-        }
+        };
+        out.push_str(&shown);
         rest = &rest[end + 2..];
     }
     out.push_str(rest);
     Ok(out)
 }
 
+/// Go's `%.4g`, as Prometheus' `humanize` and `humanizePercentage` print.
+fn go_g4(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let exp = v.abs().log10().floor() as i32;
+    if !(-4..4).contains(&exp) {
+        let m = v / 10f64.powi(exp);
+        let mantissa = trim_zeros(format!("{m:.3}"));
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    trim_zeros(format!("{v:.*}", (3 - exp).max(0) as usize))
+}
+
+fn trim_zeros(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// Prometheus' `humanize`: SI prefixes, four significant digits.
+fn humanize(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return go_g4(v);
+    }
+    let (mut v, mut prefix) = (v, "");
+    if v.abs() >= 1.0 {
+        for p in ["k", "M", "G", "T", "P", "E", "Z", "Y"] {
+            if v.abs() < 1000.0 {
+                break;
+            }
+            prefix = p;
+            v /= 1000.0;
+        }
+    } else {
+        for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
+            if v.abs() >= 1.0 {
+                break;
+            }
+            prefix = p;
+            v *= 1000.0;
+        }
+    }
+    format!("{}{prefix}", go_g4(v))
+}
+
 pub(crate) fn expected(
     rule: &Rule,
     series_labels: &BTreeMap<String, String>,
+    value: Option<f64>,
 ) -> Result<Expected, RenderError> {
     let mut labels = series_labels.clone();
     for (k, v) in &rule.labels {
-        labels.insert(k.clone(), expand(v, &BTreeMap::new())?);
+        labels.insert(k.clone(), expand(v, &BTreeMap::new(), None)?);
     }
     let annotations = rule
         .annotations
         .iter()
-        .map(|(k, v)| Ok((k.clone(), expand(v, series_labels)?)))
+        .map(|(k, v)| Ok((k.clone(), expand(v, series_labels, value)?)))
         .collect::<Result<_, RenderError>>()?;
     Ok(Expected {
         labels,
@@ -270,7 +330,7 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                 eval_time: eval_time.clone(),
                 input: with_count(&t.firing, minutes),
                 expected: vec![
-                    expected(rule, &t.labels)
+                    expected(rule, &t.labels, t.value)
                         .map_err(|e| RenderError(format!("alert {}: {e}", rule.name)))?,
                 ],
                 scoped: None,
@@ -308,7 +368,8 @@ pub(crate) fn cases(groups: &[&Group]) -> Result<Vec<Case>, RenderError> {
                     eval_time,
                     input: Vec::new(),
                     expected: vec![
-                        expected(rule, &absent_labels(rule, &t.labels))
+                        // absent() is 1.
+                        expected(rule, &absent_labels(rule, &t.labels), Some(1.0))
                             .map_err(|e| RenderError(format!("alert {}: {e}", rule.name)))?,
                     ],
                     scoped: None,

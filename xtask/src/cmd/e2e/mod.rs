@@ -9,11 +9,13 @@
 //! deliver one SLO page while Alertmanager inhibits the ticket. The Watchdog must reach only the dead man's switch, a team's refusing
 //! webhook must reach the platform owner as AlertmanagerNotificationsFailing,
 //! and stopping Alertmanager must silence the heartbeat. Then the same programs
-//! run two Prometheus shards (`shards`). Every wait is bounded; every process
-//! is stopped on the way out.
+//! run two Prometheus shards (`shards`), then VictoriaMetrics and vmalert in
+//! Prometheus' place (`victoria`). Every wait is bounded; every process is
+//! stopped on the way out.
 
 mod shards;
 mod stack;
+mod victoria;
 
 use std::path::Path;
 
@@ -61,5 +63,6 @@ fn scenario(tmp: &Path, break_route: bool) -> Result<(), String> {
     stack.failed_notifications_reach_the_platform()?;
     stack.a_stopped_alertmanager_silences_the_heartbeat()?;
     drop(stack);
-    shards::scenario(tmp)
+    shards::scenario(tmp)?;
+    victoria::scenario(tmp)
 }

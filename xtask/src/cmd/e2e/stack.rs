@@ -17,8 +17,10 @@ use serde_json::Value;
 use monitoring::write::{self, Mode};
 
 /// The programs, as Debian names them.
-pub const PROGRAMS: [(&str, &str); 4] = [
+pub const PROGRAMS: [(&str, &str); 6] = [
     ("prometheus", "prometheus"),
+    ("victoria-metrics", "victoria-metrics"),
+    ("vmalert", "victoria-metrics"),
     ("prometheus-alertmanager", "prometheus-alertmanager"),
     (
         "prometheus-blackbox-exporter",
@@ -61,7 +63,7 @@ impl Drop for Process {
     }
 }
 
-fn spawn(program: &str, args: &[String], log: &Path) -> Result<Process, String> {
+pub(super) fn spawn(program: &str, args: &[String], log: &Path) -> Result<Process, String> {
     let log_file = std::fs::File::create(log).map_err(|e| e.to_string())?;
     let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(program);
