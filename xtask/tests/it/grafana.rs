@@ -560,3 +560,41 @@ settings:
     }
     assert!(unlinked.contains("HostDown"), "{unlinked:?}");
 }
+
+/// The coverage dashboard is the same size at any scale: a row per
+/// dimension with its count and first gaps, not every gap (before, its text
+/// panel listed them all: 244 KB at 10,000 services).
+#[test]
+fn the_coverage_dashboard_does_not_grow_with_the_registry() {
+    let size = |n: usize| {
+        let t = TempDir::new("coverage-size");
+        std::fs::write(t.join("r.yaml"), xtask::cmd::bench::synthetic_registry(n)).unwrap();
+        let g = monitoring::generate(t.path(), &root().join("templates"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let board = g
+            .outputs
+            .iter()
+            .find(|o| o.path == "grafana/dashboards/coverage.json")
+            .expect("the coverage dashboard");
+        let d: Value = serde_json::from_str(&board.contents).unwrap();
+        let text = d["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["type"] == "text")
+            .map(|p| p["options"]["content"].as_str().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        (board.contents.len(), text)
+    };
+    let (small, _) = size(200);
+    let (large, text) = size(2_000);
+    assert!(
+        large.abs_diff(small) < 200,
+        "coverage dashboard: {small} bytes at 200 services, {large} at 2,000"
+    );
+    // Still says how many are missing, and where the full list is.
+    assert!(
+        text.contains("… and ") && text.contains("coverage.md"),
+        "{text}"
+    );
+}

@@ -330,3 +330,56 @@ fn an_endpoints_own_slo_settings_hold_beside_neighbours_that_share_rules() {
     )
     .unwrap();
 }
+
+/// The SLO board's paging-window panels read the burn rate that pages: at
+/// 1 % errors against a 0.1 % budget, 10x over the hour, for the query as
+/// the dashboard holds it (all services and SLIs picked).
+#[test]
+#[cfg_attr(
+    not(has_promtool),
+    ignore = "promtool not found (Debian package prometheus; `.ci/run --install-only` installs it)"
+)]
+fn the_slo_board_shows_the_burn_rate_of_the_paging_windows() {
+    if !require_tool("promtool", "prometheus") {
+        return;
+    }
+    let reg = one_slo_registry("", "");
+    let out = gen_into(reg.path());
+    let board: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("grafana/dashboards/slo.json")).unwrap(),
+    )
+    .unwrap();
+    let panel = board["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("fast tier"))
+        })
+        .expect("a fast-tier panel on the SLO board");
+    let line = panel["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"].as_f64();
+    assert_eq!(line, Some(14.4), "the fast tier's factor as its red line");
+    let expr = panel["targets"][0]["expr"]
+        .as_str()
+        .unwrap()
+        .replace("=~\"$service\"", "=~\".*\"")
+        .replace("=~\"$slo\"", "=~\"error\"");
+    let test = format!(
+        r#"tests:
+  - interval: 1m
+    input_series:
+      - series: 'http_requests_total{{service="api", method="GET", path="/x", status="500"}}'
+        values: '0+1x90'
+      - series: 'http_requests_total{{service="api", method="GET", path="/x", status="200"}}'
+        values: '0+99x90'
+    promql_expr_test:
+      - expr: {}
+        eval_time: 80m
+        exp_samples: [{{labels: '{{}}', value: 1}}]
+"#,
+        serde_json::to_string(&format!("count(abs(({expr}) - 10) < 1e-6)")).unwrap()
+    );
+    promtool_test("", "groups: []\n", &test).unwrap();
+}

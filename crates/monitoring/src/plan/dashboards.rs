@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::plan::coverage::Coverage;
 use crate::templates::filters::{md_code_str, promql_str};
 use registry::Registry;
+use registry::burn_rate::{TIERS, factor};
 use registry::syntax::{fnv1a, slug};
 
 /// The tag every generated dashboard carries: each links to the others by it
@@ -63,7 +64,7 @@ pub struct Panel {
     pub repeat: Option<&'static str>,
     /// Colour steps from the lowest value up (`None`: below every step), so
     /// that what pages is red at a glance.
-    pub thresholds: &'static [(Option<f64>, &'static str)],
+    pub thresholds: Vec<(Option<f64>, &'static str)>,
 }
 
 /// 1 (up, all probes succeed) is green, anything less red.
@@ -97,7 +98,7 @@ impl Panel {
             targets,
             content: String::new(),
             repeat: None,
-            thresholds: &[],
+            thresholds: Vec::new(),
         }
     }
 }
@@ -194,9 +195,9 @@ impl Layout {
     }
 
     /// Colours the last panel pushed.
-    fn colour(&mut self, steps: &'static [(Option<f64>, &'static str)]) {
+    fn colour(&mut self, steps: &[(Option<f64>, &'static str)]) {
         if let Some(p) = self.panels.last_mut() {
-            p.thresholds = steps;
+            p.thresholds = steps.to_vec();
         }
     }
 
@@ -310,6 +311,35 @@ pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
 }
 
 /// The SLO board's burn-rate row: how many burn faster than 1x, and how fast.
+/// The burn rates the page watches: each paging tier's long window over the
+/// budget, with the tier's factor as a red line (above it, with the short
+/// window too, the page fires).
+fn paging_burn_row(l: &mut Layout, st: &registry::settings::Settings, sel: &str, legend: &str) {
+    l.row(
+        "Burn rate over the paging windows (the red line pages)".into(),
+        None,
+    );
+    for tier in TIERS.iter().filter(|t| t.action == "page") {
+        let f = factor(tier, st.slo_period_hours);
+        // Every SLI's ratio over the window, over the budget of the same labels.
+        let expr = format!(
+            "{{__name__=~\"slo:sli_(error|latency):ratio_rate{w}\", {sel}}} / ignoring(__name__) slo:error_budget:ratio{{{sel}}}",
+            w = tier.long
+        );
+        l.panel_w(
+            "timeseries",
+            &format!(
+                "{} tier: burn rate over {} (pages above {f}x)",
+                tier.name, tier.long
+            ),
+            "none",
+            12,
+            &[(&expr, legend)],
+        );
+        l.colour(&[(None, "green"), (Some(f), "red")]);
+    }
+}
+
 fn burn_rate_row(l: &mut Layout, sel: &str, legend: &str) {
     l.row(
         "Burn rate (1 spends the budget exactly over the period)".into(),
@@ -371,6 +401,7 @@ pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
         12,
         &[(&format!("slo_info{{{sel}}}"), legend)],
     );
+    paging_burn_row(&mut l, &reg.settings, sel, legend);
     burn_rate_row(&mut l, sel, legend);
     l.panel_w(
         "timeseries",
@@ -408,6 +439,9 @@ pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
 }
 
 /// The coverage report's numbers, as constant queries, and its gaps as text.
+/// Gaps a dimension's row of the coverage dashboard names.
+const NOT_COVERED_SHOWN: usize = 5;
+
 pub(crate) fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
     let mut l = Layout::new();
     l.row(
@@ -435,21 +469,38 @@ pub(crate) fn coverage_dashboard(coverage: &Coverage) -> Dashboard {
         "percentunit",
         &[(&format!("vector({overall})"), coverage.overall_status)],
     );
-    let mut text = String::from("Not covered:\n\n");
+    // A row per dimension with a gap: how many, and the first few by name,
+    // so the panel is the same size at 10 services or 100,000; the full
+    // list is the coverage report's (`cargo xtask coverage`).
+    let mut text =
+        String::from("| dimension | not covered | the first of them |\n|---|---:|---|\n");
     for d in coverage
         .dimensions
         .iter()
         .filter(|d| !d.not_covered.is_empty())
     {
         // Registry names are data: code spans, never links or HTML.
-        let names: Vec<String> = d.not_covered.iter().map(|n| md_code_str(n)).collect();
+        let names: Vec<String> = d
+            .not_covered
+            .iter()
+            .take(NOT_COVERED_SHOWN)
+            .map(|n| md_code_str(n).replace('|', "\\|"))
+            .collect();
+        let more = d.not_covered.len().saturating_sub(NOT_COVERED_SHOWN);
+        let more = if more > 0 {
+            format!(" … and {more} more")
+        } else {
+            String::new()
+        };
         text.push_str(&format!(
-            "- **{}** ({}): {}\n",
+            "| {} ({}) | {} | {}{more} |\n",
             d.title,
             d.group,
+            d.not_covered.len(),
             names.join(", ")
         ));
     }
+    text.push_str("\nEvery gap: generated/coverage.md, or `cargo xtask coverage`.\n");
     l.newline();
     l.push(Panel {
         content: text,
