@@ -96,32 +96,14 @@ impl Output {
     /// the run instead of reaching the consumer.
     pub(crate) fn check_syntax(&self) -> Result<(), RenderError> {
         let result = match self.format {
-            Format::Yaml => {
-                // Our own output, not hostile input: its budget grows with it, so
-                // an honest large file (10,000 endpoints' SLOs) always parses.
-                let len = self.contents.len();
-                let mut budget = registry::source::budget_for(len);
-                budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(len);
-                budget.max_reader_input_bytes = None;
-                budget.max_documents = budget.max_documents.max(len / 64);
-                let options = serde_saphyr::options! { budget: Some(budget) };
-                if self.contents.contains("\n---\n") {
-                    // A multi-document file (a team's ServiceMonitors).
-                    serde_saphyr::from_multiple_with_options::<serde::de::IgnoredAny>(
-                        &self.contents,
-                        options,
-                    )
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-                } else {
-                    serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
-                        &self.contents,
-                        options,
-                    )
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-                }
-            }
+            // Our own output, not hostile input: the YAML parser's events to
+            // the end (a syntax error is an error event), without building
+            // any value. Deserialising into `IgnoredAny` through serde-saphyr
+            // did the same check at three times the instructions (callgrind,
+            // a 1,000-service gen: 1.35 G of 6.34 G, now 0.43 G).
+            Format::Yaml => granit_parser::Parser::new_from_str(&self.contents)
+                .find_map(Result::err)
+                .map_or(Ok(()), |e| Err(e.to_string())),
             Format::Json => serde_json::from_str::<serde::de::IgnoredAny>(&self.contents)
                 .map(drop)
                 .map_err(|e| e.to_string()),
