@@ -598,3 +598,50 @@ fn the_coverage_dashboard_does_not_grow_with_the_registry() {
         "{text}"
     );
 }
+
+/// Panels link the runbook of the alert they watch, the same page the alert
+/// links (`defaults.runbook_base_url`): the on-call who opens the graph
+/// finds what to do next to it.
+#[test]
+fn panels_link_the_runbook_of_the_alert_they_watch() {
+    let g = monitoring::generate(&example(), &root().join("templates"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = g
+        .registry
+        .runbook_base_url
+        .clone()
+        .expect("the example has a runbook base URL");
+    let alert_runbook = g
+        .rules
+        .services
+        .values()
+        .flat_map(|gr| &gr.rules)
+        .find(|r| r.alert == "ServiceDown")
+        .and_then(|r| r.annotations.get("runbook_url").cloned())
+        .expect("a ServiceDown with a runbook");
+    let mut seen = 0;
+    for o in g
+        .outputs
+        .iter()
+        .filter(|o| o.path.starts_with("grafana/dashboards/team-"))
+    {
+        let d: Value = serde_json::from_str(&o.contents).unwrap();
+        let probe = d["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["title"] == "Probe success")
+            .unwrap_or_else(|| panic!("{}: no probe panel", o.path));
+        let url = probe["links"][0]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no runbook link", o.path));
+        assert_eq!(url, format!("{}/service_down", base.trim_end_matches('/')));
+        if alert_runbook == url {
+            seen += 1;
+        }
+    }
+    assert!(
+        seen > 0,
+        "the panels' runbook is not the alerts' ({alert_runbook})"
+    );
+}

@@ -65,6 +65,8 @@ pub struct Panel {
     /// Colour steps from the lowest value up (`None`: below every step), so
     /// that what pages is red at a glance.
     pub thresholds: Vec<(Option<f64>, &'static str)>,
+    /// The runbook of the alert the panel watches (`defaults.runbook_base_url`).
+    pub runbook: Option<String>,
 }
 
 /// 1 (up, all probes succeed) is green, anything less red.
@@ -99,6 +101,7 @@ impl Panel {
             content: String::new(),
             repeat: None,
             thresholds: Vec::new(),
+            runbook: None,
         }
     }
 }
@@ -194,6 +197,14 @@ impl Layout {
         }
     }
 
+    /// Links the last panel pushed to the runbook of `alert` (under the
+    /// registry's runbook base URL, as the alerts link it).
+    fn runbook(&mut self, reg: &Registry, alert: &str) {
+        if let (Some(p), Some(base)) = (self.panels.last_mut(), &reg.runbook_base_url) {
+            p.runbook = Some(format!("{}/{alert}", base.trim_end_matches('/')));
+        }
+    }
+
     /// Colours the last panel pushed.
     fn colour(&mut self, steps: &[(Option<f64>, &'static str)]) {
         if let Some(p) = self.panels.last_mut() {
@@ -268,19 +279,23 @@ pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
             l.row("$service".into(), Some("service"));
             l.panel("stat", "Probe success", "percentunit", &[(&format!("min(probe_success{{{svc}, page=\"\"}})"), "probe")]);
             l.colour(UP_IS_GREEN);
+            l.runbook(reg, "service_down");
             l.panel("stat", "Scrape up", "percentunit", &[(&format!("min(up{{{svc}, job!~\"blackbox.*\"}})"), "up")]);
             l.colour(UP_IS_GREEN);
+            l.runbook(reg, "target_down");
             let errors = format!(
                 "sum(rate({r}{{{svc}, {st}=~\"5..\"}}[$__rate_interval])) / sum(rate({r}{{{svc}}}[$__rate_interval]))",
                 r = m.requests,
                 st = m.status_label
             );
             l.panel("timeseries", "Error rate (5xx share)", "percentunit", &[(&errors, "5xx")]);
+            l.runbook(reg, "high_error_rate");
             let p95 = format!(
                 "histogram_quantile(0.95, sum by (le) (rate({}_bucket{{{svc}}}[$__rate_interval])))",
                 m.duration
             );
             l.panel("timeseries", "p95 latency", "s", &[(&p95, "p95")]);
+            l.runbook(reg, "slow_response");
             // cAdvisor names docker containers by name and k8s pods by the deployment.
             l.panel(
                 "timeseries",
@@ -291,6 +306,7 @@ pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
                     (r#"sum(container_memory_working_set_bytes{pod=~"($service)-[a-z0-9]+-[a-z0-9]+", container!="", container!="POD"})"#, "pods"),
                 ],
             );
+            l.runbook(reg, "memory_high");
             l.panel("table", "Firing alerts", "", &[(&format!("ALERTS{{{svc}, alertstate=\"firing\"}}"), "{{alertname}}")]);
             let d = Dashboard {
                 uid: uid("team", owner),
@@ -314,7 +330,8 @@ pub(crate) fn team_dashboards(reg: &Registry) -> BTreeMap<String, Dashboard> {
 /// The burn rates the page watches: each paging tier's long window over the
 /// budget, with the tier's factor as a red line (above it, with the short
 /// window too, the page fires).
-fn paging_burn_row(l: &mut Layout, st: &registry::settings::Settings, sel: &str, legend: &str) {
+fn paging_burn_row(l: &mut Layout, reg: &Registry, sel: &str, legend: &str) {
+    let st = &reg.settings;
     l.row(
         "Burn rate over the paging windows (the red line pages)".into(),
         None,
@@ -337,6 +354,7 @@ fn paging_burn_row(l: &mut Layout, st: &registry::settings::Settings, sel: &str,
             &[(&expr, legend)],
         );
         l.colour(&[(None, "green"), (Some(f), "red")]);
+        l.runbook(reg, "slo_error");
     }
 }
 
@@ -401,7 +419,7 @@ pub(crate) fn slo_dashboard(reg: &Registry) -> Dashboard {
         12,
         &[(&format!("slo_info{{{sel}}}"), legend)],
     );
-    paging_burn_row(&mut l, &reg.settings, sel, legend);
+    paging_burn_row(&mut l, reg, sel, legend);
     burn_rate_row(&mut l, sel, legend);
     l.panel_w(
         "timeseries",
