@@ -142,23 +142,20 @@ pub fn duration_hours(s: &str) -> Option<f64> {
 /// A URL path with everything but unreserved characters, `/` and sub-delims
 /// percent-encoded, so any page path makes a valid probe URL.
 pub(crate) fn percent_encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encode(path, b"-._~/!$&'()*+,;=:@")
 }
 
 /// A URL query value with everything but unreserved characters
 /// percent-encoded.
 pub fn percent_encode_query(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+    percent_encode(value, b"-._~")
+}
+
+/// `s` with every byte but ASCII letters, digits and `kept` as `%XX`.
+fn percent_encode(s: &str, kept: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || kept.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

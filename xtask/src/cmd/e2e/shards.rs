@@ -7,18 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::stack::{
-    DELIVERY_TIMEOUT, Inbox, Process, QuitOnDrop, exporter_and_alertmanager, free_port, http,
-    percent, prometheus, received, step, wait_for, webhook,
+    DELIVERY_TIMEOUT, Process, exporter_and_alertmanager, free_port, generate_fixture, http,
+    listen, percent, prometheus, received, step, wait_for,
 };
 use crate::outln;
-use monitoring::write::{self, Mode};
 
 const SERVICES: usize = 8;
 
@@ -62,19 +59,8 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
         14,
         "two shards (hashmod of the service), a Prometheus each: each scrapes only its own services, together all",
     );
-    let reg_dir = tmp.join("registry");
-    std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
-    std::fs::write(reg_dir.join("e2e.yaml"), registry(bb, am, hook, closed))
-        .map_err(|e| e.to_string())?;
-    let generated = monitoring::generate(&reg_dir, &crate::project_root().join("templates"))
-        .map_err(|e| format!("step 14: {e}"))?;
-    let out = tmp.join("gen");
-    write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;
-
-    let quit = Arc::new(AtomicBool::new(false));
-    let _quit = QuitOnDrop(quit.clone());
-    let inbox: Inbox = Arc::default();
-    let _ = webhook(hook, inbox.clone(), quit)?;
+    let out = generate_fixture(&tmp, &registry(bb, am, hook, closed), 14)?;
+    let (_quit, inbox) = listen(hook)?;
     let _procs = programs(&tmp, &out, bb, am, proms)?;
 
     let owner = shard_of_each_service(&proms)?;

@@ -5,7 +5,7 @@ use crate::outln;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -928,6 +928,29 @@ pub(super) fn prometheus(
         ],
         &tmp.join(format!("prometheus{tag}.log")),
     )
+}
+
+/// A fixture registry generated into `tmp/gen` (the registry in
+/// `tmp/registry`), for a scenario's step `n`.
+pub(super) fn generate_fixture(tmp: &Path, yaml: &str, n: usize) -> Result<PathBuf, String> {
+    let reg_dir = tmp.join("registry");
+    std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
+    std::fs::write(reg_dir.join("e2e.yaml"), yaml).map_err(|e| e.to_string())?;
+    let generated = monitoring::generate(&reg_dir, &crate::project_root().join("templates"))
+        .map_err(|e| format!("step {n}: {e}"))?;
+    let out = tmp.join("gen");
+    monitoring::write::apply(&out, &generated.outputs, monitoring::write::Mode::Write)
+        .map_err(|e| e.0)?;
+    Ok(out)
+}
+
+/// The webhook listener on `port` and what it received, stopped when the
+/// first value drops.
+pub(super) fn listen(port: u16) -> Result<(QuitOnDrop, Inbox), String> {
+    let quit = Arc::new(AtomicBool::new(false));
+    let inbox: Inbox = Arc::default();
+    let _ = webhook(port, inbox.clone(), quit.clone())?;
+    Ok((QuitOnDrop(quit), inbox))
 }
 
 pub(super) struct QuitOnDrop(pub(super) Arc<AtomicBool>);

@@ -6,15 +6,12 @@
 //! owner's receiver as ServiceDown.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use super::stack::{
-    DELIVERY_TIMEOUT, Inbox, Process, QuitOnDrop, exporter_and_alertmanager, free_port, received,
-    spawn, step, wait_for, webhook,
+    DELIVERY_TIMEOUT, Process, exporter_and_alertmanager, free_port, generate_fixture, listen,
+    received, spawn, step, wait_for,
 };
 use crate::outln;
-use monitoring::write::{self, Mode};
 
 /// One service on a closed loopback port: down from the start.
 fn registry(blackbox: u16, alertmanager: u16, hook: u16, closed: u16) -> String {
@@ -61,19 +58,8 @@ pub(super) fn scenario(tmp: &Path) -> Result<(), String> {
         16,
         "VictoriaMetrics scrapes (scrape.yml), vmalert evaluates the rule files: ServiceDown reaches the owner's receiver",
     );
-    let reg_dir = tmp.join("registry");
-    std::fs::create_dir_all(&reg_dir).map_err(|e| e.to_string())?;
-    std::fs::write(reg_dir.join("e2e.yaml"), registry(bb, am, hook, closed))
-        .map_err(|e| e.to_string())?;
-    let generated = monitoring::generate(&reg_dir, &crate::project_root().join("templates"))
-        .map_err(|e| format!("step 16: {e}"))?;
-    let out = tmp.join("gen");
-    write::apply(&out, &generated.outputs, Mode::Write).map_err(|e| e.0)?;
-
-    let quit = Arc::new(AtomicBool::new(false));
-    let _quit = QuitOnDrop(quit.clone());
-    let inbox: Inbox = Arc::default();
-    let _ = webhook(hook, inbox.clone(), quit)?;
+    let out = generate_fixture(&tmp, &registry(bb, am, hook, closed), 16)?;
+    let (_quit, inbox) = listen(hook)?;
     let _procs = programs(&tmp, &out, (bb, am, vm, vmalert))?;
     let delivered = || {
         received(&inbox)
