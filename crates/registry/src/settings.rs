@@ -154,6 +154,11 @@ pub struct Heartbeat {
     pub url: String,
     pub credentials_file: Option<String>,
     pub repeat_interval: String,
+    /// A quarter of `repeat_interval`, as Alertmanager spells it: the route
+    /// flushes that often, so a ping leaves every `repeat_interval` plus at
+    /// most a quarter of it. With the two equal, Alertmanager repeats only on
+    /// every second flush: a ping every twice `repeat_interval`.
+    pub group_interval: String,
 }
 
 /// The mail server of `email` channels. `from` is a Go template to
@@ -681,11 +686,24 @@ impl Resolver<'_> {
             "alertmanager.heartbeat.repeat_interval",
             "1m",
         );
+        let group_interval = quarter(&repeat_interval);
         Some(Heartbeat {
             url: url?,
             credentials_file,
             repeat_interval,
+            group_interval,
         })
+    }
+}
+
+/// A quarter of a Prometheus duration, in milliseconds below ten seconds
+/// and in seconds above (Alertmanager reads both).
+fn quarter(period: &str) -> String {
+    let ms =
+        (crate::syntax::duration_hours(period).unwrap_or(0.0) * 3_600_000.0 / 4.0).round() as u64;
+    match ms.max(1) {
+        ms if ms < 10_000 => format!("{ms}ms"),
+        ms => format!("{}s", ms / 1000),
     }
 }
 

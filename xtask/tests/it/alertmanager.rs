@@ -1000,3 +1000,78 @@ fn amlint_finds_nothing_above_info_in_any_generated_config() {
         );
     }
 }
+
+/// The dead man's switch hears the Watchdog every `repeat_interval`, not
+/// every second one: a real Alertmanager on the generated config, a
+/// Watchdog posted to it, the pings counted at a loopback listener. With
+/// the route's `group_interval` equal to `repeat_interval` (before),
+/// Alertmanager repeats only on every second flush: 2 s became 4 s.
+#[test]
+#[cfg_attr(
+    not(has_alertmanager),
+    ignore = "Alertmanager not found (Debian package prometheus-alertmanager; `.ci/run --install-only` installs it)"
+)]
+fn the_heartbeat_arrives_every_repeat_interval() {
+    if !require_tool("prometheus-alertmanager", "prometheus-alertmanager") {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let t = TempDir::new("heartbeat");
+    std::fs::write(
+        t.join("r.yaml"),
+        format!(
+            "services:
+  - {{name: s, type: docker, host: 127.0.0.1, port: 80, health_endpoint: /h, owner: ops}}
+teams:
+  ops: {{webhook_url: 'http://127.0.0.1:9/ops'}}
+defaults: {{platform_owner: ops}}
+settings:
+  alertmanager:
+    heartbeat: {{url: 'http://127.0.0.1:{port}/ping', repeat_interval: 2s}}
+"
+        ),
+    )
+    .unwrap();
+    let (out, file) = generated_config(t.path());
+    let (_am, addr) = alertmanager(&file, out.path());
+    let pings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let pings = pings.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 65536];
+                let _ = std::io::Read::read(&mut s, &mut buf);
+                pings.lock().unwrap().push(std::time::Instant::now());
+                let _ = std::io::Write::write_all(
+                    &mut s,
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+    }
+    let ends = "2099-01-01T00:00:00Z";
+    let (code, body) = xtask::cmd::e2e::http(
+        "POST",
+        &addr,
+        "/api/v2/alerts",
+        &format!(
+            r#"[{{"labels": {{"alertname": "Watchdog", "severity": "none"}}, "endsAt": "{ends}"}}]"#
+        ),
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
+    std::thread::sleep(std::time::Duration::from_secs(13));
+    let p = pings.lock().unwrap().clone();
+    let gaps: Vec<f64> = p.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+    assert!(
+        p.len() >= 5,
+        "{} pings in 13 s at a 2 s repeat_interval, gaps {gaps:?}",
+        p.len()
+    );
+    assert!(
+        gaps.iter().all(|g| *g < 3.2),
+        "gaps {gaps:?} (a repeat of 2 s)"
+    );
+}
