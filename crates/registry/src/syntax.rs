@@ -175,8 +175,19 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 /// control, format and bidi characters (Trojan Source), line and paragraph
 /// separators, noncharacters and unassigned code points. These are exactly the
 /// characters Rust's `Debug` escapes (with combining marks, harmless escaped).
+///
+/// Inlined: the escaping filters call it for every character they write, and
+/// this crate is built unoptimised (see the workspace's Cargo.toml).
+#[inline]
 pub fn is_hidden(c: char) -> bool {
     !matches!(c, ' '..='~') && c.escape_debug().len() > 1
+}
+
+/// Whether `s` holds no [`is_hidden`] character; printable ASCII is decided
+/// a byte at a time, without decoding.
+#[inline]
+pub fn has_no_hidden(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' '..=b'~')) || !s.chars().any(is_hidden)
 }
 
 /// Registry text inside a Go template (Prometheus annotations, Alertmanager
@@ -188,6 +199,21 @@ pub fn gotmpl_str(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_shortcut_agrees_with_the_per_character_test() {
+        for s in [
+            "",
+            "plain a-z ~",
+            "tab\t",
+            "del\u{7f}",
+            "é",
+            "bidi \u{202e}",
+            "\u{200b}",
+        ] {
+            assert_eq!(has_no_hidden(s), !s.chars().any(is_hidden), "{s:?}");
+        }
+    }
 
     #[test]
     fn names() {

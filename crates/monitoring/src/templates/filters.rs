@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 
-pub use registry::syntax::{gotmpl_str, is_hidden};
+pub use registry::syntax::{gotmpl_str, has_no_hidden, is_hidden};
 
 /// A PromQL (Go syntax) double-quoted string literal.
 pub fn promql(value: &Value) -> Result<String, Error> {
@@ -151,10 +151,19 @@ pub(crate) fn yaml(value: &Value) -> Result<String, Error> {
 /// Single-quoted when the string is one printable line (readable: PromQL keeps
 /// its `"`), double-quoted with escapes otherwise.
 pub(crate) fn yaml_str(s: &str) -> String {
-    if !s.is_empty() && !s.chars().any(is_hidden) && !s.starts_with(' ') && !s.ends_with(' ') {
-        return format!("'{}'", s.replace('\'', "''"));
+    if s.is_empty() || s.starts_with(' ') || s.ends_with(' ') || !has_no_hidden(s) {
+        return double_quoted(s, false);
     }
-    double_quoted(s, false)
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for (i, part) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("''");
+        }
+        out.push_str(part);
+    }
+    out.push('\'');
+    out
 }
 
 fn as_str<'a>(value: &'a Value, filter: &str) -> Result<&'a str, Error> {
