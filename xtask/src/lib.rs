@@ -11,6 +11,7 @@ pub mod discover;
 pub mod flags;
 pub mod import;
 pub mod peer;
+pub(crate) mod record;
 pub mod term;
 
 use std::path::{Path, PathBuf};

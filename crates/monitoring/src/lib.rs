@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod artefacts;
+pub mod digest;
 pub(crate) mod error;
 pub mod interrupt;
 pub mod output;

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::digest::{self, Digest};
 use crate::output::{Format, GENERATED_BY, Output, REGENERATE};
 use registry::source::IoError;
 
@@ -49,6 +50,9 @@ pub struct Report {
     pub obsolete: Vec<String>,
     /// Check: temporary files of an interrupted gen; gen removes them.
     pub leftovers: Vec<String>,
+    /// The digest of every output's bytes (the manifest's too), by path: what
+    /// the folder holds after a run that wrote them or found no drift.
+    pub digests: Vec<(String, Digest)>,
 }
 
 /// The manifest as an output of its own, so `check` sees it drift too.
@@ -90,7 +94,7 @@ fn read_manifest(out_dir: &Path) -> Option<BTreeSet<String>> {
 }
 
 /// Files under `out_dir`, as relative `/` paths.
-fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
+pub fn files_on_disk(out_dir: &Path) -> Result<BTreeSet<String>, IoError> {
     let mut files = BTreeSet::new();
     if !out_dir.exists() {
         return Ok(files);
@@ -292,6 +296,9 @@ impl<'a> Stream<'a> {
         }
         self.ready()?;
         self.produced.insert(o.path.clone());
+        self.report
+            .digests
+            .push((o.path.clone(), digest::of(o.contents.as_bytes())));
         let path = self.out_dir.join(&o.path);
         let Some(current) = differs(&path, o, self.mode, &mut self.report)? else {
             return Ok(());
@@ -486,6 +493,9 @@ pub fn put(
                 report.changed.len()
             )));
         }
+        report
+            .digests
+            .push((o.path.clone(), digest::of(o.contents.as_bytes())));
         let path = out_dir.join(&o.path);
         let Some(current) = differs(&path, o, mode, report)? else {
             continue;

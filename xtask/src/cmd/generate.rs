@@ -6,8 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::flags::Paths;
+use crate::record::{self, Record};
 use crate::term::capped;
 use crate::{Failure, outln, project_root};
+use monitoring::digest::Digest;
 use monitoring::output::{Output, REGENERATE};
 use monitoring::write::{self, Foreign, Mode, Report};
 use monitoring::{ParseBack, readme, snapshots, stream};
@@ -29,6 +31,15 @@ pub(crate) struct Folders {
 }
 
 impl Folders {
+    fn record(&self) -> record::Folders<'_> {
+        record::Folders {
+            registry: &self.registry,
+            templates: &self.templates,
+            out: &self.out,
+            project: self.project.as_deref(),
+        }
+    }
+
     pub(crate) fn resolve(paths: &Paths) -> Folders {
         let root = project_root();
         let pick =
@@ -107,6 +118,56 @@ fn refuse_nesting(f: &Folders) -> Result<(), Failure> {
 pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
     refuse_nesting(&f)?;
+    let folders = f.record();
+    let inputs = record::inputs(&folders);
+    if !verbose && let Some(clean) = recorded(&f, inputs, mode) {
+        return Ok(clean);
+    }
+    let (clean, rec) = render(&f, mode, foreign, verbose, inputs)?;
+    // Recorded only when no input changed while the run read them (and the
+    // README it may have rewritten is read again).
+    match rec {
+        Some(rec) if clean && record::inputs(&folders) == Some(rec.inputs) => rec.write(&folders),
+        _ if mode == Mode::Write => Record::forget(&folders),
+        _ => {}
+    }
+    Ok(clean)
+}
+
+/// The answer of the folders' record, when every input digests as recorded
+/// and the folders hold exactly the recorded files: nothing to render.
+fn recorded(f: &Folders, inputs: Option<Digest>, mode: Mode) -> Option<bool> {
+    let rec = Record::read(&f.record())?;
+    if Some(rec.inputs) != inputs || !rec.holds(&f.record()) {
+        return None;
+    }
+    crate::term::err(format_args!("{}", rec.warnings));
+    outln!(
+        "note: no input changed since the last run (registry, templates, xtask); nothing was rendered"
+    );
+    let unchanged = |n| Report {
+        unchanged: n,
+        ..Report::default()
+    };
+    let (none, files) = (unchanged(0), unchanged(rec.files()));
+    Some(match mode {
+        Mode::Write => {
+            print_gen(f, &files, &none, false, &rec.counts);
+            true
+        }
+        Mode::Check => print_check(f, rec.outputs, &none, &none, false, &rec.counts),
+    })
+}
+
+/// One full run: render everything, then write or compare it; with the
+/// record of what it left, when the inputs could be digested.
+fn render(
+    f: &Folders,
+    mode: Mode,
+    foreign: Foreign,
+    verbose: bool,
+    inputs: Option<Digest>,
+) -> Result<(bool, Option<Record>), Failure> {
     if mode == Mode::Write {
         monitoring::interrupt::install();
     }
@@ -126,7 +187,15 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
         &mut |o| out.put(o).map_err(Failure::from),
     )?;
     let warnings = &mut generated.warnings;
-    crate::term::err(format_args!("{}", diagnostics::render(warnings, verbose)));
+    let shown = diagnostics::render(warnings, false);
+    crate::term::err(format_args!(
+        "{}",
+        if verbose {
+            diagnostics::render(warnings, true)
+        } else {
+            shown.clone()
+        }
+    ));
     if let Some(signal) = monitoring::interrupt::received() {
         return Err(Failure::Io(format!(
             "stopped by {} before anything was written",
@@ -164,13 +233,13 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
         }
     }
     let counts = diagnostics::counts(warnings);
-    Ok(match mode {
+    let clean = match mode {
         Mode::Write => {
-            print_gen(&f, &report, &project, verbose, &counts);
+            print_gen(f, &report, &project, verbose, &counts);
             true
         }
         Mode::Check => {
-            let clean = print_check(&f, generated.outputs, &report, &project, verbose, &counts);
+            let clean = print_check(f, generated.outputs, &report, &project, verbose, &counts);
             if !pending.is_empty() {
                 outln!(
                     "check: {} pending snapshots for `cargo insta review` (or `cargo xtask gen`): {}",
@@ -180,7 +249,9 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
             }
             clean
         }
-    })
+    };
+    let rec = inputs.map(|i| Record::new(i, generated.outputs, (counts, shown), &report, &project));
+    Ok((clean, rec))
 }
 
 /// Renders the snapshots into their own stream (a folder with its own
@@ -209,6 +280,9 @@ fn stage_snapshots<'d>(
 /// The snapshot stream's report, its paths named from the project root.
 fn under_snapshots(report: &mut Report) {
     for (p, _) in &mut report.changed {
+        *p = format!("{}/{p}", snapshots::DIR);
+    }
+    for (p, _) in &mut report.digests {
         *p = format!("{}/{p}", snapshots::DIR);
     }
     for list in [

@@ -95,6 +95,88 @@ fn fresh_output_passes_check_and_regenerates_identically() {
     assert_eq!(before, tree(&p.file("generated")));
 }
 
+/// gen records a digest of everything it read and of every file it left;
+/// check and a repeated gen answer from that record, without rendering (and
+/// say so), only while every input digests the same and the folder holds
+/// exactly the recorded files. Any other run renders in full.
+#[test]
+fn the_record_of_the_last_run_is_trusted_only_while_nothing_changed() {
+    const TRUSTED: &str = "note: no input changed since the last run";
+    let p = Project::new();
+    let run = |cmd: &str| {
+        let out = p.run(cmd);
+        (out.status.code(), text(&out))
+    };
+    let trusted = |cmd: &str| {
+        let (code, t) = run(cmd);
+        assert_eq!(code, Some(0), "{t}");
+        t.contains(TRUSTED)
+    };
+    assert!(trusted("check"), "gen recorded its run");
+    let (_, t) = run("gen");
+    assert!(
+        t.contains(TRUSTED) && t.contains("gen: 0 written, 0 deleted"),
+        "{t}"
+    );
+    // A template changed in a way that changes no output: rendered again,
+    // still clean, and recorded again.
+    let template = p.file("templates/alerts/service_down.yaml");
+    let before = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, format!("{before}\n# a comment\n")).unwrap();
+    assert!(!trusted("check"), "the templates are an input");
+    assert!(trusted("check"), "a clean check records its run");
+    // Any byte of the registry is an input (the generated crate's hash of it
+    // is drift then).
+    let services = p.file("registry/services.yaml");
+    let before = std::fs::read_to_string(&services).unwrap();
+    std::fs::write(&services, format!("{before}\n# a comment\n")).unwrap();
+    let (code, t) = run("check");
+    assert!(
+        code == Some(1) && t.contains("registry.hash") && !t.contains(TRUSTED),
+        "{t}"
+    );
+    assert!(!trusted("gen") && trusted("check"));
+    // The same bytes written again are no change; any other byte is drift.
+    let rules = p.file("generated/prometheus/rules/redis.rules.yml");
+    let body = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, &body).unwrap();
+    assert!(trusted("check"));
+    std::fs::write(&rules, body.replacen("for: '1m'", "for: '1m' ", 1)).unwrap();
+    let (code, t) = run("check");
+    assert_eq!(code, Some(1), "{t}");
+    assert!(
+        t.contains("prometheus/rules/redis.rules.yml") && !t.contains(TRUSTED),
+        "{t}"
+    );
+    assert!(!trusted("gen") && trusted("check"), "gen mends and records");
+    // The xtask's own binary is an input: a copy of it with one byte more
+    // renders again (its record lies beside it).
+    let bin = TempDir::new("bin");
+    let exe = bin.join("xtask");
+    std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &exe).unwrap();
+    let d = |s: &str| p.file(s).to_string_lossy().into_owned();
+    let copy = |cmd: &str| {
+        let out = std::process::Command::new(&exe)
+            .args([
+                cmd,
+                "--registry",
+                &d("registry"),
+                "--templates",
+                &d("templates"),
+            ])
+            .args(["--out", &d("generated")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out).contains(TRUSTED)
+    };
+    assert!(!copy("check") && copy("check"));
+    let mut bytes = std::fs::read(&exe).unwrap();
+    bytes.push(0);
+    std::fs::write(&exe, bytes).unwrap();
+    assert!(!copy("check"), "the binary is an input");
+}
+
 #[test]
 fn edited_generated_file_is_drift_with_a_diff() {
     let p = Project::new();
