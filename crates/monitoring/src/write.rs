@@ -132,7 +132,7 @@ pub const LOCK: &str = ".xtask-gen.lock";
 
 /// The output folder's lock; the file is removed when the run ends, so it is
 /// never part of the output.
-struct Lock {
+pub struct Lock {
     path: PathBuf,
     _file: std::fs::File,
 }
@@ -145,8 +145,9 @@ impl Drop for Lock {
     }
 }
 
-/// Takes the output folder's lock, or says which process holds it.
-fn lock(out_dir: &Path) -> Result<Lock, IoError> {
+/// Takes the output folder's lock (creating the folder), or says which
+/// process holds it.
+pub fn lock(out_dir: &Path) -> Result<Lock, IoError> {
     use std::os::unix::fs::MetadataExt;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| IoError(format!("cannot create {}: {e}", out_dir.display())))?;

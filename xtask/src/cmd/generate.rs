@@ -120,7 +120,7 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
     refuse_nesting(&f)?;
     let folders = f.record();
     let inputs = record::inputs(&folders);
-    if !verbose && let Some(clean) = recorded(&f, inputs, mode) {
+    if !verbose && let Some(clean) = recorded(&f, inputs, mode)? {
         return Ok(clean);
     }
     let (clean, rec) = render(&f, mode, foreign, verbose, inputs)?;
@@ -135,11 +135,19 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
 }
 
 /// The answer of the folders' record, when every input digests as recorded
-/// and the folders hold exactly the recorded files: nothing to render.
-fn recorded(f: &Folders, inputs: Option<Digest>, mode: Mode) -> Option<bool> {
-    let rec = Record::read(&f.record())?;
-    if Some(rec.inputs) != inputs || !rec.holds(&f.record()) {
-        return None;
+/// and the folders hold exactly the recorded files: nothing to render. gen
+/// looks under the folder's lock, so it never answers while another writes.
+fn recorded(f: &Folders, inputs: Option<Digest>, mode: Mode) -> Result<Option<bool>, Failure> {
+    let Some(rec) = Record::read(&f.record()).filter(|r| Some(r.inputs) == inputs) else {
+        return Ok(None);
+    };
+    let _lock = match mode {
+        Mode::Write if f.out.is_dir() => Some(write::lock(&f.out)?),
+        Mode::Write => return Ok(None),
+        Mode::Check => None,
+    };
+    if !rec.holds(&f.record()) {
+        return Ok(None);
     }
     crate::term::err(format_args!("{}", rec.warnings));
     outln!(
@@ -150,13 +158,13 @@ fn recorded(f: &Folders, inputs: Option<Digest>, mode: Mode) -> Option<bool> {
         ..Report::default()
     };
     let (none, files) = (unchanged(0), unchanged(rec.files()));
-    Some(match mode {
+    Ok(Some(match mode {
         Mode::Write => {
             print_gen(f, &files, &none, false, &rec.counts);
             true
         }
         Mode::Check => print_check(f, rec.outputs, &none, &none, false, &rec.counts),
-    })
+    }))
 }
 
 /// One full run: render everything, then write or compare it; with the
@@ -204,34 +212,14 @@ fn render(
     }
     // The project files: the snapshots (a folder with its own manifest) and
     // the README's table, all rendered before anything is renamed into place.
-    let mut project = Report::default();
     let snap_dir = f.project.as_ref().map(|root| root.join(snapshots::DIR));
     let mut snaps = None;
     if let (Some(root), Some(dir)) = (&f.project, &snap_dir) {
-        snaps = Some(stage_snapshots(
-            root,
-            dir,
-            mode,
-            foreign,
-            generated.plan.as_deref(),
-        )?);
+        let plan = generated.plan.as_deref();
+        snaps = Some(stage_snapshots(root, dir, mode, foreign, plan)?);
     }
     let report = out.finish()?;
-    let mut pending = Vec::new();
-    if let (Some(root), Some(dir), Some((stream, expected))) = (&f.project, &snap_dir, snaps) {
-        project = stream.finish()?;
-        match mode {
-            Mode::Write => snapshots::drop_taken(dir, &expected)?,
-            Mode::Check => {
-                let stale: Vec<String> = project.changed.iter().map(|(p, _)| p.clone()).collect();
-                pending = snapshots::write_pending(dir, &expected, &stale)?;
-            }
-        }
-        under_snapshots(&mut project);
-        if let Some(table) = readme::output(root)? {
-            write::put(root, &[table], mode, &mut project)?;
-        }
-    }
+    let (project, pending) = finish_project(f, mode, snaps)?;
     let counts = diagnostics::counts(warnings);
     let clean = match mode {
         Mode::Write => {
@@ -252,6 +240,36 @@ fn render(
     };
     let rec = inputs.map(|i| Record::new(i, generated.outputs, (counts, shown), &report, &project));
     Ok((clean, rec))
+}
+
+/// The project files once the outputs are in place: the snapshots' stream
+/// finished (gen drops the pending copies it made current, check writes
+/// pending ones for the stale) and the README's table; with the pending
+/// snapshots' paths.
+fn finish_project(
+    f: &Folders,
+    mode: Mode,
+    snaps: Option<(write::Stream<'_>, Vec<Output>)>,
+) -> Result<(Report, Vec<String>), Failure> {
+    let mut project = Report::default();
+    let mut pending = Vec::new();
+    let (Some(root), Some((stream, expected))) = (&f.project, snaps) else {
+        return Ok((project, pending));
+    };
+    let dir = root.join(snapshots::DIR);
+    project = stream.finish()?;
+    match mode {
+        Mode::Write => snapshots::drop_taken(&dir, &expected)?,
+        Mode::Check => {
+            let stale: Vec<String> = project.changed.iter().map(|(p, _)| p.clone()).collect();
+            pending = snapshots::write_pending(&dir, &expected, &stale)?;
+        }
+    }
+    under_snapshots(&mut project);
+    if let Some(table) = readme::output(root)? {
+        write::put(root, &[table], mode, &mut project)?;
+    }
+    Ok((project, pending))
 }
 
 /// Renders the snapshots into their own stream (a folder with its own
