@@ -14,6 +14,7 @@ use super::emit::Emit;
 use crate::error::Failure;
 use crate::error::RenderError;
 use crate::output::{Format, Output};
+use crate::parallel::par_map;
 use crate::plan::Plan;
 use crate::plan::rule::Group;
 use crate::templates::Renderer;
@@ -29,6 +30,9 @@ const ALERTMANAGERS_SECRET: &str = "kubernetes/_alertmanagers.secret.yaml";
 /// never all held.
 const PART: usize = 2048;
 
+/// PrometheusRules (each a service's or team's rules) rendered per part.
+const RULES_PART: usize = 16;
+
 pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Failure> {
     let reg = p.registry;
     let settings = &reg.settings;
@@ -40,35 +44,37 @@ pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Fai
     // multi-document file each (kubectl applies every document): two files per
     // team instead of two per service, handed on a team at a time.
     let by_team = reg.settings.prometheus.group_by == GroupBy::Team;
-    let mut teams: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
-    let mut out = Vec::new();
-    for s in reg
+    let k8s: Vec<&Service> = reg
         .services
         .iter()
         .filter(|s| s.kind == ServiceType::K8sDeployment)
-    {
-        if by_team {
-            teams.entry(&s.owner).or_default().push(s);
-            continue;
-        }
-        if out.len() >= PART {
+        .collect();
+    let render = |s: &&Service| resources(r, s, &settings, &labels);
+    let mut out = Vec::new();
+    if !by_team {
+        for part in k8s.chunks(PART) {
+            for (s, docs) in part.iter().zip(par_map(part, render)?) {
+                let source = format!("{} (service {})", s.source, s.name);
+                for (kind, body) in docs {
+                    let path = format!("kubernetes/{}.{kind}.yaml", s.name);
+                    out.push(Output::new(path, Format::Yaml, &source, &body));
+                }
+            }
             emit(std::mem::take(&mut out))?;
         }
-        let source = format!("{} (service {})", s.source, s.name);
-        for (kind, body) in resources(r, s, &settings, &labels)? {
-            let path = format!("kubernetes/{}.{kind}.yaml", s.name);
-            out.push(Output::new(path, Format::Yaml, &source, &body));
-        }
+    }
+    let mut teams: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
+    for s in k8s.iter().filter(|_| by_team) {
+        teams.entry(&s.owner).or_default().push(s);
     }
     for (team, services) in teams {
         let mut docs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        let mut files = BTreeSet::new();
-        for s in services {
-            files.insert(s.source.as_str());
-            for (kind, body) in resources(r, s, &settings, &labels)? {
+        for resources in par_map(&services, render)? {
+            for (kind, body) in resources {
                 docs.entry(kind).or_default().push(body);
             }
         }
+        let files: BTreeSet<&str> = services.iter().map(|s| s.source.as_str()).collect();
         let files: Vec<&str> = files.into_iter().collect();
         let source = format!("{} (team {team})", files.join(", "));
         let bundles = docs.into_iter().map(|(kind, docs)| {
@@ -119,22 +125,22 @@ fn prometheus_rules(
             &r.render("kubernetes/alertmanagers.secret.yaml.j2", ctx)?,
         ));
     }
-    for (stem, (groups, sources)) in by_stem {
-        // Each resource names only the files it derives from, so adding a
-        // registry file does not rewrite every resource.
-        let source = sources.join("; ");
-        // `<stem>.rules` never equals `pages.rules`: stems are names or `_pages`.
-        let name = format!("{}.rules", stem.trim_start_matches('_'));
-        let ctx = context! { name, groups => Serde(&groups), interval => &reg.settings.evaluation_interval, settings => settings.clone(), labels => labels.clone() };
-        let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
-        // Each is a team's or service's rules: handed on one at a time.
+    let by_stem: Vec<_> = by_stem.into_iter().collect();
+    // A service's or team's rules each: rendered a few at a time on all
+    // cores, each part handed on before the next.
+    for part in by_stem.chunks(RULES_PART) {
         emit(std::mem::take(out))?;
-        out.push(Output::new(
-            format!("kubernetes/{stem}.prometheusrule.yaml"),
-            Format::Yaml,
-            &source,
-            &body,
-        ));
+        let rendered = par_map(part, |(stem, (groups, sources))| {
+            // `<stem>.rules` never equals `pages.rules`: stems are names or `_pages`.
+            let name = format!("{}.rules", stem.trim_start_matches('_'));
+            let ctx = context! { name, groups => Serde(groups), interval => &reg.settings.evaluation_interval, settings => settings.clone(), labels => labels.clone() };
+            let body = r.render("kubernetes/prometheusrule.yaml.j2", ctx)?;
+            // Each resource names only the files it derives from, so adding a
+            // registry file does not rewrite every resource.
+            let path = format!("kubernetes/{stem}.prometheusrule.yaml");
+            Ok(Output::new(path, Format::Yaml, &sources.join("; "), &body))
+        })?;
+        out.extend(rendered);
     }
     Ok(())
 }
