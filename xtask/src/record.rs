@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use monitoring::digest::{Digest, Digester};
 use monitoring::snapshots;
@@ -173,7 +174,7 @@ pub(crate) fn inputs(f: &Folders) -> Option<Digest> {
     for dir in [f.registry, f.templates, f.out] {
         d.part(dir.as_os_str().as_encoded_bytes());
     }
-    d.part(&std::fs::read(std::env::current_exe().ok()?).ok()?);
+    d.part(exe()?.to_string().as_bytes());
     tree(&mut d, f.registry)?;
     tree(&mut d, f.templates)?;
     if let Some(root) = f.project {
@@ -187,6 +188,16 @@ pub(crate) fn inputs(f: &Folders) -> Option<Digest> {
         };
     }
     Some(d.finish())
+}
+
+/// The digest of the running binary, read once: the code that renders is the
+/// one that started, whatever a build puts in its place meanwhile.
+fn exe() -> Option<Digest> {
+    static EXE: OnceLock<Option<Digest>> = OnceLock::new();
+    *EXE.get_or_init(|| {
+        let bytes = std::fs::read(std::env::current_exe().ok()?).ok()?;
+        Some(monitoring::digest::of(&bytes))
+    })
 }
 
 /// Every file under `dir` (through links, as gen reads them): its path and bytes.

@@ -118,6 +118,10 @@ fn refuse_nesting(f: &Folders) -> Result<(), Failure> {
 pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result<bool, Failure> {
     let f = Folders::resolve(paths);
     refuse_nesting(&f)?;
+    // Before anything else: Ctrl-C during the digests stops gen cleanly too.
+    if mode == Mode::Write {
+        monitoring::interrupt::install();
+    }
     let folders = f.record();
     let inputs = record::inputs(&folders);
     if !verbose && let Some(clean) = recorded(&f, inputs, mode)? {
@@ -176,9 +180,6 @@ fn render(
     verbose: bool,
     inputs: Option<Digest>,
 ) -> Result<(bool, Option<Record>), Failure> {
-    if mode == Mode::Write {
-        monitoring::interrupt::install();
-    }
     let parse_back = if mode == Mode::Write {
         ParseBack::Yes
     } else {
