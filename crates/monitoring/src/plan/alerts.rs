@@ -78,12 +78,24 @@ impl Shapes {
     /// Drops the test data of each rule of `group` whose shape an earlier
     /// rule of the same file (`placement`) has.
     fn share(&mut self, placement: &delivery::Placement, names: &[&str], group: &mut Group) {
+        let keys = Shapes::keys(placement, names, group);
+        self.share_keys(&keys, group);
+    }
+
+    /// Each rule's (file, shape): independent of other groups, so computed
+    /// on all cores with the rules.
+    fn keys(placement: &delivery::Placement, names: &[&str], group: &Group) -> Vec<(u64, u64)> {
         use std::hash::{Hash, Hasher};
         let mut h = std::hash::DefaultHasher::new();
         placement.hash(&mut h);
         let file = h.finish();
-        for rule in &mut group.rules {
-            if !self.0.insert((file, rule_tests::shape(names, rule))) {
+        let shape = |rule| (file, rule_tests::shape(names, rule));
+        group.rules.iter().map(shape).collect()
+    }
+
+    fn share_keys(&mut self, keys: &[(u64, u64)], group: &mut Group) {
+        for (rule, key) in group.rules.iter_mut().zip(keys) {
+            if !self.0.insert(*key) {
                 rule.test = None;
             }
         }
@@ -96,7 +108,7 @@ pub(crate) fn build(
     reg: &Registry,
 ) -> Result<Rules, RenderError> {
     // Services are independent: render them on all cores, in order.
-    let service_group = |s: &Service| -> Result<Option<(String, Group)>, RenderError> {
+    let service_group = |s: &Service| -> Result<Option<(Group, Vec<(u64, u64)>)>, RenderError> {
         // `host` lets a down host's alert inhibit its services' alerts.
         let mut labels = vec![("service", s.name.as_str()), ("owner", s.owner.as_str())];
         if let Some(h) = &s.host {
@@ -111,16 +123,18 @@ pub(crate) fn build(
             &labels,
             s.runbook_url.as_deref(),
         )?;
-        Ok((!rules.is_empty()).then(|| {
-            (
-                s.name.clone(),
-                Group {
-                    name: s.name.clone(),
-                    records: Vec::new(),
-                    rules,
-                },
-            )
-        }))
+        if rules.is_empty() {
+            return Ok(None);
+        }
+        let group = Group {
+            name: s.name.clone(),
+            records: Vec::new(),
+            rules,
+        };
+        let names = [s.name.as_str(), s.unit.as_deref().unwrap_or_default()];
+        let placement = delivery::service(reg, &s.name, &s.owner);
+        let keys = Shapes::keys(&placement, &names, &group);
+        Ok(Some((group, keys)))
     };
     // A rule the same as an earlier one of its file but for its target's
     // names gets no cases of its own (see `rule_tests::shape`): its test data
@@ -128,18 +142,12 @@ pub(crate) fn build(
     let mut shapes = Shapes::default();
     let mut services = BTreeMap::new();
     for chunk in reg.services.chunks(4096) {
-        let built = crate::parallel::par_map(chunk, service_group)?;
-        for (s, built) in chunk.iter().zip(built) {
-            let Some((name, mut group)) = built else {
-                continue;
-            };
-            let names = [s.name.as_str(), s.unit.as_deref().unwrap_or_default()];
-            shapes.share(
-                &delivery::service(reg, &s.name, &s.owner),
-                &names,
-                &mut group,
-            );
-            services.insert(name, group);
+        for (mut group, keys) in crate::parallel::par_map(chunk, service_group)?
+            .into_iter()
+            .flatten()
+        {
+            shapes.share_keys(&keys, &mut group);
+            services.insert(group.name.clone(), group);
         }
     }
     let (pages, page_apps) = page_groups(r, catalogue, reg, &mut shapes)?;
