@@ -72,7 +72,10 @@ pub struct Rules {
 
 /// The rule shapes seen per file, as hashes.
 #[derive(Default)]
-struct Shapes(std::collections::HashSet<(u64, u64)>);
+struct Shapes(std::collections::HashSet<ShapeKey>);
+
+/// A rule's (file, shape) hashes.
+type ShapeKey = (u64, u64);
 
 impl Shapes {
     /// Drops the test data of each rule of `group` whose shape an earlier
@@ -84,7 +87,7 @@ impl Shapes {
 
     /// Each rule's (file, shape): independent of other groups, so computed
     /// on all cores with the rules.
-    fn keys(placement: &delivery::Placement, names: &[&str], group: &Group) -> Vec<(u64, u64)> {
+    fn keys(placement: &delivery::Placement, names: &[&str], group: &Group) -> Vec<ShapeKey> {
         use std::hash::{Hash, Hasher};
         let mut h = std::hash::DefaultHasher::new();
         placement.hash(&mut h);
@@ -93,7 +96,7 @@ impl Shapes {
         group.rules.iter().map(shape).collect()
     }
 
-    fn share_keys(&mut self, keys: &[(u64, u64)], group: &mut Group) {
+    fn share_keys(&mut self, keys: &[ShapeKey], group: &mut Group) {
         for (rule, key) in group.rules.iter_mut().zip(keys) {
             if !self.0.insert(*key) {
                 rule.test = None;
@@ -108,7 +111,7 @@ pub(crate) fn build(
     reg: &Registry,
 ) -> Result<Rules, RenderError> {
     // Services are independent: render them on all cores, in order.
-    let service_group = |s: &Service| -> Result<Option<(Group, Vec<(u64, u64)>)>, RenderError> {
+    let service_group = |s: &Service| -> Result<Option<(Group, Vec<ShapeKey>)>, RenderError> {
         // `host` lets a down host's alert inhibit its services' alerts.
         let mut labels = vec![("service", s.name.as_str()), ("owner", s.owner.as_str())];
         if let Some(h) = &s.host {
