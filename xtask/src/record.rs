@@ -195,8 +195,8 @@ pub(crate) fn inputs(f: &Folders) -> Option<Digest> {
 fn exe() -> Option<Digest> {
     static EXE: OnceLock<Option<Digest>> = OnceLock::new();
     *EXE.get_or_init(|| {
-        let bytes = std::fs::read(std::env::current_exe().ok()?).ok()?;
-        Some(monitoring::digest::of(&bytes))
+        let exe = std::env::current_exe().ok()?;
+        Some(Digester::default().file(&exe).ok()?.finish())
     })
 }
 

@@ -1,22 +1,22 @@
 //! Content digests: what gen records of the files it leaves and the inputs it
 //! read, so a later run can tell an untouched folder from a changed one
-//! without rendering again (the xtask's `record`). 128 bits from two keyed
-//! SipHash-2-4 streams, std's only keyed hash: not a defence against someone
-//! forging a collision, but no accidental edit goes unseen.
-
-// `SipHasher` is deprecated only in favour of `DefaultHasher`, which takes no key.
-#![allow(deprecated)]
+//! without rendering again (the xtask's `record`). XXH3's 128 bits: not a
+//! defence against someone forging a collision, but no accidental edit goes
+//! unseen, at memory speed (the xtask's own binary is one of the inputs).
 
 use std::fmt;
-use std::hash::{Hasher, SipHasher};
+use std::io::Read;
+use std::path::Path;
+
+use xxhash_rust::xxh3::Xxh3;
 
 /// A 128-bit digest, shown and parsed as 32 hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Digest(u64, u64);
+pub struct Digest(u128);
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}{:016x}", self.0, self.1)
+        write!(f, "{:032x}", self.0)
     }
 }
 
@@ -26,35 +26,46 @@ impl std::str::FromStr for Digest {
         if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(());
         }
-        let half = |h: &str| u64::from_str_radix(h, 16).map_err(|_| ());
-        Ok(Digest(half(&s[..16])?, half(&s[16..])?))
+        u128::from_str_radix(s, 16).map(Digest).map_err(|_| ())
     }
 }
 
 /// A digest being computed over parts, each framed by its length so that
 /// ("ab", "c") and ("a", "bc") differ.
-pub struct Digester(SipHasher, SipHasher);
-
-impl Default for Digester {
-    fn default() -> Digester {
-        Digester(
-            SipHasher::new_with_keys(0x6d6f_6e69_746f_7269, 0x6e67_2d72_6563_6f72),
-            SipHasher::new_with_keys(0x7874_6173_6b2d_6765, 0x6e2d_6469_6765_7374),
-        )
-    }
-}
+#[derive(Default)]
+pub struct Digester(Xxh3);
 
 impl Digester {
     pub fn part(&mut self, bytes: &[u8]) -> &mut Digester {
-        for h in [&mut self.0, &mut self.1] {
-            h.write(&(bytes.len() as u64).to_le_bytes());
-            h.write(bytes);
-        }
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
         self
     }
 
+    /// A file's bytes as one part, read a piece at a time (a binary of tens
+    /// of megabytes is never held whole).
+    pub fn file(&mut self, path: &Path) -> std::io::Result<&mut Digester> {
+        let mut f = std::fs::File::open(path)?;
+        let len = f.metadata()?.len();
+        self.0.update(&len.to_le_bytes());
+        let mut buf = vec![0; 1 << 16];
+        let mut read = 0;
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            self.0.update(&buf[..n]);
+            read += n as u64;
+        }
+        if read != len {
+            return Err(std::io::Error::other("the file changed while it was read"));
+        }
+        Ok(self)
+    }
+
     pub fn finish(&self) -> Digest {
-        Digest(self.0.finish(), self.1.finish())
+        Digest(self.0.digest128())
     }
 }
 
@@ -77,5 +88,15 @@ mod tests {
         let d = of(b"generated");
         assert_eq!(d.to_string().parse::<Digest>(), Ok(d));
         assert_eq!("xyz".parse::<Digest>(), Err(()));
+    }
+
+    #[test]
+    fn a_file_digests_as_its_bytes() {
+        let path = std::env::temp_dir().join(format!("digest-{}", std::process::id()));
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let from_file = Digester::default().file(&path).unwrap().finish();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(from_file, of(&bytes));
     }
 }
