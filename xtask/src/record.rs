@@ -46,21 +46,25 @@ pub(crate) struct Record {
 }
 
 impl Record {
+    /// What a run left; its inputs' digest is set with [`Record::with_inputs`].
     pub(crate) fn new(
-        inputs: Digest,
         outputs: usize,
         (counts, warnings): (String, String),
         report: &Report,
         project: &Report,
     ) -> Record {
         Record {
-            inputs,
+            inputs: Digest::default(),
             outputs,
             counts,
             warnings,
             out: report.digests.iter().cloned().collect(),
             root: project.digests.iter().cloned().collect(),
         }
+    }
+
+    pub(crate) fn with_inputs(self, inputs: Digest) -> Record {
+        Record { inputs, ..self }
     }
 
     /// Every file the record holds.
@@ -166,15 +170,24 @@ impl Record {
     }
 }
 
-/// One digest of everything a run's output depends on, or None when an input
-/// cannot be read (the run then reports it).
-pub(crate) fn inputs(f: &Folders) -> Option<Digest> {
+/// One digest of everything a run's output depends on: the input files'
+/// (taken before the run reads them) and the running binary's; None when an
+/// input cannot be read (the run then reports it).
+pub(crate) fn inputs(files: Digest) -> Option<Digest> {
+    let mut d = Digester::default();
+    d.part(files.to_string().as_bytes());
+    d.part(exe()?.to_string().as_bytes());
+    Some(d.finish())
+}
+
+/// The digest of the input files: the registry, template and fixture
+/// folders, the README, and the folders' names.
+pub(crate) fn files(f: &Folders) -> Option<Digest> {
     let mut d = Digester::default();
     d.part(VERSION.as_bytes());
     for dir in [f.registry, f.templates, f.out] {
         d.part(dir.as_os_str().as_encoded_bytes());
     }
-    d.part(exe()?.to_string().as_bytes());
     tree(&mut d, f.registry)?;
     tree(&mut d, f.templates)?;
     if let Some(root) = f.project {
@@ -190,12 +203,17 @@ pub(crate) fn inputs(f: &Folders) -> Option<Digest> {
     Some(d.finish())
 }
 
-/// The digest of the running binary, read once: the code that renders is the
-/// one that started, whatever a build puts in its place meanwhile.
-fn exe() -> Option<Digest> {
+/// The digest of the running binary, computed once (on another thread while
+/// gen renders: its 50 MB take milliseconds). Linux's `/proc/self/exe` is the
+/// file this process runs even when a build has put another in its place.
+pub(crate) fn exe() -> Option<Digest> {
     static EXE: OnceLock<Option<Digest>> = OnceLock::new();
     *EXE.get_or_init(|| {
-        let exe = std::env::current_exe().ok()?;
+        let running = Path::new("/proc/self/exe");
+        let exe = match running.exists() {
+            true => running.to_path_buf(),
+            false => std::env::current_exe().ok()?,
+        };
         Some(Digester::default().file(&exe).ok()?.finish())
     })
 }

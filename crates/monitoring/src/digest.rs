@@ -11,7 +11,7 @@ use std::path::Path;
 use xxhash_rust::xxh3::Xxh3;
 
 /// A 128-bit digest, shown and parsed as 32 hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Digest(u128);
 
 impl fmt::Display for Digest {

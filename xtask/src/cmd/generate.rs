@@ -123,28 +123,41 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
         monitoring::interrupt::install();
     }
     let folders = f.record();
-    let inputs = record::inputs(&folders);
-    if !verbose && let Some(clean) = recorded(&f, inputs, mode)? {
-        return Ok(clean);
-    }
-    let (clean, rec) = render(&f, mode, foreign, verbose, inputs)?;
-    // Recorded only when no input changed while the run read them (and the
-    // README it may have rewritten is read again).
-    match rec {
-        Some(rec) if clean && record::inputs(&folders) == Some(rec.inputs) => rec.write(&folders),
-        _ if mode == Mode::Write => Record::forget(&folders),
-        _ => {}
-    }
-    Ok(clean)
+    std::thread::scope(|scope| {
+        // The binary's digest on the other core; the input files' before
+        // the run reads them, so an edit meanwhile shows at the end.
+        scope.spawn(record::exe);
+        let files = record::files(&folders);
+        let last = Record::read(&folders).filter(|_| !verbose);
+        if let (Some(last), Some(inputs)) = (last, files.and_then(record::inputs))
+            && let Some(clean) = recorded(&f, last, inputs, mode)?
+        {
+            return Ok(clean);
+        }
+        let (clean, rec) = render(&f, mode, foreign, verbose)?;
+        // Recorded only when no input file changed while the run read them
+        // (and the README it may have rewritten is read again).
+        match (rec, files) {
+            (Some(rec), Some(files)) if clean && record::files(&folders) == Some(files) => {
+                if let Some(inputs) = record::inputs(files) {
+                    rec.with_inputs(inputs).write(&folders);
+                }
+            }
+            _ if mode == Mode::Write => Record::forget(&folders),
+            _ => {}
+        }
+        Ok(clean)
+    })
 }
 
-/// The answer of the folders' record, when every input digests as recorded
-/// and the folders hold exactly the recorded files: nothing to render. gen
-/// looks under the folder's lock, so it never answers while another writes.
-fn recorded(f: &Folders, inputs: Option<Digest>, mode: Mode) -> Result<Option<bool>, Failure> {
-    let Some(rec) = Record::read(&f.record()).filter(|r| Some(r.inputs) == inputs) else {
+/// The answer of the folders' last record, when every input digests as
+/// recorded and the folders hold exactly the recorded files: nothing to
+/// render. gen looks under the folder's lock, so it never answers while
+/// another writes.
+fn recorded(f: &Folders, rec: Record, inputs: Digest, mode: Mode) -> Result<Option<bool>, Failure> {
+    if rec.inputs != inputs {
         return Ok(None);
-    };
+    }
     let _lock = match mode {
         Mode::Write if f.out.is_dir() => Some(write::lock(&f.out)?),
         Mode::Write => return Ok(None),
@@ -172,13 +185,12 @@ fn recorded(f: &Folders, inputs: Option<Digest>, mode: Mode) -> Result<Option<bo
 }
 
 /// One full run: render everything, then write or compare it; with the
-/// record of what it left, when the inputs could be digested.
+/// record of what it left (its inputs' digest still to be set).
 fn render(
     f: &Folders,
     mode: Mode,
     foreign: Foreign,
     verbose: bool,
-    inputs: Option<Digest>,
 ) -> Result<(bool, Option<Record>), Failure> {
     let parse_back = if mode == Mode::Write {
         ParseBack::Yes
@@ -239,8 +251,8 @@ fn render(
             clean
         }
     };
-    let rec = inputs.map(|i| Record::new(i, generated.outputs, (counts, shown), &report, &project));
-    Ok((clean, rec))
+    let rec = Record::new(generated.outputs, (counts, shown), &report, &project);
+    Ok((clean, Some(rec)))
 }
 
 /// The project files once the outputs are in place: the snapshots' stream
