@@ -9,6 +9,7 @@ use serde_saphyr::Spanned;
 
 use crate::source::SourceFile;
 use crate::{Team, channels, model, settings, url};
+use std::collections::HashMap;
 
 /// Finds the sections, checks the teams, and resolves the settings.
 pub(super) fn collect(cx: &mut Cx) {
@@ -276,27 +277,53 @@ fn check_retention(cx: &mut Cx, has_slos: bool) {
     }
 }
 
-/// The registered service a webhook URL posts to, if any: a k8s service by
-/// its in-cluster name, a docker or systemd one by its host and port.
-fn served_by<'a>(url: &str, services: &'a [crate::Service]) -> Option<&'a str> {
-    let (host, port) = crate::url::host_port(url)?;
-    services
-        .iter()
-        .find(|s| match (&s.namespace, &s.host) {
-            (Some(ns), _) if s.kind == crate::ServiceType::K8sDeployment => {
-                let n = &s.name;
-                [
-                    n.clone(),
-                    format!("{n}.{ns}"),
-                    format!("{n}.{ns}.svc"),
-                    format!("{n}.{ns}.svc.cluster.local"),
-                ]
-                .contains(&host)
+/// Which registered service each address reaches: a k8s service by its
+/// in-cluster names, a docker or systemd one by its host and port. Built once
+/// for all teams (each with the index of the first service it names).
+struct Served<'a> {
+    names: HashMap<String, (usize, &'a str)>,
+    hosts: HashMap<(String, u16), (usize, &'a str)>,
+}
+
+impl<'a> Served<'a> {
+    fn new(services: &'a [crate::Service]) -> Served<'a> {
+        let mut served = Served {
+            names: HashMap::new(),
+            hosts: HashMap::new(),
+        };
+        for (i, s) in services.iter().enumerate() {
+            let n = s.name.as_str();
+            match (&s.namespace, &s.host) {
+                (Some(ns), _) if s.kind == crate::ServiceType::K8sDeployment => {
+                    for name in [
+                        n.to_owned(),
+                        format!("{n}.{ns}"),
+                        format!("{n}.{ns}.svc"),
+                        format!("{n}.{ns}.svc.cluster.local"),
+                    ] {
+                        served.names.entry(name).or_insert((i, n));
+                    }
+                }
+                (_, Some(h)) => {
+                    if let Some(port) = s.port {
+                        let key = (h.to_ascii_lowercase(), port);
+                        served.hosts.entry(key).or_insert((i, n));
+                    }
+                }
+                _ => {}
             }
-            (_, Some(h)) => h.eq_ignore_ascii_case(&host) && s.port == Some(port),
-            _ => false,
-        })
-        .map(|s| s.name.as_str())
+        }
+        served
+    }
+
+    /// The registered service a webhook URL posts to, if any (the first in
+    /// the registry's order when several match).
+    fn by(&self, url: &str) -> Option<&'a str> {
+        let (host, port) = crate::url::host_port(url)?;
+        let by_name = self.names.get(&host);
+        let by_host = self.hosts.get(&(host.to_ascii_lowercase(), port));
+        by_name.into_iter().chain(by_host).min().map(|(_, n)| *n)
+    }
 }
 
 /// A team whose every channel (or every paging channel) is a webhook of a
@@ -305,6 +332,7 @@ fn served_by<'a>(url: &str, services: &'a [crate::Service]) -> Option<&'a str> {
 fn check_channels_outside(cx: &mut Cx, services: &[crate::Service]) {
     let default = cx.settings.alertmanager.default_webhook_url.clone();
     let (sources, files) = (cx.sources, cx.files);
+    let served_by = Served::new(services);
     for (fi, file) in files.iter().enumerate() {
         for (name, at) in &file.teams {
             let Some(t) = cx.teams.get(name) else {
@@ -319,7 +347,7 @@ fn check_channels_outside(cx: &mut Cx, services: &[crate::Service]) {
             let served = |hook: &Option<String>, alone: bool| {
                 hook.as_deref()
                     .filter(|_| alone)
-                    .and_then(|u| served_by(u, services))
+                    .and_then(|u| served_by.by(u))
             };
             let notices = served(&url, t.notify.is_empty());
             let pages = served(&paging, t.notify.is_empty() && t.page.is_empty());
