@@ -137,8 +137,8 @@ pub fn run(paths: &Paths, mode: Mode, foreign: Foreign, verbose: bool) -> Result
         let (clean, rec) = render(&f, mode, foreign, verbose)?;
         // Recorded only when no input file changed while the run read them
         // (and the README it may have rewritten is read again).
-        match (rec, files) {
-            (Some(rec), Some(files)) if clean && record::files(&folders) == Some(files) => {
+        match files {
+            Some(files) if clean && record::files(&folders) == Some(files) => {
                 if let Some(inputs) = record::inputs(files) {
                     rec.with_inputs(inputs).write(&folders);
                 }
@@ -191,7 +191,7 @@ fn render(
     mode: Mode,
     foreign: Foreign,
     verbose: bool,
-) -> Result<(bool, Option<Record>), Failure> {
+) -> Result<(bool, Record), Failure> {
     let parse_back = if mode == Mode::Write {
         ParseBack::Yes
     } else {
@@ -252,7 +252,7 @@ fn render(
         }
     };
     let rec = Record::new(generated.outputs, (counts, shown), &report, &project);
-    Ok((clean, Some(rec)))
+    Ok((clean, rec))
 }
 
 /// The project files once the outputs are in place: the snapshots' stream
