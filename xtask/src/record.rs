@@ -20,6 +20,10 @@ use monitoring::write::{Report, files_on_disk};
 /// The record's format; a record of another version is not read.
 const VERSION: &str = "# gen's record of its last run, version 1";
 
+/// Records kept beside the binary: one per output folder, so the test
+/// suite's temporary folders do not pile up; the oldest go first.
+const KEEP: usize = 64;
+
 /// The folders one run reads and writes.
 pub(crate) struct Folders<'a> {
     pub registry: &'a Path,
@@ -132,6 +136,9 @@ impl Record {
         if !written {
             let _ = std::fs::remove_file(&tmp);
         }
+        if let Some(dir) = path.parent() {
+            prune(dir, KEEP);
+        }
     }
 
     /// Forgets the folders' record (a run that changed them without one).
@@ -234,6 +241,26 @@ fn tree(d: &mut Digester, dir: &Path) -> Option<()> {
     Some(())
 }
 
+/// Removes all but the `keep` most recently written records in `dir` (a
+/// record removed only costs its folder's next run a full render).
+fn prune(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut records: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "txt"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if records.len() <= keep {
+        return;
+    }
+    records.sort();
+    for (_, old) in &records[..records.len() - keep] {
+        let _ = std::fs::remove_file(old);
+    }
+}
+
 /// The record's file: named by the output folder's real path, beside the binary.
 fn path(f: &Folders) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
@@ -245,4 +272,31 @@ fn path(f: &Folders) -> Option<PathBuf> {
             .join("xtask-records")
             .join(format!("{name}.txt")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_newest_records_are_kept() {
+        let dir = std::env::temp_dir().join(format!("xtask-records-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let t0 = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        for i in 0..5u64 {
+            let f = std::fs::File::create(dir.join(format!("{i}.txt"))).unwrap();
+            f.set_modified(t0 + std::time::Duration::from_secs(i))
+                .unwrap();
+        }
+        std::fs::write(dir.join("other.tmp"), "").unwrap();
+        prune(&dir, 3);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(left, ["2.txt", "3.txt", "4.txt", "other.tmp"]);
+    }
 }
