@@ -50,21 +50,40 @@ pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Fai
         .filter(|s| s.kind == ServiceType::K8sDeployment)
         .collect();
     let render = |s: &&Service| resources(r, s, &settings, &labels);
-    let mut out = Vec::new();
-    if !by_team {
-        for part in k8s.chunks(PART) {
-            for (s, docs) in part.iter().zip(par_map(part, render)?) {
-                let source = format!("{} (service {})", s.source, s.name);
-                for (kind, body) in docs {
-                    let path = format!("kubernetes/{}.{kind}.yaml", s.name);
-                    out.push(Output::new(path, Format::Yaml, &source, &body));
-                }
-            }
-            emit(std::mem::take(&mut out))?;
-        }
+    if by_team {
+        per_team(&k8s, &render, emit)?;
+    } else {
+        per_service(&k8s, &render, emit)?;
     }
+    let mut out = Vec::new();
+    prometheus_rules(r, p, (&settings, &labels), &mut out, emit)?;
+    emit(out)
+}
+
+/// A (kind, YAML document) list per service.
+type Resources<'r> =
+    dyn Fn(&&Service) -> Result<Vec<(&'static str, String)>, RenderError> + Sync + 'r;
+
+/// A file per resource, handed on `PART` services at a time.
+fn per_service(k8s: &[&Service], render: &Resources, emit: &mut Emit) -> Result<(), Failure> {
+    for part in k8s.chunks(PART) {
+        let mut out = Vec::new();
+        for (s, docs) in part.iter().zip(par_map(part, render)?) {
+            let source = format!("{} (service {})", s.source, s.name);
+            for (kind, body) in docs {
+                let path = format!("kubernetes/{}.{kind}.yaml", s.name);
+                out.push(Output::new(path, Format::Yaml, &source, &body));
+            }
+        }
+        emit(out)?;
+    }
+    Ok(())
+}
+
+/// A multi-document file per team and kind, handed on a team at a time.
+fn per_team(k8s: &[&Service], render: &Resources, emit: &mut Emit) -> Result<(), Failure> {
     let mut teams: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
-    for s in k8s.iter().filter(|_| by_team) {
+    for s in k8s {
         teams.entry(&s.owner).or_default().push(s);
     }
     for (team, services) in teams {
@@ -83,8 +102,7 @@ pub(crate) fn outputs(r: &Renderer, p: &Plan, emit: &mut Emit) -> Result<(), Fai
         });
         emit(bundles.collect())?;
     }
-    prometheus_rules(r, p, (&settings, &labels), &mut out, emit)?;
-    emit(out)
+    Ok(())
 }
 
 /// One PrometheusRule per file stem (a service or a team) whose groups the
